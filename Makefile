@@ -1,0 +1,54 @@
+# The course's commands. Each target does its own set-up: a fresh clone needs
+# only Python 3.10+ and make.  `make lab` to learn, `make test` to check.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: help setup lab test notebooks exercises lint lock clean
+
+help:
+	@echo "make lab        open the course in JupyterLab (sets up .venv first)"
+	@echo "make test       run every test and execute every notebook (sets up .venv first)"
+	@echo "make notebooks  re-execute lessons and solutions in place, then regenerate exercises"
+	@echo "make exercises  regenerate exercises/ from solutions/"
+	@echo "make lint       ruff over helpers, tools, tests and notebooks"
+	@echo "make lock       re-resolve constraints.txt from requirements.txt (deliberately)"
+
+# A virtual environment with the exact versions of constraints.txt and the
+# helpers package installed in editable mode (so `import helpers` works anywhere).
+$(STAMP): requirements.txt constraints.txt pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c constraints.txt -e ".[test]"
+	touch $(STAMP)
+
+setup: $(STAMP)
+
+lab: $(STAMP)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c constraints.txt -e ".[lab]"
+	$(BIN)/jupyter lab
+
+test: $(STAMP)
+	$(BIN)/python -m pytest
+
+notebooks: $(STAMP)
+	$(BIN)/python tools/run_notebooks.py
+	$(BIN)/python tools/make_exercises.py
+
+exercises: $(STAMP)
+	$(BIN)/python tools/make_exercises.py
+
+lint: $(STAMP)
+	$(BIN)/ruff check helpers tools tests notebooks solutions exercises
+
+# Re-resolve the lock in a scratch environment. torch stays pinned to the CPU
+# build that CI installs; review the diff before committing it.
+lock:
+	rm -rf .lock-venv && $(PYTHON) -m venv .lock-venv
+	.lock-venv/bin/python -m pip install --quiet torch==2.13.0 -e ".[test,lab]"
+	(echo "# Exact versions for CI and make (regenerate with: make lock)."; \
+	 .lock-venv/bin/python -m pip freeze --exclude-editable | sed 's/+cpu$$//') > constraints.txt
+	rm -rf .lock-venv
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache

@@ -1,0 +1,33 @@
+"""Self-checks for the exercise notebooks.
+
+In an exercise notebook::
+
+    from helpers.checks import lesson00 as check
+    check.q1(my_answer)   # prints Correct / Not attempted yet / Incorrect: <hint>
+    check.q1.hint()       # a further hint
+
+Each lesson's checks live in ``helpers/checks/lessonNN.py``; the machinery is
+in :mod:`helpers.checks.core`.
+"""
+
+from helpers.checks.core import (
+    CORRECT,
+    INCORRECT,
+    NOT_ATTEMPTED,
+    Check,
+    Incorrect,
+    NotAttempted,
+    Outcome,
+    call,
+    describe,
+    exercise,
+    expect,
+    expect_close,
+    expect_module,
+    expect_tensor,
+)
+
+__all__ = [
+    "CORRECT", "INCORRECT", "NOT_ATTEMPTED", "Check", "Incorrect", "NotAttempted", "Outcome",
+    "call", "describe", "exercise", "expect", "expect_close", "expect_module", "expect_tensor",
+]

@@ -1,0 +1,215 @@
+"""The self-check machinery behind every exercise.
+
+A check is a plain function that inspects the learner's answer and raises
+:class:`Incorrect` (with a hint aimed at the likely mistake) at the first
+problem it finds. :func:`exercise` wraps it in a :class:`Check`, which:
+
+- prints ``Correct``, ``Not attempted yet: ...`` or ``Incorrect: <hint>``;
+- never raises: an exception from the learner's code is caught and reported
+  together with the input that caused it;
+- treats ``...`` (the placeholder in exercise notebooks) and a function that
+  raises ``NotImplementedError`` as "not attempted";
+- offers ``.hint()`` for more help, one hint per call.
+
+Example:
+    >>> @exercise("Multiply by two.")
+    ... def q0(double):
+    ...     for x in (0, 1, -3):
+    ...         expect(call(double, x) == 2 * x, f"double({x}) should be {2 * x}.")
+    >>> q0(lambda x: x + x)
+    Correct
+    >>> q0(lambda x: x + 2)
+    Incorrect: double(0) should be 0.
+    >>> q0(...)
+    Not attempted yet: replace the ... placeholder with your answer, then run this cell again.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import torch
+
+CORRECT, NOT_ATTEMPTED, INCORRECT = "correct", "not attempted", "incorrect"
+_NOT_ATTEMPTED_TEXT = (
+    "replace the ... placeholder with your answer, then run this cell again."
+)
+
+
+class Incorrect(Exception):
+    """Raised inside a check when the answer is wrong; the message is the hint shown."""
+
+
+class NotAttempted(Exception):
+    """Raised inside a check when the learner has not written an answer yet."""
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What a check concluded: ``status`` is correct, not attempted or incorrect."""
+
+    status: str
+    message: str = ""
+
+    def __str__(self) -> str:
+        if self.status == CORRECT:
+            return "Correct" + (f": {self.message}" if self.message else "")
+        if self.status == NOT_ATTEMPTED:
+            return f"Not attempted yet: {self.message or _NOT_ATTEMPTED_TEXT}"
+        return f"Incorrect: {self.message}"
+
+
+def describe(value: Any, limit: int = 60) -> str:
+    """A short, readable description of a value for hints (tensors show shape and dtype)."""
+    if isinstance(value, torch.Tensor):
+        if value.numel() <= 6:
+            text = repr(value).replace("\n", " ")
+        else:
+            text = f"a tensor of shape {tuple(value.shape)}"
+        return f"{text} (dtype {value.dtype})" if "dtype" not in text else text
+    text = repr(value).replace("\n", " ")
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def call(fn: Any, *args: Any, **kwargs: Any) -> Any:
+    """Call the learner's function, turning any exception into a helpful :class:`Incorrect`.
+
+    ``NotImplementedError`` (the placeholder body in exercise notebooks) means
+    "not attempted".
+    """
+    if fn is Ellipsis:
+        raise NotAttempted
+    if not callable(fn):
+        raise Incorrect(f"expected a function, but got {describe(fn)}. Pass the function itself.")
+    try:
+        return fn(*args, **kwargs)
+    except NotImplementedError as error:
+        raise NotAttempted from error
+    except Exception as error:  # the learner's code failed: say how and on what
+        shown = ", ".join([describe(a) for a in args] + [f"{k}={describe(v)}" for k, v in kwargs.items()])
+        raise Incorrect(
+            f"your code raised {type(error).__name__}: {error} (called with {shown})"
+        ) from error
+
+
+def expect(condition: Any, hint: str) -> None:
+    """Raise :class:`Incorrect` with ``hint`` unless ``condition`` is true."""
+    if not condition:
+        raise Incorrect(hint)
+
+
+def expect_tensor(
+    value: Any,
+    name: str = "your answer",
+    *,
+    shape: Sequence[int] | None = None,
+    dtype: torch.dtype | None = None,
+    floating: bool | None = None,
+) -> torch.Tensor:
+    """Check that ``value`` is a tensor, then its shape, then its dtype; return it.
+
+    Args:
+        value: what the learner gave.
+        name: how the hint refers to it.
+        shape: the exact shape required, if any.
+        dtype: the exact dtype required, if any.
+        floating: require a floating-point (True) or integer (False) dtype.
+    """
+    if not isinstance(value, torch.Tensor):
+        hint = f"{name} should be a torch.Tensor, but it is {describe(value)}"
+        if hasattr(value, "__array__"):
+            hint += "; convert a NumPy array with torch.from_numpy(...)"
+        raise Incorrect(hint + ".")
+    if shape is not None and tuple(value.shape) != tuple(shape):
+        raise Incorrect(
+            f"{name} has shape {tuple(value.shape)}, expected {tuple(shape)}. "
+            "Read the shape from the brackets, outside in."
+        )
+    if dtype is not None and value.dtype != dtype:
+        raise Incorrect(f"{name} has dtype {value.dtype}, expected {dtype}.")
+    if floating is True and not value.dtype.is_floating_point:
+        raise Incorrect(
+            f"{name} has the integer dtype {value.dtype}; it needs a float dtype (use .float())."
+        )
+    if floating is False and (value.dtype.is_floating_point or value.dtype.is_complex):
+        raise Incorrect(f"{name} has dtype {value.dtype}; it needs an integer dtype (use .long()).")
+    return value
+
+
+def expect_close(
+    actual: Any, expected: Any, hint: str, *, atol: float = 1e-5, rtol: float = 1e-4
+) -> None:
+    """Raise :class:`Incorrect` unless ``actual`` equals ``expected`` within tolerances."""
+    try:
+        a = torch.as_tensor(actual, dtype=torch.float64)
+        e = torch.as_tensor(expected, dtype=torch.float64)
+        ok = a.shape == e.shape and torch.allclose(a, e, atol=atol, rtol=rtol)
+    except (TypeError, ValueError, RuntimeError):
+        ok = False
+    if not ok:
+        raise Incorrect(hint)
+
+
+def expect_module(value: Any, name: str = "your model") -> torch.nn.Module:
+    """Check that ``value`` is an ``nn.Module`` instance (not the class); return it."""
+    if isinstance(value, type) and issubclass(value, torch.nn.Module):
+        raise Incorrect(f"{name} is the class {value.__name__}; create an instance with "
+                        f"{value.__name__}(...).")
+    if not isinstance(value, torch.nn.Module):
+        raise Incorrect(f"{name} should be a torch.nn.Module, but it is {describe(value)}.")
+    return value
+
+
+class Check:
+    """One exercise's check: call it with the answer(s) to print the verdict."""
+
+    def __init__(self, fn: Callable[..., None], hints: Sequence[str]) -> None:
+        functools.update_wrapper(self, fn)
+        self._fn = fn
+        self._hints = list(hints)
+        self._hints_shown = 0
+
+    def evaluate(self, *answers: Any, **named: Any) -> Outcome:
+        """Run the check and return its :class:`Outcome` (printing nothing)."""
+        if any(a is Ellipsis for a in (*answers, *named.values())):
+            return Outcome(NOT_ATTEMPTED)
+        try:
+            self._fn(*answers, **named)
+        except NotAttempted as reason:
+            return Outcome(NOT_ATTEMPTED, str(reason))
+        except Incorrect as wrong:
+            return Outcome(INCORRECT, str(wrong))
+        except Exception as error:  # the answer broke the check itself: still a verdict
+            return Outcome(
+                INCORRECT,
+                f"the check could not use your answer ({type(error).__name__}: {error}). "
+                "Compare what you built with what the exercise asks for.",
+            )
+        return Outcome(CORRECT)
+
+    def __call__(self, *answers: Any, **named: Any) -> None:
+        print(self.evaluate(*answers, **named))
+
+    def hint(self) -> None:
+        """Print the next hint (the last one repeats once all have been shown)."""
+        if not self._hints:
+            print("No further hint for this one: the solutions notebook has a worked answer.")
+            return
+        index = min(self._hints_shown, len(self._hints) - 1)
+        self._hints_shown += 1
+        print(f"Hint {index + 1} of {len(self._hints)}: {self._hints[index]}")
+
+    def __repr__(self) -> str:
+        return f"<check {self.__name__}: call it with your answer, or .hint() for help>"
+
+
+def exercise(*hints: str) -> Callable[[Callable[..., None]], Check]:
+    """Decorator that turns a check function into a :class:`Check` with the given hints."""
+
+    def wrap(fn: Callable[..., None]) -> Check:
+        return Check(fn, hints)
+
+    return wrap

@@ -1,0 +1,33 @@
+"""Exercise notebooks run top to bottom as a learner first opens them.
+
+Every check must answer "Not attempted yet" (the placeholders are in place)
+and no cell may fail, except cells tagged raises-exception.
+"""
+
+import re
+
+import nbformat
+import pytest
+from nbclient import NotebookClient
+
+from tools.course import ROOT, notebook_paths
+
+EXERCISES = notebook_paths("exercises")
+CHECK_CALL = re.compile(r"^check\.q\w+\(", re.MULTILINE)
+
+
+@pytest.mark.parametrize("path", EXERCISES, ids=[p.name for p in EXERCISES])
+def test_exercise_notebook_runs_and_every_check_says_not_attempted(path):
+    nb = nbformat.read(path, as_version=4)
+    NotebookClient(nb, timeout=120, kernel_name="python3",
+                   resources={"metadata": {"path": str(path.parent)}}).execute()
+    checked = 0
+    for cell in nb.cells:
+        if cell.cell_type != "code" or not CHECK_CALL.search(cell.source):
+            continue
+        checked += 1
+        text = "".join(o.get("text", "") for o in cell.outputs if o.output_type == "stream")
+        assert text.startswith("Not attempted yet"), (
+            f"{path.relative_to(ROOT)}: {cell.source!r} printed {text!r}"
+        )
+    assert checked >= 6

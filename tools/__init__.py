@@ -1,0 +1,1 @@
+"""Maintenance scripts for the course repository (run them from the repository root)."""

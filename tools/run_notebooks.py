@@ -1,0 +1,73 @@
+#!/usr/bin/env python3
+"""Re-execute notebooks in place, top to bottom, and save them with their outputs.
+
+Each notebook runs in a fresh kernel with its own folder as the working
+directory (as in Jupyter and in the tests). Volatile metadata is dropped so
+that re-running an unchanged notebook changes as little as possible.
+
+Usage:
+    python tools/run_notebooks.py                       # notebooks/ and solutions/
+    python tools/run_notebooks.py notebooks/00_*.ipynb  # just these
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+import nbformat
+from nbclient import NotebookClient
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from tools.course import ROOT, notebook_paths
+
+TIMEOUT_S = 300
+
+
+def clean(notebook: nbformat.NotebookNode) -> None:
+    """Keep only stable metadata: tags on cells, kernelspec and language name on the notebook."""
+    for cell in notebook.cells:
+        tags = cell.get("metadata", {}).get("tags")
+        cell["metadata"] = {"tags": tags} if tags else {}
+    notebook.metadata = nbformat.from_dict(
+        {
+            "kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"},
+            "language_info": {"name": "python"},
+        }
+    )
+
+
+def execute(path: Path) -> float:
+    """Execute one notebook in place; return the seconds it took (kernel start included)."""
+    notebook = nbformat.read(path, as_version=4)
+    start = time.perf_counter()
+    client = NotebookClient(
+        notebook,
+        timeout=TIMEOUT_S,
+        kernel_name="python3",
+        resources={"metadata": {"path": str(path.parent)}},
+        record_timing=False,
+    )
+    client.execute()
+    seconds = time.perf_counter() - start
+    clean(notebook)
+    nbformat.write(notebook, path)
+    return seconds
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("paths", nargs="*", type=Path, help="notebooks to run (default: all)")
+    args = parser.parse_args(argv)
+    paths = args.paths or notebook_paths("notebooks") + notebook_paths("solutions")
+    for path in paths:
+        seconds = execute(path.resolve())
+        print(f"{seconds:6.1f} s  {path.resolve().relative_to(ROOT).as_posix()}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
