@@ -176,3 +176,16 @@ def test_fit_rejects_bad_epochs(epochs):
     model = nn.Linear(1, 1)
     with pytest.raises(ValueError, match="epochs"):
         fit(model, line_data(), nn.MSELoss(), torch.optim.SGD(model.parameters(), lr=0.1), epochs)
+
+
+def test_metric_is_averaged_over_samples_not_batches():
+    X = torch.tensor([[1.0], [1.0], [1.0]])
+    y = torch.tensor([1, 1, 0])  # the model always predicts class 1: 2 of 3 right
+    model = nn.Linear(1, 2)
+    with torch.no_grad():
+        model.weight.copy_(torch.tensor([[0.0], [1.0]]))
+        model.bias.zero_()
+    loader = DataLoader(TensorDataset(X, y), batch_size=2)  # batch accuracies 1.0 and 0.0
+    result = test_step(model, loader, nn.CrossEntropyLoss(),
+                       metric=Accuracy(task="multiclass", num_classes=2))
+    assert result["metric"] == pytest.approx(2 / 3)  # not the batch mean, 0.5
