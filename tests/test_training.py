@@ -189,3 +189,11 @@ def test_metric_is_averaged_over_samples_not_batches():
     result = test_step(model, loader, nn.CrossEntropyLoss(),
                        metric=Accuracy(task="multiclass", num_classes=2))
     assert result["metric"] == pytest.approx(2 / 3)  # not the batch mean, 0.5
+
+
+def test_progress_bar_is_text_when_asked(monkeypatch, capsys):
+    monkeypatch.setenv("COURSE_TEXT_PROGRESS", "1")
+    X, y = line_data()
+    model = nn.Linear(1, 1)
+    fit(model, (X, y), nn.MSELoss(), torch.optim.SGD(model.parameters(), lr=0.1), epochs=2)
+    assert "2/2" in capsys.readouterr().err

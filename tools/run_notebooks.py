@@ -13,6 +13,7 @@ Usage:
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 from pathlib import Path
@@ -25,6 +26,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from tools.course import ROOT, notebook_paths
 
 TIMEOUT_S = 300
+# Progress bars as text, not widgets: a saved notebook then shows the finished bar
+# (on GitHub too) and re-running does not churn widget ids. See helpers.training.fit.
+os.environ["COURSE_TEXT_PROGRESS"] = "1"
 
 
 def clean(notebook: nbformat.NotebookNode) -> None:
