@@ -253,5 +253,6 @@ def fit(
         for split, values in results.items():
             for key, value in values.items():
                 history.setdefault(f"{split}_{key}", []).append(value)
-        bar.set_postfix({k: f"{v[-1]:.4f}" for k, v in history.items() if k != "epoch"})
+        latest = {k: f"{v[-1]:.4f}" for k, v in history.items() if k != "epoch"}
+        bar.set_postfix(latest, refresh=False)  # redrawn at tqdm's own pace, not every epoch
     return history

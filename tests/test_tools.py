@@ -130,3 +130,17 @@ def test_set_repo_url_rewrites_every_copy(tmp_path):
         assert "".join(first_code["source"]) == setup_cell_source(config)
         assert old not in path.read_text()
     assert old not in (tmp_path / "README.md").read_text()
+
+
+def test_run_notebooks_settles_progress_bar_redraws():
+    from tools.run_notebooks import merge_streams
+
+    outputs = [
+        {"output_type": "stream", "name": "stderr", "text": "\rbar 0%"},
+        {"output_type": "stream", "name": "stderr", "text": "\rbar 50%\rbar 100%\n"},
+        {"output_type": "stream", "name": "stdout", "text": "done\n"},
+    ]
+    assert merge_streams(outputs) == [
+        {"output_type": "stream", "name": "stderr", "text": "bar 100%\n"},
+        {"output_type": "stream", "name": "stdout", "text": "done\n"},
+    ]

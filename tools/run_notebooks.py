@@ -31,11 +31,34 @@ TIMEOUT_S = 300
 os.environ["COURSE_TEXT_PROGRESS"] = "1"
 
 
+def settle_carriage_returns(text: str) -> str:
+    """What a terminal (and Jupyter) shows: on each line, only the text after the last \\r."""
+    return "\n".join(line.rsplit("\r", 1)[-1] for line in text.split("\n"))
+
+
+def merge_streams(outputs: list) -> list:
+    """Join consecutive stdout/stderr chunks and settle progress-bar redraws."""
+    merged: list = []
+    for output in outputs:
+        if (output.get("output_type") == "stream" and merged
+                and merged[-1].get("output_type") == "stream"
+                and merged[-1]["name"] == output["name"]):
+            merged[-1]["text"] += output["text"]
+        else:
+            merged.append(output)
+    for output in merged:
+        if output.get("output_type") == "stream":
+            output["text"] = settle_carriage_returns(output["text"])
+    return merged
+
+
 def clean(notebook: nbformat.NotebookNode) -> None:
     """Keep only stable metadata: tags on cells, kernelspec and language name on the notebook."""
     for cell in notebook.cells:
         tags = cell.get("metadata", {}).get("tags")
         cell["metadata"] = {"tags": tags} if tags else {}
+        if cell.get("cell_type") == "code":
+            cell["outputs"] = merge_streams(cell.get("outputs", []))
     notebook.metadata = nbformat.from_dict(
         {
             "kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"},
