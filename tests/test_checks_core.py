@@ -122,3 +122,8 @@ def test_describe_is_short():
     assert "shape (100,)" in describe(torch.zeros(100))
     assert "dtype" in describe(torch.zeros(2, dtype=torch.long))
     assert len(describe("x" * 500)) <= 60
+
+
+def test_describe_puts_multiline_reprs_on_one_line():
+    text = describe(torch.tensor([[1.0, 2.0], [3.0, 4.0]]))
+    assert "\n" not in text and "  " not in text

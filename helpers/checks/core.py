@@ -27,6 +27,7 @@ Example:
 from __future__ import annotations
 
 import functools
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -66,11 +67,11 @@ def describe(value: Any, limit: int = 60) -> str:
     """A short, readable description of a value for hints (tensors show shape and dtype)."""
     if isinstance(value, torch.Tensor):
         if value.numel() <= 6:
-            text = repr(value).replace("\n", " ")
+            text = re.sub(r"\s+", " ", repr(value))
         else:
             text = f"a tensor of shape {tuple(value.shape)}"
         return f"{text} (dtype {value.dtype})" if "dtype" not in text else text
-    text = repr(value).replace("\n", " ")
+    text = re.sub(r"\s+", " ", repr(value))  # multi-line reprs fit on one line
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
