@@ -49,6 +49,19 @@ def _loss_kind(loss_fn: Callable) -> str:
     return "other"
 
 
+def _metric_input(y_pred: torch.Tensor, loss_fn: Callable) -> torch.Tensor:
+    """What to give a torchmetrics metric: probabilities for a loss that takes binary logits.
+
+    torchmetrics guesses: binary predictions that all lie in [0, 1] are read as
+    probabilities, others as logits. A batch of small logits would be misread,
+    so logits are turned into probabilities here.
+    """
+    y_pred = y_pred.detach()
+    if isinstance(loss_fn, nn.BCEWithLogitsLoss) or loss_fn is F.binary_cross_entropy_with_logits:
+        return torch.sigmoid(y_pred)
+    return y_pred
+
+
 def _batches(data: Data) -> Iterable[Batch]:
     if isinstance(data, (tuple, list)) and len(data) == 2 and all(
         isinstance(t, torch.Tensor) for t in data
@@ -133,7 +146,7 @@ def _run_epoch(
         total_loss += loss.item() * len(X)  # undo the batch mean: average over samples
         total_samples += len(X)
         if metric is not None:
-            metric.update(y_pred.detach(), y)
+            metric.update(_metric_input(y_pred, loss_fn), y)
     if total_samples == 0:
         raise ValueError("data yielded no batches: is the DataLoader or dataset empty?")
     result = {"loss": total_loss / total_samples}

@@ -197,3 +197,16 @@ def test_progress_bar_is_text_when_asked(monkeypatch, capsys):
     model = nn.Linear(1, 1)
     fit(model, (X, y), nn.MSELoss(), torch.optim.SGD(model.parameters(), lr=0.1), epochs=2)
     assert "2/2" in capsys.readouterr().err
+
+
+def test_binary_metric_gets_probabilities_even_when_logits_lie_in_0_1():
+    # Logits of 0.2 and 0.9 both mean "class 1" (sigmoid > 0.5); read as
+    # probabilities they would wrongly give class 0 for the first.
+    X = torch.tensor([[0.2], [0.9]])
+    y = torch.tensor([[1.0], [1.0]])
+    model = nn.Linear(1, 1)
+    with torch.no_grad():
+        model.weight.fill_(1.0)
+        model.bias.zero_()
+    result = test_step(model, (X, y), nn.BCEWithLogitsLoss(), metric=Accuracy(task="binary"))
+    assert result["metric"] == 1.0

@@ -29,6 +29,9 @@ TIMEOUT_S = 300
 # Progress bars as text, not widgets: a saved notebook then shows the finished bar
 # (on GitHub too) and re-running does not churn widget ids. See helpers.training.fit.
 os.environ["COURSE_TEXT_PROGRESS"] = "1"
+# One torch thread per kernel, as under `make test`: the course's models are tiny,
+# and the timings printed here then match what CI sees.
+os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 
 def settle_carriage_returns(text: str) -> str:
