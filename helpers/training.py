@@ -18,15 +18,13 @@ Example:
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Iterable
 from typing import Any
 
 import torch
 from torch import nn
 from torch.nn import functional as F
-from tqdm import auto as tqdm_auto
-from tqdm import std as tqdm_text
+from tqdm.auto import trange
 
 from helpers._validate import ensure_module, resolve_device
 
@@ -242,10 +240,7 @@ def fit(
     """Train for ``epochs`` epochs, evaluating on ``test_data`` after each one.
 
     Shows a tqdm progress bar with the latest losses (``progress=False`` hides it):
-    a widget in Jupyter, text elsewhere. When the environment variable
-    ``COURSE_TEXT_PROGRESS`` is set (``tools/run_notebooks.py`` sets it), the bar is
-    text in Jupyter too, so a saved notebook shows the finished bar rather than a
-    widget that only a live kernel can draw.
+    a widget in Jupyter, text elsewhere.
 
     Returns:
         A history: ``{"epoch": [...], "train_loss": [...]}`` plus ``"test_loss"``
@@ -255,7 +250,6 @@ def fit(
     if not isinstance(epochs, int) or epochs < 1:
         raise ValueError(f"epochs must be a positive int, got {epochs!r}")
     history: dict[str, list[float]] = {"epoch": [], "train_loss": []}
-    trange = tqdm_text.trange if os.environ.get("COURSE_TEXT_PROGRESS") else tqdm_auto.trange
     bar = trange(1, epochs + 1, desc="epochs", disable=not progress, leave=True)
     for epoch in bar:
         results = {"train": train_step(model, train_data, loss_fn, optimizer,

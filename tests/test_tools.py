@@ -144,3 +144,21 @@ def test_run_notebooks_settles_progress_bar_redraws():
         {"output_type": "stream", "name": "stderr", "text": "bar 100%\n"},
         {"output_type": "stream", "name": "stdout", "text": "done\n"},
     ]
+
+
+def test_run_notebooks_freezes_progress_widgets_at_their_final_text():
+    from tools.run_notebooks import freeze_widgets
+
+    state = {
+        "box": {"model_name": "HBoxModel",
+                "state": {"children": ["IPY_MODEL_a", "IPY_MODEL_b", "IPY_MODEL_c"]}},
+        "a": {"model_name": "HTMLModel", "state": {"value": "grid:\u2007100%"}},
+        "b": {"model_name": "FloatProgressModel", "state": {"value": 9.0, "max": 9.0}},
+        "c": {"model_name": "HTMLModel", "state": {"value": "\u20079/9\u2007[00:01&lt;00:00]"}},
+    }
+    view = {"application/vnd.jupyter.widget-view+json": {"model_id": "box"},
+            "text/plain": "grid:   0%|          | 0/9"}
+    outputs = freeze_widgets([{"output_type": "display_data", "data": view}], state)
+    assert outputs[0]["data"] == {"text/plain": "grid: 100%|██████████| 9/9 [00:01<00:00]"}
+    unknown = [{"output_type": "display_data", "data": {"text/plain": "x"}}]
+    assert freeze_widgets(unknown, state) == unknown

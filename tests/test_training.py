@@ -191,14 +191,6 @@ def test_metric_is_averaged_over_samples_not_batches():
     assert result["metric"] == pytest.approx(2 / 3)  # not the batch mean, 0.5
 
 
-def test_progress_bar_is_text_when_asked(monkeypatch, capsys):
-    monkeypatch.setenv("COURSE_TEXT_PROGRESS", "1")
-    X, y = line_data()
-    model = nn.Linear(1, 1)
-    fit(model, (X, y), nn.MSELoss(), torch.optim.SGD(model.parameters(), lr=0.1), epochs=2)
-    assert "2/2" in capsys.readouterr().err
-
-
 def test_binary_metric_gets_probabilities_even_when_logits_lie_in_0_1():
     # Logits of 0.2 and 0.9 both mean "class 1" (sigmoid > 0.5); read as
     # probabilities they would wrongly give class 0 for the first.

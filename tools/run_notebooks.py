@@ -13,6 +13,7 @@ Usage:
 from __future__ import annotations
 
 import argparse
+import html
 import os
 import sys
 import time
@@ -26,9 +27,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from tools.course import ROOT, notebook_paths
 
 TIMEOUT_S = 300
-# Progress bars as text, not widgets: a saved notebook then shows the finished bar
-# (on GitHub too) and re-running does not churn widget ids. See helpers.training.fit.
-os.environ["COURSE_TEXT_PROGRESS"] = "1"
 # One torch thread per kernel, as under `make test`: the course's models are tiny,
 # and the timings printed here then match what CI sees.
 os.environ.setdefault("OMP_NUM_THREADS", "1")
@@ -55,13 +53,51 @@ def merge_streams(outputs: list) -> list:
     return merged
 
 
+WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
+WIDGET_STATE = "application/vnd.jupyter.widget-state+json"
+
+
+def finished_bar(model_id: str, state: dict) -> str | None:
+    """The final text of a tqdm notebook bar (an HBox of HTML, FloatProgress, HTML)."""
+    box = state.get(model_id, {})
+    children = [c.removeprefix("IPY_MODEL_") for c in box.get("state", {}).get("children", [])]
+    if box.get("model_name") != "HBoxModel" or len(children) != 3:
+        return None
+    left, bar, right = (state.get(c, {}).get("state", {}) for c in children)
+    if "max" not in bar:
+        return None
+    filled = int(10 * bar.get("value", 0) / bar["max"]) if bar["max"] else 10
+
+    def text(widget: dict) -> str:
+        return html.unescape(widget.get("value", "")).replace("\u2007", " ")
+
+    return f"{text(left)}|{'█' * filled}{' ' * (10 - filled)}|{text(right)}"
+
+
+def freeze_widgets(outputs: list, state: dict) -> list:
+    """Replace progress-bar widgets by their final text.
+
+    A widget is drawn by a live kernel; a saved notebook only keeps its text
+    fallback from the moment it was created ("0%"). Storing the finished bar
+    instead shows the reader (on GitHub too) how the run ended, and keeps
+    re-runs from changing random widget ids.
+    """
+    for output in outputs:
+        view = output.get("data", {}).get(WIDGET_VIEW)
+        final = finished_bar(view["model_id"], state) if view else None
+        if final is not None:
+            output["data"] = {"text/plain": final}
+    return outputs
+
+
 def clean(notebook: nbformat.NotebookNode) -> None:
     """Keep only stable metadata: tags on cells, kernelspec and language name on the notebook."""
+    state = notebook.metadata.get("widgets", {}).get(WIDGET_STATE, {}).get("state", {})
     for cell in notebook.cells:
         tags = cell.get("metadata", {}).get("tags")
         cell["metadata"] = {"tags": tags} if tags else {}
         if cell.get("cell_type") == "code":
-            cell["outputs"] = merge_streams(cell.get("outputs", []))
+            cell["outputs"] = freeze_widgets(merge_streams(cell.get("outputs", [])), state)
     notebook.metadata = nbformat.from_dict(
         {
             "kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"},
