@@ -127,3 +127,17 @@ def test_describe_is_short():
 def test_describe_puts_multiline_reprs_on_one_line():
     text = describe(torch.tensor([[1.0, 2.0], [3.0, 4.0]]))
     assert "\n" not in text and "  " not in text
+
+
+def test_expect_close_accepts_read_only_arrays_without_warning(recwarn):
+    import numpy as np
+
+    frozen = np.array([1.0, 2.0])
+    frozen.flags.writeable = False
+    expect_close(frozen, frozen, "close")
+    expect_close(torch.tensor([1.0, 2.0]), frozen, "close")
+    assert not [w for w in recwarn if issubclass(w.category, UserWarning)]
+
+
+def test_expect_close_accepts_tensors_that_require_grad():
+    expect_close(torch.tensor([1.0], requires_grad=True) * 2, [2.0], "close")

@@ -32,6 +32,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
 import torch
 
 CORRECT, NOT_ATTEMPTED, INCORRECT = "correct", "not attempted", "incorrect"
@@ -140,13 +141,19 @@ def expect_tensor(
     return value
 
 
+def _as_float64(value: Any) -> torch.Tensor:
+    if isinstance(value, torch.Tensor):
+        return value.detach().cpu().to(torch.float64)
+    # A copy: as_tensor warns about read-only arrays (pandas' to_numpy() returns them).
+    return torch.from_numpy(np.array(value, dtype=np.float64))
+
+
 def expect_close(
     actual: Any, expected: Any, hint: str, *, atol: float = 1e-5, rtol: float = 1e-4
 ) -> None:
     """Raise :class:`Incorrect` unless ``actual`` equals ``expected`` within tolerances."""
     try:
-        a = torch.as_tensor(actual, dtype=torch.float64)
-        e = torch.as_tensor(expected, dtype=torch.float64)
+        a, e = _as_float64(actual), _as_float64(expected)
         ok = a.shape == e.shape and torch.allclose(a, e, atol=atol, rtol=rtol)
     except (TypeError, ValueError, RuntimeError):
         ok = False
