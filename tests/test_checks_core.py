@@ -141,3 +141,32 @@ def test_expect_close_accepts_read_only_arrays_without_warning(recwarn):
 
 def test_expect_close_accepts_tensors_that_require_grad():
     expect_close(torch.tensor([1.0], requires_grad=True) * 2, [2.0], "close")
+
+
+def test_as_number():
+    from helpers.checks import as_number
+
+    assert as_number(torch.tensor([2.5])) == 2.5 and as_number(3) == 3.0
+    for wrong, text in ((torch.zeros(2), "shape (2,)"), ("1", "a number"), (True, "a number")):
+        try:
+            as_number(wrong)
+        except Incorrect as error:
+            assert text in str(error)
+        else:
+            raise AssertionError(f"{wrong!r} passed")
+
+
+def test_seeded_repeats_and_leaves_the_learners_state_alone():
+    from helpers.checks import seeded
+
+    torch.manual_seed(123)
+    expected_next = torch.rand(1)
+    torch.manual_seed(123)
+    threads = torch.get_num_threads()
+    with seeded(5):
+        first = torch.rand(3)
+        assert torch.get_num_threads() == 1
+    with seeded(5):
+        assert torch.equal(torch.rand(3), first)
+    assert torch.equal(torch.rand(1), expected_next), "the learner's random stream moved"
+    assert torch.get_num_threads() == threads

@@ -18,6 +18,7 @@ from helpers.checks.core import (
     Incorrect,
     NotAttempted,
     Outcome,
+    as_number,
     call,
     describe,
     exercise,
@@ -25,9 +26,11 @@ from helpers.checks.core import (
     expect_close,
     expect_module,
     expect_tensor,
+    seeded,
 )
 
 __all__ = [
     "CORRECT", "INCORRECT", "NOT_ATTEMPTED", "Check", "Incorrect", "NotAttempted", "Outcome",
-    "call", "describe", "exercise", "expect", "expect_close", "expect_module", "expect_tensor",
+    "as_number", "call", "describe", "exercise", "expect", "expect_close", "expect_module",
+    "expect_tensor", "seeded",
 ]

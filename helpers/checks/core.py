@@ -26,9 +26,10 @@ Example:
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -159,6 +160,36 @@ def expect_close(
         ok = False
     if not ok:
         raise Incorrect(hint)
+
+
+def as_number(value: Any, what: str = "your answer") -> float:
+    """A Python float from a float, an int or a one-element tensor; :class:`Incorrect` otherwise."""
+    if isinstance(value, torch.Tensor):
+        if value.numel() != 1:
+            raise Incorrect(f"{what} should be one number, but it is a tensor of shape "
+                            f"{tuple(value.shape)}: reduce it to one number (.mean() or .item()).")
+        return float(value.detach().cpu())
+    if isinstance(value, (float, int, np.floating, np.integer)) and not isinstance(value, bool):
+        return float(value)
+    raise Incorrect(f"{what} should be a number, but it is {describe(value)}.")
+
+
+@contextlib.contextmanager
+def seeded(seed: int = 0) -> Iterator[None]:
+    """Run a check's own training reproducibly without disturbing the learner.
+
+    Inside the block torch is seeded with ``seed`` and uses one CPU thread (tiny
+    models train fastest that way, and a busy machine cannot slow them down);
+    afterwards the learner's random state and thread count are restored.
+    """
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(seed)
+            yield
+    finally:
+        torch.set_num_threads(threads)
 
 
 def expect_module(value: Any, name: str = "your model") -> torch.nn.Module:
