@@ -17,8 +17,9 @@ volatile metadata are stripped, and links to the solutions notebook are
 pointed at the exercises notebook.
 
 Usage:
-    python tools/make_exercises.py           # (re)write exercises/
-    python tools/make_exercises.py --check   # exit 1 if exercises/ is stale
+    python tools/make_exercises.py                     # (re)write exercises/
+    python tools/make_exercises.py solutions/03_*.ipynb  # just these lessons
+    python tools/make_exercises.py --check             # exit 1 if exercises/ is stale
 """
 
 from __future__ import annotations
@@ -147,8 +148,10 @@ def make_exercise(solution_path: Path) -> dict:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--check", action="store_true", help="fail if exercises/ is stale")
+    parser.add_argument("solutions", nargs="*", type=Path,
+                        help="solutions notebooks to generate from (default: all)")
     args = parser.parse_args(argv)
-    solutions = notebook_paths("solutions")
+    solutions = [p.resolve() for p in args.solutions] or notebook_paths("solutions")
     stale = []
     for solution in solutions:
         target = exercise_path_for(solution)
@@ -160,7 +163,7 @@ def main(argv: list[str] | None = None) -> int:
             target.parent.mkdir(exist_ok=True)
             dump(generated, target)
             print(f"wrote {target.relative_to(ROOT).as_posix()}")
-    expected = {exercise_path_for(s).name for s in solutions}
+    expected = {exercise_path_for(s).name for s in notebook_paths("solutions")}
     orphans = [p.name for p in notebook_paths("exercises") if p.name not in expected]
     if args.check and (stale or orphans):
         for name in stale:
