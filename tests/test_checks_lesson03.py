@@ -205,6 +205,18 @@ def epoch_zero_grad_last(model, loss_fn, optimizer, loader):  # zero_grad after 
     return torch.stack(losses).sum() / len(loader.dataset)
 
 
+def epoch_graph_attached(model, loss_fn, optimizer, loader):  # sums loss tensors, not .item()
+    total, n = 0, 0
+    for xb, yb in loader:
+        loss = loss_fn(model(xb), yb)
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        total = total + loss * len(xb)  # still attached to the graph: wasteful, but correct
+        n += len(xb)
+    return total / n
+
+
 def epoch_no_zero_grad(model, loss_fn, optimizer, loader):
     total, n = 0.0, 0
     for xb, yb in loader:
@@ -343,6 +355,7 @@ CASES = {
             (lambda n, b, drop_last: n // b, "round up"),
             (lambda n, b, drop_last: math.ceil(n / b), "round down"),
             (lambda n, b, drop_last: n / b, "not a whole number"),
+            (lambda n, b, drop_last: n // b if drop_last else n // b + 1, "divides 15 exactly"),
             (lambda n, b, drop_last: None, "whole number"),
         ],
         "placeholder": not_implemented,
@@ -379,7 +392,7 @@ CASES = {
         "placeholder": not_implemented,
     },
     "q5": {
-        "correct": [epoch_weighted, epoch_zero_grad_last],
+        "correct": [epoch_weighted, epoch_zero_grad_last, epoch_graph_attached],
         "wrong": [
             (epoch_no_zero_grad, "zero_grad"),
             (epoch_no_step, "optimizer.step()"),
@@ -429,6 +442,11 @@ def test_cases_cover_every_check():
 @pytest.mark.parametrize("name, answer, status, hint", cases(lesson03, CASES))
 def test_check(name, answer, status, hint):
     verify(lesson03, name, answer, status, hint)
+
+
+def test_q5_accepts_a_graph_attached_loss_without_a_warning(recwarn):
+    assert lesson03.q5.evaluate(epoch_graph_attached).status == "correct"
+    assert not [w for w in recwarn if "requires_grad" in str(w.message)]
 
 
 def test_checks_leave_the_global_random_state_alone():

@@ -324,6 +324,7 @@ CASES = {
             (lambda t, p: (t == p).sum().item() // len(t), "integer division"),
             (lambda t, p: (t == p).float(), "should be one number"),
             (lambda t, p: (t != p).float().mean(), "expected"),
+            (lambda t, p: (t == p).mean(), "bool tensor"),
         ],
         "placeholder": not_implemented,
     },

@@ -183,6 +183,10 @@ def q2(batches_per_epoch: Any) -> None:
         if drop_last and got == math.ceil(n / size):
             raise Incorrect(f"{shown} returned {got}, but drop_last=True drops the incomplete last "
                             f"batch: {expected} batches. Round down.")
+        if not drop_last and n % size == 0 and got == n // size + 1:
+            raise Incorrect(f"{shown} returned {got}, but {size} divides {n} exactly: {expected} full "
+                            "batches and no leftovers, so no extra batch. Round up only what is left "
+                            "over: math.ceil(n_samples / batch_size).")
         raise Incorrect(f"{shown} returned {got}, expected {expected}.")
 
 
@@ -366,7 +370,8 @@ def q5(train_one_epoch: Any) -> None:
                "each batch, forward, loss, zero_grad, backward, step, once.")
         expect(result is not None, "train_one_epoch returned None: return the mean loss per sample.")
         try:
-            value = float(result)
+            # detach: a loss tensor still attached to the graph is a correct (if wasteful) answer
+            value = float(result.detach() if isinstance(result, torch.Tensor) else result)
         except (TypeError, ValueError, RuntimeError) as error:
             raise Incorrect(f"train_one_epoch returned {describe(result)}; return one number, the "
                             "mean loss per sample.") from error

@@ -145,7 +145,15 @@ def q2(accuracy_fn: Any) -> None:
             shown = f"accuracy_fn({true_list}, {pred_list}) with dtype {dtype}"
             correct = sum(t == p for t, p in zip(true_list, pred_list, strict=True))
             expected = correct / len(true_list)
-            value = _as_number(call(accuracy_fn, y_true.clone(), y_pred.clone()), shown)
+            try:
+                result = call(accuracy_fn, y_true.clone(), y_pred.clone())
+            except Incorrect as error:
+                if "could not infer output dtype" in str(error):
+                    raise Incorrect(f"{error}. A comparison gives a bool tensor, which has no mean: "
+                                    "count the matches with .sum(), or convert with .float() before "
+                                    ".mean().") from error
+                raise
+            value = _as_number(result, shown)
             if _close(value, 100 * expected) and expected > 0:
                 raise Incorrect(f"{shown} gave {value:g}, a percentage; return the fraction "
                                 f"{expected:g} (between 0 and 1).")
