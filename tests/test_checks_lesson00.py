@@ -65,7 +65,7 @@ CASES = {
             lambda M, v: torch.diag(v) @ M,
         ],
         "wrong": [
-            (lambda M, v: M * v, "RuntimeError"),  # (3, 4) * (3,) does not broadcast
+            (lambda M, v: M * v, "lines shapes up from the right"),  # (3, 4) * (3,) does not broadcast
             (lambda M, v: M @ v, "shape"),
             (lambda M, v: M * v.unsqueeze(0) if M.shape[0] == M.shape[1] else M * v[:, None],
              "scales the columns"),

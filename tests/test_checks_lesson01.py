@@ -124,6 +124,19 @@ def fit_uphill(x, y, lr, epochs):
     return w.item(), b.item()
 
 
+def fit_sum_loss(x, y, lr, epochs):  # sum of squared errors instead of their mean
+    w = torch.zeros(1, 1, requires_grad=True)
+    b = torch.zeros(1, requires_grad=True)
+    for _ in range(epochs):
+        ((x @ w.T + b - y) ** 2).sum().backward()
+        with torch.no_grad():
+            w -= lr * w.grad
+            b -= lr * b.grad
+        w.grad.zero_()
+        b.grad.zero_()
+    return w.item(), b.item()
+
+
 def fit_random_start(x, y, lr, epochs):
     torch.manual_seed(0)
     w = torch.randn(1, 1, requires_grad=True)
@@ -243,6 +256,7 @@ CASES = {
             (fit_rebinding, "not a leaf"),
             (fit_rebinding_in_no_grad, "in place"),
             (fit_uphill, "uphill"),
+            (fit_sum_loss, "sum of the squared errors"),
             (fit_random_start, "start from 0 and 0"),
             (lambda x, y, lr, epochs: (0.0, 0.0), "never moved"),
             (lambda x, y, lr, epochs: ls_centred(x, y), "exactly `epochs`"),

@@ -48,7 +48,14 @@ def q3(scale_rows: Any) -> None:
     """scale_rows(M, v): row i of M multiplied by v[i], by broadcasting."""
     M = torch.arange(12.0).reshape(3, 4)
     v = torch.tensor([1.0, 10.0, 100.0])
-    out = call(scale_rows, M, v)
+    try:
+        out = call(scale_rows, M, v)
+    except Incorrect as error:
+        if isinstance(error.__cause__, RuntimeError) and "must match the size" in str(error.__cause__):
+            raise Incorrect("M * v failed for M of shape (3, 4) and v of shape (3,): broadcasting "
+                            "lines shapes up from the right, so v's 3 meets M's 4 columns. Make v "
+                            "a column of shape (n, 1) so that it runs down the rows.") from error
+        raise
     expect_tensor(out, "scale_rows(M, v)")
     expect(out.shape == M.shape, f"for M of shape (3, 4) the result should keep that shape, "
            f"got {tuple(out.shape)}. Did you use @ instead of *?")

@@ -222,13 +222,18 @@ def q4(predict: Any) -> None:
 # ----------------------------------------------------------------------------- q5
 
 
-def _reference_fit(x: torch.Tensor, y: torch.Tensor, lr: float, epochs: int, zero: bool = True) -> tuple:
-    """Full-batch gradient descent from (0, 0); with zero=False the gradients pile up (a bug)."""
+def _reference_fit(x: torch.Tensor, y: torch.Tensor, lr: float, epochs: int, zero: bool = True,
+                   reduction: str = "mean") -> tuple:
+    """Full-batch gradient descent from (0, 0).
+
+    With zero=False the gradients pile up, with reduction="sum" the loss is the sum of squared
+    errors: two bugs whose results the check recognises.
+    """
     w = torch.zeros(1, 1, dtype=torch.float64, requires_grad=True)
     b = torch.zeros(1, dtype=torch.float64, requires_grad=True)
     x, y = x.double(), y.double()
     for _ in range(epochs):
-        F.mse_loss(x @ w.T + b, y).backward()
+        F.mse_loss(x @ w.T + b, y, reduction=reduction).backward()
         with torch.no_grad():
             w -= lr * w.grad
             b -= lr * b.grad
@@ -277,6 +282,11 @@ def q5(fit_line: Any) -> None:
                             "loss.backward() and update w and b?")
         if _close(slope, -want[0], 1e-3) and _close(intercept, -want[1], 1e-3):
             raise Incorrect("the line moved uphill: subtract lr * grad, don't add it.")
+        summed = _reference_fit(x, y, lr, epochs, reduction="sum")
+        if _close(slope, summed[0], 1e-3) and _close(intercept, summed[1], 1e-3):
+            raise Incorrect(f"{label} took steps {len(x)} times too large: your loss is the sum of "
+                            "the squared errors. The MSE is their mean: divide by the number of "
+                            "points (or use .mean()).")
         piled_up = _reference_fit(x, y, lr, epochs, zero=False)
         if epochs > 1 and _close(slope, piled_up[0], 1e-3) and _close(intercept, piled_up[1], 1e-3):
             raise Incorrect("the gradients pile up from epoch to epoch: zero them after each "
