@@ -33,6 +33,11 @@ def softmax_global_max(logits):  # one maximum for the whole tensor
     return e / e.sum(dim=1, keepdim=True)
 
 
+def softmax_no_keepdim(logits):  # (N,) row sums do not broadcast against (N, C)
+    e = (logits - logits.max(dim=1).values.unsqueeze(1)).exp()
+    return e / e.sum(dim=1)
+
+
 def softmax_in_place(logits):
     logits -= logits.max(dim=1, keepdim=True).values
     return torch.softmax(logits, dim=1)
@@ -85,6 +90,36 @@ def loss_float_labels_to_ce(logits, labels):
     return F.cross_entropy(logits, labels.float())
 
 
+def loss_no_reshape(logits, labels):  # (N, 1) logits against (N,) labels
+    if is_binary(logits):
+        return nn.BCEWithLogitsLoss()(logits, labels.float())
+    return F.cross_entropy(logits, labels.long())
+
+
+def loss_binary_long_labels(logits, labels):
+    if is_binary(logits):
+        return nn.BCEWithLogitsLoss()(logits.reshape(-1), labels)
+    return F.cross_entropy(logits, labels.long())
+
+
+def loss_last_dim_one(logits, labels):  # misses binary logits of shape (N,)
+    if logits.shape[-1] == 1:
+        return nn.BCEWithLogitsLoss()(logits.reshape(-1), labels.float())
+    return F.cross_entropy(logits, labels.long())
+
+
+def loss_two_columns_binary(logits, labels):  # (N, 2) is multiclass with C = 2, not binary
+    if logits.ndim == 2 and logits.shape[1] > 2:
+        return F.cross_entropy(logits, labels.long())
+    return nn.BCEWithLogitsLoss()(logits.reshape(-1), labels.float())
+
+
+def loss_summed(logits, labels):
+    if is_binary(logits):
+        return nn.BCEWithLogitsLoss(reduction="sum")(logits.reshape(-1), labels.float())
+    return F.cross_entropy(logits, labels.long(), reduction="sum")
+
+
 # ---------------------------------------------------------------- q4: build a model
 def mlp_64(n_features, n_classes):
     return nn.Sequential(nn.Linear(n_features, 64), nn.ReLU(), nn.Linear(64, 64), nn.ReLU(),
@@ -125,6 +160,10 @@ def mlp_one_output(n_features, n_classes):
 
 def mlp_fixed_sizes(n_features, n_classes):
     return mlp_64(2, 3)
+
+
+def mlp_relu_end(n_features, n_classes):  # logits can never be negative
+    return nn.Sequential(*mlp_64(n_features, n_classes), nn.ReLU())
 
 
 def mlp_tiny(n_features, n_classes):
@@ -256,6 +295,17 @@ def confusion_loop(preds, labels, num_classes):
     return matrix
 
 
+def confusion_fancy_index(preds, labels, num_classes):  # repeated pairs are added only once
+    matrix = torch.zeros(num_classes, num_classes, dtype=torch.long)
+    matrix[labels, preds] += 1
+    return matrix
+
+
+def confusion_index_put(preds, labels, num_classes):
+    matrix = torch.zeros(num_classes, num_classes, dtype=torch.long)
+    return matrix.index_put_((labels, preds), torch.ones_like(labels), accumulate=True)
+
+
 def confusion_bincount(preds, labels, num_classes):
     flat = torch.bincount(labels * num_classes + preds, minlength=num_classes**2)
     return flat.reshape(num_classes, num_classes)
@@ -277,6 +327,7 @@ CASES = {
             (torch.sigmoid, "sigmoid"),
             (lambda logits: logits.exp(), "must sum to one"),
             (softmax_in_place, "in place"),
+            (softmax_no_keepdim, "keepdim=True"),
         ],
         "placeholder": not_implemented,
     },
@@ -294,6 +345,8 @@ CASES = {
             (lambda logits: logits.argmax(dim=1).float(), "torch.long"),
             (lambda logits: logits.argmax(dim=1, keepdim=True), "keepdim"),
             (lambda logits: logits.argmin(dim=1), "largest logit"),
+            (lambda logits: logits.argmax(), "without dim="),
+            (lambda logits: torch.max(logits, dim=1), ".indices"),
         ],
         "placeholder": not_implemented,
     },
@@ -306,6 +359,11 @@ CASES = {
             (loss_double_sigmoid, "applied a sigmoid before"),
             (loss_float_labels_to_ce, "Long"),
             (lambda logits, labels: F.cross_entropy(logits, labels.long()), "out of bounds"),
+            (loss_no_reshape, "reshape the logits"),
+            (loss_binary_long_labels, "labels.float()"),
+            (loss_last_dim_one, "binary too"),
+            (loss_two_columns_binary, "C = 2"),
+            (loss_summed, "sum of the per-sample losses"),
         ],
         "placeholder": not_implemented,
     },
@@ -317,6 +375,7 @@ CASES = {
             (mlp_one_output, "one logit per class"),
             (mlp_fixed_sizes, "n_features and n_classes"),
             (mlp_tiny, "held-out accuracy"),
+            (mlp_relu_end, "never negative"),
             (lambda n_features, n_classes: SHARED, "same model twice"),
             (lambda n_features, n_classes: nn.Sequential, "is the class"),
         ],
@@ -352,6 +411,7 @@ CASES = {
         "correct": [
             confusion_loop,
             confusion_bincount,
+            confusion_index_put,
             lambda preds, labels, n: MulticlassConfusionMatrix(num_classes=n)(preds, labels),
             lambda preds, labels, n: sk_confusion_matrix(labels, preds, labels=list(range(n))),
         ],
@@ -359,6 +419,7 @@ CASES = {
             (lambda preds, labels, n: confusion_loop(labels, preds, n), "transposed"),
             (lambda preds, labels, n: sk_confusion_matrix(labels, preds), "never appears"),
             (lambda preds, labels, n: torch.ones(n, n), "add up to"),
+            (confusion_fancy_index, "at most once"),
         ],
         "placeholder": not_implemented,
     },

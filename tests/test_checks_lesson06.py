@@ -285,6 +285,21 @@ def best_by_val_loss(results):
     return best["lr"], best["hidden_units"]
 
 
+def best_higher_loss_wins(results):  # sorts val_loss the wrong way
+    best = results.sort_values(["val_acc", "val_loss"], ascending=False).iloc[0]
+    return best["lr"], best["hidden_units"]
+
+
+def best_swapped(results):
+    best = results.sort_values(["val_acc", "val_loss"], ascending=[False, True]).iloc[0]
+    return best["hidden_units"], best["lr"]
+
+
+def best_by_label(results):  # .loc[0] is the row labelled 0, not the first row after sorting
+    ranked = results.sort_values(["val_acc", "val_loss"], ascending=[False, True])
+    return ranked.loc[0, "lr"], ranked.loc[0, "hidden_units"]
+
+
 def best_index(results):
     return results.sort_values(["val_acc", "val_loss"], ascending=[False, True]).index[0]
 
@@ -367,6 +382,9 @@ CASES = {
             (best_first_of_ties, "break the tie"),
             (best_by_val_loss, "lowest val_loss overall"),
             (best_index, "not its index"),
+            (best_higher_loss_wins, "lower val_loss"),
+            (best_swapped, "wrong order"),
+            (best_by_label, ".iloc[0]"),
         ],
         "placeholder": not_implemented,
     },

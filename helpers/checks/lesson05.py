@@ -55,9 +55,11 @@ def _close(a: float, b: float, tol: float = 1e-4) -> bool:
 @exercise(
     "Exponentiate, then divide each row by its own sum: "
     "exp / exp.sum(dim=1, keepdim=True). keepdim keeps the sums as a column (N, 1) that broadcasts.",
-    "exp(1000) is inf in float32. Subtracting a row's maximum first changes nothing mathematically "
-    "(the factor exp(-max) cancels) and keeps every exponent <= 0: "
-    "logits - logits.max(dim=1, keepdim=True).values.",
+    "exp(1000) is inf in float32. Subtracting the same number from every logit of a row does not "
+    "change that row's softmax (the factor it puts on top and bottom cancels). Which number would "
+    "make every exponent <= 0?",
+    "Subtract each row's maximum first: shifted = logits - logits.max(dim=1, keepdim=True).values; "
+    "then exponentiate and divide as before.",
 )
 def q1(softmax: Any) -> None:
     """softmax(logits): (N, C) logits to (N, C) probabilities, stable for large logits."""
@@ -71,7 +73,15 @@ def q1(softmax: Any) -> None:
     for logits in cases:
         given = logits.clone()
         shown = f"softmax({logits.tolist()})"
-        out = expect_tensor(call(softmax, given), shown, shape=logits.shape, floating=True)
+        try:
+            answer = call(softmax, given)
+        except Incorrect as error:
+            if "must match the size" in str(error):
+                raise Incorrect(f"{error}. A row maximum or row sum of shape (N,) does not line up "
+                                "with logits of shape (N, C): keep it as a column (N, 1) with "
+                                "keepdim=True, e.g. logits.max(dim=1, keepdim=True).values.") from error
+            raise
+        out = expect_tensor(answer, shown, shape=logits.shape, floating=True)
         out = out.detach().cpu().float()  # float64 answers are fine too
         expect(torch.equal(given, logits), f"{shown} changed its input in place (for example with "
                "-=): compute a new tensor and leave logits as they were.")
@@ -88,7 +98,8 @@ def q1(softmax: Any) -> None:
                 raise Incorrect(f"in {shown} the columns sum to one, not the rows: normalise over the "
                                 "classes, dim=1 (dim=0 runs down the samples).")
             raise Incorrect(f"the rows of {shown} sum to {[round(s, 4) for s in row_sums.tolist()]}; "
-                            "each row of probabilities must sum to one.")
+                            "each row of probabilities must sum to one: divide each row by its own "
+                            "sum, exps.sum(dim=1, keepdim=True).")
         expect(torch.allclose(out, torch.softmax(logits, dim=1), atol=1e-6),
                f"{shown} sums to one per row, but the values are not exp(logit) / row sum.")
 
@@ -111,7 +122,13 @@ def q2(logits_to_labels: Any) -> None:
         n, c = logits.shape
         shown = f"logits_to_labels on logits of shape {(n, c)}"
         out = call(logits_to_labels, logits.clone())
+        if hasattr(out, "values") and hasattr(out, "indices") and not isinstance(out, torch.Tensor):
+            raise Incorrect(f"{shown} returned a pair (values, indices), what torch.max(..., dim=1) "
+                            "gives: the labels are its .indices (or use logits.argmax(dim=1)).")
         expect_tensor(out, shown)
+        if out.ndim == 0:
+            raise Incorrect(f"{shown} returned a single number: argmax without dim= flattens the whole "
+                            "tensor and returns one index. Pass dim=1 for one label per row.")
         if tuple(out.shape) == (n, c):
             if bool(((out == 0) | (out == 1)).all()):
                 raise Incorrect(f"{shown} returned a 0/1 value for every class: sigmoid and round is the "
@@ -166,8 +183,15 @@ def q3(loss_for: Any) -> None:
          torch.tensor([[40.0], [-40.0], [5.0]]), torch.tensor([0, 1, 1]), "binary"),
     ]
     for shown, logits, labels, kind in cases:
-        value = _as_number(call(loss_for, logits.clone(), labels.clone()),
-                           f"the loss for {shown}")
+        try:
+            answer = call(loss_for, logits.clone(), labels.clone())
+        except Incorrect as error:
+            hint = _q3_error_hint(str(error), kind, logits)
+            raise Incorrect(f"{error}. {hint}" if hint else str(error)) from error
+        value = _as_number(answer, f"the loss for {shown}")
+        if _close(value, len(labels) * _reference_loss(logits, labels, kind)) and len(labels) > 1:
+            raise Incorrect(f"for {shown} you returned {value:.4f}, the sum of the per-sample losses; "
+                            "return their mean (the losses' default, reduction='mean').")
         if kind == "binary":
             expected = _binary_reference(logits, labels)
             if _close(value, 0.0, 1e-6):
@@ -190,8 +214,37 @@ def q3(loss_for: Any) -> None:
             if _close(value, after_softmax) and not _close(value, expected):
                 raise Incorrect(f"for {shown} you applied softmax before CrossEntropyLoss, which "
                                 "applies log-softmax itself: pass the raw logits.")
+        recipe = ("one logit per sample is binary: BCEWithLogitsLoss on logits of shape (N,) with float "
+                  "labels" if kind == "binary" else "one logit per class is multiclass: CrossEntropyLoss "
+                  "on the (N, C) logits with long labels")
         expect(_close(value, expected),
-               f"for {shown} the loss should be {expected:.4f}, you returned {value:.4f}.")
+               f"for {shown} the loss should be {expected:.4f}, you returned {value:.4f}; {recipe}.")
+
+
+def _reference_loss(logits: torch.Tensor, labels: torch.Tensor, kind: str) -> float:
+    if kind == "binary":
+        return _binary_reference(logits, labels)
+    return F.cross_entropy(logits, labels.long()).item()
+
+
+def _q3_error_hint(message: str, kind: str, logits: torch.Tensor) -> str:
+    """A hint for the errors learners' loss_for typically raises, by the kind of output."""
+    if kind == "binary":
+        if "can't be cast" in message or ("Long" in message and "Float" in message):
+            return "BCEWithLogitsLoss needs float labels 0.0 / 1.0: labels.float()."
+        if "must be the same as input size" in message:
+            return ("The logits and the labels must have the same shape: reshape the logits to (N,) "
+                    "with logits.reshape(-1).")
+        if logits.ndim == 1:
+            return ("Logits of shape (N,) are binary too: one logit per sample, not one per class. "
+                    "Use BCEWithLogitsLoss.")
+        return ""
+    if "must be the same as input size" in message and logits.shape[1] == 2:
+        return ("Two logits per sample is a multiclass output with C = 2: use CrossEntropyLoss. Only "
+                "one logit per sample, shape (N,) or (N, 1), is binary.")
+    if "Long" in message and "Float" in message:
+        return "CrossEntropyLoss takes class indices of dtype torch.long: labels.long()."
+    return ""
 
 
 # --------------------------------------------------------------------------- q4
@@ -247,6 +300,10 @@ def q4(build_model: Any) -> None:
             raise Incorrect("the outputs all lie between 0 and 1 even for far-away inputs: the model ends "
                             "with a softmax or sigmoid. Return raw logits (end with nn.Linear): "
                             "CrossEntropyLoss applies log-softmax itself.")
+        if bool((far >= 0).all()):
+            raise Incorrect("the outputs are never negative, even for far-away inputs: the model ends "
+                            "with an activation such as ReLU. Logits must be free to take any value: "
+                            "end with nn.Linear, with nothing after it.")
         a, b = X_test[:20], X_test[20:40]
         zero = torch.zeros(1, 2)
         if torch.allclose(_outputs(model, a + b, "") + _outputs(model, zero, ""),
@@ -459,6 +516,11 @@ def q7(confusion_matrix: Any) -> None:
         for p, t in zip(preds.tolist(), labels.tolist(), strict=True):
             expected[t, p] += 1
         got = out.detach().cpu().double()
+        if not torch.equal(got, expected.double()) and torch.equal(got, (expected > 0).double()):
+            raise Incorrect("every pair (true, predicted) was counted at most once: "
+                            "matrix[labels, preds] += 1 with index tensors adds 1 only once when a "
+                            "pair repeats. Loop over the samples, or use matrix.index_put_((labels, preds), "
+                            "torch.ones_like(labels), accumulate=True), or torch.bincount.")
         expect(_close(float(got.sum()), float(len(preds)), 1e-9),
                f"the entries of {shown} add up to {float(got.sum()):g}; every sample counts once, so "
                f"they should add up to {len(preds)}.")

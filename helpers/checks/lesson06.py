@@ -491,7 +491,14 @@ def q7(best_config: Any) -> None:
                    (0.3, 64, 1.00, 0.92, 0.22)], index=[10, 2, 4]), (0.03, 64), "tie, shuffled index"),
     ]
     for results, (lr, hidden_units), label in tables:
-        answer = call(best_config, results.copy())
+        try:
+            answer = call(best_config, results.copy())
+        except Incorrect as error:
+            if "KeyError" in str(error) and 0 not in results.index:
+                raise Incorrect(f"{error}. This table's row labels (its index) are {list(results.index)}: "
+                                ".loc[0] looks for the row *labelled* 0. For the first row after "
+                                "sorting, use .iloc[0].") from error
+            raise
         if isinstance(answer, pd.Series):
             answer = tuple(answer)
         if isinstance(answer, numbers.Real) and not isinstance(answer, bool):
@@ -513,9 +520,19 @@ def q7(best_config: Any) -> None:
         if picked == (by_train["lr"], by_train["hidden_units"]):
             raise Incorrect("you picked the configuration with the best *training* accuracy; choose "
                             "by validation accuracy (val_acc).")
-        if label.startswith("tie") and picked == (first_top["lr"], first_top["hidden_units"]):
-            raise Incorrect("two configurations share the best val_acc, and you took the first one; "
-                            "break the tie with the lower val_loss.")
+        top = results[results["val_acc"] == results["val_acc"].max()]
+        worst_of_top = top.sort_values("val_loss", ascending=False).iloc[0]
+        higher_loss_picks = [(row["lr"], row["hidden_units"]) for row in (first_top, worst_of_top)]
+        if label.startswith("tie") and any(picked == pick for pick in higher_loss_picks):
+            raise Incorrect("two configurations share the best val_acc, and you picked one with a higher "
+                            "val_loss (the first in the table, or the larger loss); break the tie with the "
+                            "lower val_loss: sort by val_loss ascending, e.g. ascending=[False, True].")
+        if picked == (hidden_units, lr):
+            raise Incorrect(f"best_config returned {describe(answer)}: the right row, in the wrong order. "
+                            "Return (lr, hidden_units), learning rate first.")
+        if 0 in results.index and picked == (results.loc[0, "lr"], results.loc[0, "hidden_units"]):
+            raise Incorrect("you returned the row *labelled* 0 (.loc[0]), which sorting does not move; "
+                            "for the first row after sorting, use .iloc[0].")
         if picked == (by_loss["lr"], by_loss["hidden_units"]):
             raise Incorrect("you picked the lowest val_loss overall; the rule is the highest val_acc "
                             "first, with val_loss only to break ties.")
