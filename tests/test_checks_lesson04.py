@@ -7,7 +7,7 @@ from torch import nn
 from torch.nn import functional as F
 from torchmetrics import Accuracy
 
-from helpers.checks import lesson04
+from helpers.checks import lesson04, seeded
 
 
 def not_implemented(*_):
@@ -430,6 +430,6 @@ def test_checks_leave_the_learners_random_state_alone():
 
 def test_a_straight_line_scores_about_what_the_hint_says():
     data = lesson04._held_out_moons()
-    with lesson04._seeded_one_thread(0):
+    with seeded(0):
         accuracy = lesson04._train_and_score(MoonLinear(), data)
     assert 0.85 <= accuracy <= 0.89 < lesson04._THRESHOLD

@@ -20,6 +20,7 @@ from helpers.checks.core import (
     Outcome,
     as_number,
     call,
+    close,
     describe,
     exercise,
     expect,
@@ -31,6 +32,6 @@ from helpers.checks.core import (
 
 __all__ = [
     "CORRECT", "INCORRECT", "NOT_ATTEMPTED", "Check", "Incorrect", "NotAttempted", "Outcome",
-    "as_number", "call", "describe", "exercise", "expect", "expect_close", "expect_module",
+    "as_number", "call", "close", "describe", "exercise", "expect", "expect_close", "expect_module",
     "expect_tensor", "seeded",
 ]

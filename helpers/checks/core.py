@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import math
 import re
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
@@ -162,13 +163,20 @@ def expect_close(
         raise Incorrect(hint)
 
 
+def close(a: float, b: float, tol: float = 1e-4) -> bool:
+    """Whether two numbers agree to a relative (or, near zero, absolute) tolerance ``tol``."""
+    return math.isclose(a, b, rel_tol=tol, abs_tol=tol)
+
+
 def as_number(value: Any, what: str = "your answer") -> float:
-    """A Python float from a float, an int or a one-element tensor; :class:`Incorrect` otherwise."""
+    """A Python float from a number or a one-element tensor or array; :class:`Incorrect` otherwise."""
     if isinstance(value, torch.Tensor):
         if value.numel() != 1:
             raise Incorrect(f"{what} should be one number, but it is a tensor of shape "
                             f"{tuple(value.shape)}: reduce it to one number (.mean() or .item()).")
         return float(value.detach().cpu())
+    if isinstance(value, np.ndarray) and value.size == 1:
+        return float(value.item())
     if isinstance(value, (float, int, np.floating, np.integer)) and not isinstance(value, bool):
         return float(value)
     raise Incorrect(f"{what} should be a number, but it is {describe(value)}.")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 import numpy as np
@@ -10,32 +9,25 @@ import pandas as pd
 import torch
 from torch.nn import functional as F
 
-from helpers.checks.core import Incorrect, call, describe, exercise, expect, expect_close, expect_tensor
+from helpers.checks.core import (
+    Incorrect,
+    as_number,
+    call,
+    close,
+    describe,
+    exercise,
+    expect,
+    expect_close,
+    expect_tensor,
+)
 from helpers.data import load_mtcars
-
-
-def _number(value: Any, name: str) -> float:
-    """``value`` as a float: accepts Python numbers, NumPy scalars and one-element tensors/arrays."""
-    if isinstance(value, torch.Tensor):
-        expect(value.numel() == 1, f"{name} should be a single number, but it is a tensor of shape "
-               f"{tuple(value.shape)}.")
-        return float(value.detach().cpu().item())
-    if isinstance(value, np.ndarray) and value.size == 1:
-        return float(value.item())
-    if isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool):
-        return float(value)
-    raise Incorrect(f"{name} should be a number, but it is {describe(value)}.")
 
 
 def _pair(result: Any, what: str) -> tuple[float, float]:
     """A (slope, intercept) pair of numbers returned by the learner's function."""
     expect(isinstance(result, (tuple, list)) and len(result) == 2,
            f"{what} should return two numbers, (slope, intercept), but it returned {describe(result)}.")
-    return _number(result[0], "the slope"), _number(result[1], "the intercept")
-
-
-def _close(a: float, b: float, tol: float = 1e-4) -> bool:
-    return math.isclose(a, b, rel_tol=tol, abs_tol=tol)
+    return as_number(result[0], "the slope"), as_number(result[1], "the intercept")
 
 
 def _cause(error: Incorrect) -> BaseException | None:
@@ -103,18 +95,18 @@ def q2(mse: Any) -> None:
                "the loss is a single number: add up the squared differences (and divide).")
         value, expected = float(out), F.mse_loss(y_pred, y_true).item()
         diff = y_pred - y_true
-        if _close(value, (diff ** 2).sum().item()) and not _close(value, expected):
+        if close(value, (diff ** 2).sum().item()) and not close(value, expected):
             raise Incorrect(f"for shape {shape} you returned the sum of squared errors, "
                             f"{value:.4g}; divide it by the number of entries, diff.numel().")
-        if _close(value, (diff ** 2).sum().item() / len(diff)) and not _close(value, expected):
+        if close(value, (diff ** 2).sum().item() / len(diff)) and not close(value, expected):
             raise Incorrect(f"for shape {shape} you divided by the number of rows ({len(diff)}); "
                             f"divide by the number of entries, diff.numel() = {diff.numel()}.")
-        if _close(value, diff.abs().mean().item()) and not _close(value, expected):
+        if close(value, diff.abs().mean().item()) and not close(value, expected):
             raise Incorrect("that is the mean absolute error: square the differences instead.")
-        if _close(value, diff.mean().item() ** 2) and not _close(value, expected):
+        if close(value, diff.mean().item() ** 2) and not close(value, expected):
             raise Incorrect("you averaged the differences and then squared; square each "
                             "difference first, then average.")
-        expect(_close(value, expected), f"for shape {shape} the MSE is {expected:.4g}, but mse "
+        expect(close(value, expected), f"for shape {shape} the MSE is {expected:.4g}, but mse "
                f"returned {value:.4g}.")
     y_pred = torch.tensor([[1.0], [4.0]], requires_grad=True)
     out = call(mse, y_pred, torch.tensor([[0.0], [2.0]]))
@@ -156,22 +148,22 @@ def q3(mse_gradients: Any) -> None:
         expect(isinstance(result, (tuple, list)) and len(result) == 2,
                f"mse_gradients should return two gradients, (grad_w, grad_b), but it returned "
                f"{describe(result)}.")
-        got_w, got_b = _number(result[0], "grad_w"), _number(result[1], "grad_b")
+        got_w, got_b = as_number(result[0], "grad_w"), as_number(result[1], "grad_b")
         want_w, want_b = (g.item() for g in _line_gradients(x, y, w, b))
-        if _close(got_w, want_b) and _close(got_b, want_w) and not _close(got_w, want_w):
+        if close(got_w, want_b) and close(got_b, want_w) and not close(got_w, want_w):
             raise Incorrect("the two gradients are swapped: return (grad_w, grad_b) in that order.")
-        if _close(got_w, -want_w) and _close(got_b, -want_b):
+        if close(got_w, -want_w) and close(got_b, -want_b):
             raise Incorrect("both signs are flipped: the error is prediction minus target, "
                             "(x @ w.T + b) - y.")
-        if _close(got_w, want_w / 2) and _close(got_b, want_b / 2):
+        if close(got_w, want_w / 2) and close(got_b, want_b / 2):
             raise Incorrect("both gradients are half as large as they should be: the derivative "
                             "of error² is 2 · error, so keep the factor 2.")
-        if _close(got_w, want_w * n) and _close(got_b, want_b * n):
+        if close(got_w, want_w * n) and close(got_b, want_b * n):
             raise Incorrect(f"both gradients are {n} times too large: the MSE averages over the "
                             f"{n} points, so average (mean), don't just sum.")
-        expect(_close(got_b, want_b), f"grad_b should be {want_b:.4g}, you returned {got_b:.4g}. "
+        expect(close(got_b, want_b), f"grad_b should be {want_b:.4g}, you returned {got_b:.4g}. "
                "It is the average of 2 * error.")
-        expect(_close(got_w, want_w), f"grad_w should be {want_w:.4g}, you returned {got_w:.4g}. "
+        expect(close(got_w, want_w), f"grad_w should be {want_w:.4g}, you returned {got_w:.4g}. "
                "It is the average of 2 * error * x: each error weighted by its own x.")
 
 
@@ -280,18 +272,18 @@ def q5(fit_line: Any) -> None:
         if (slope, intercept) == (0.0, 0.0):
             raise Incorrect(f"{label} returned (0, 0): the parameters never moved. Do you call "
                             "loss.backward() and update w and b?")
-        if _close(slope, -want[0], 1e-3) and _close(intercept, -want[1], 1e-3):
+        if close(slope, -want[0], 1e-3) and close(intercept, -want[1], 1e-3):
             raise Incorrect("the line moved uphill: subtract lr * grad, don't add it.")
         summed = _reference_fit(x, y, lr, epochs, reduction="sum")
-        if _close(slope, summed[0], 1e-3) and _close(intercept, summed[1], 1e-3):
+        if close(slope, summed[0], 1e-3) and close(intercept, summed[1], 1e-3):
             raise Incorrect(f"{label} took steps {len(x)} times too large: your loss is the sum of "
                             "the squared errors. The MSE is their mean: divide by the number of "
                             "points (or use .mean()).")
         piled_up = _reference_fit(x, y, lr, epochs, zero=False)
-        if epochs > 1 and _close(slope, piled_up[0], 1e-3) and _close(intercept, piled_up[1], 1e-3):
+        if epochs > 1 and close(slope, piled_up[0], 1e-3) and close(intercept, piled_up[1], 1e-3):
             raise Incorrect("the gradients pile up from epoch to epoch: zero them after each "
                             "update (w.grad.zero_() and b.grad.zero_()).")
-        expect(_close(slope, want[0], 1e-3) and _close(intercept, want[1], 1e-3),
+        expect(close(slope, want[0], 1e-3) and close(intercept, want[1], 1e-3),
                f"{label} should give slope {want[0]:.4f} and intercept {want[1]:.4f}, but gave "
                f"{slope:.4f} and {intercept:.4f}. Start from 0 and 0, and run exactly `epochs` "
                "full-batch steps of the MSE with learning rate lr.")
@@ -320,16 +312,16 @@ def q6(least_squares: Any) -> None:
         slope, intercept = _pair(call(least_squares, x.clone(), y.clone()), "least_squares")
         xs, ys = x.double().flatten().numpy(), y.double().flatten().numpy()
         want_slope, want_intercept = np.polyfit(xs, ys, 1)
-        if _close(slope, float((xs * ys).sum() / (xs * xs).sum()), 1e-3) and not _close(slope, want_slope, 1e-3):
+        if close(slope, float((xs * ys).sum() / (xs * xs).sum()), 1e-3) and not close(slope, want_slope, 1e-3):
             raise Incorrect(f"on {name} you fitted a line through the origin (sum(x*y) / sum(x²)); "
                             "centre x and y first (subtract their means).")
         back_slope = float(np.polyfit(ys, xs, 1)[0])
-        if _close(slope, back_slope, 1e-3) and not _close(slope, want_slope, 1e-3):
+        if close(slope, back_slope, 1e-3) and not close(slope, want_slope, 1e-3):
             raise Incorrect(f"on {name} you regressed x on y: divide by the spread of x, "
                             "sum((x - x̄)²), not of y.")
-        expect(_close(slope, want_slope, 1e-3), f"on {name} the least-squares slope is "
+        expect(close(slope, want_slope, 1e-3), f"on {name} the least-squares slope is "
                f"{want_slope:.4f}, you returned {slope:.4f}.")
-        expect(_close(intercept, want_intercept, 1e-3),
+        expect(close(intercept, want_intercept, 1e-3),
                f"the slope is right, but on {name} the intercept should be {want_intercept:.4f}, "
                f"not {intercept:.4f}: intercept = ȳ - slope · x̄.")
 
@@ -347,14 +339,14 @@ def q7(to_original_scale: Any) -> None:
         label = f"to_original_scale({w_std}, {b_std}, {mean}, {std})"
         slope, intercept = _pair(call(to_original_scale, w_std, b_std, mean, std), "to_original_scale")
         want_slope, want_intercept = w_std / std, b_std - w_std * mean / std
-        if _close(slope, w_std * std) and not _close(slope, want_slope):
+        if close(slope, w_std * std) and not close(slope, want_slope):
             raise Incorrect(f"{label}: the slope is w_std / std; you multiplied by std.")
-        expect(_close(slope, want_slope), f"{label} should have slope {want_slope:.4f}, not "
+        expect(close(slope, want_slope), f"{label} should have slope {want_slope:.4f}, not "
                f"{slope:.4f}.")
-        if _close(intercept, b_std):
+        if close(intercept, b_std):
             raise Incorrect(f"{label}: the intercept moves too. At x = 0 the standardised input "
                             "is -mean / std, so the intercept is b_std - w_std * mean / std.")
-        if _close(intercept, b_std - w_std * mean):
+        if close(intercept, b_std - w_std * mean):
             raise Incorrect(f"{label}: the shift is w_std * mean / std; you forgot to divide by std.")
-        expect(_close(intercept, want_intercept), f"{label} should have intercept "
+        expect(close(intercept, want_intercept), f"{label} should have intercept "
                f"{want_intercept:.4f}, not {intercept:.4f}.")

@@ -21,6 +21,7 @@ from helpers.checks.core import (
     expect,
     expect_module,
     expect_tensor,
+    seeded,
 )
 from helpers.data import CROP_INPUTS, CROP_TARGETS, load_crop_yields, load_mtcars
 
@@ -50,8 +51,7 @@ def _cars() -> tuple[torch.Tensor, torch.Tensor]:
 
 def _seeded_line(seed: int = 42) -> nn.Linear:
     """nn.Linear(1, 1) initialised as after set_seed(seed), without touching the global RNG."""
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(seed)
+    with seeded(seed):
         return nn.Linear(1, 1)
 
 
@@ -317,8 +317,7 @@ def q5(final_losses: Any) -> None:
 )
 def q6(predict: Any) -> None:
     """predict(model, X): predictions in evaluation mode, outside autograd."""
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(6)
+    with seeded(6):
         cases = [
             ("a model with dropout", nn.Sequential(nn.Linear(3, 2), nn.Dropout(p=0.5)), torch.randn(8, 3)),
             ("nn.Linear(1, 1)", nn.Linear(1, 1), torch.tensor([[2.5], [3.5], [4.5]])),

@@ -24,6 +24,7 @@ from helpers.checks.core import (
     expect,
     expect_module,
     expect_tensor,
+    seeded,
 )
 from helpers.data import CROP_INPUTS, CROP_TARGETS, load_crop_yields
 
@@ -40,8 +41,7 @@ def _own_random_state(check: Callable[..., None]) -> Callable[..., None]:
 
     @functools.wraps(check)
     def wrapper(*args: Any, **kwargs: Any) -> None:
-        with torch.random.fork_rng(devices=[]):
-            torch.manual_seed(0)
+        with seeded(0):
             check(*args, **kwargs)
 
     return wrapper
@@ -331,8 +331,7 @@ def _reference_epoch(model: nn.Module, loader: DataLoader, lr: float, zero_grad:
 
 
 def _fresh_linear(seed: int) -> nn.Linear:
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(seed)
+    with seeded(seed):
         return nn.Linear(3, 2)
 
 
@@ -406,8 +405,7 @@ def q6(predict_yields: Any) -> None:
     crops = load_crop_yields(15)
     raw = torch.tensor(crops[CROP_INPUTS].to_numpy(), dtype=torch.float32)
     mean, std = raw.mean(dim=0), raw.std(dim=0)
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(0)
+    with seeded(0):
         model = nn.Sequential(nn.Linear(3, 16), nn.Tanh(), nn.Dropout(0.5), nn.Linear(16, 2))
     for rows in ([[75.0, 63.0, 44.0]], crops[CROP_INPUTS].to_numpy()[:4].tolist()):
         model.train()  # as it would be straight after training
@@ -416,8 +414,7 @@ def q6(predict_yields: Any) -> None:
         with torch.inference_mode():
             expected = model_copy((x - mean) / std)
             unscaled = model_copy(x)
-        with torch.random.fork_rng(devices=[]):
-            torch.manual_seed(1)
+        with seeded(1):
             out = call(predict_yields, model, x, mean, std)
         expect(not hasattr(out, "__array__") or isinstance(out, torch.Tensor),
                f"predict_yields returned {type(out).__name__}; return the model's output tensor "
@@ -444,8 +441,7 @@ def q6(predict_yields: Any) -> None:
 
 
 def _is_affine(net: nn.Module) -> bool:
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(0)
+    with seeded(0):
         a, b = 3 * torch.randn(64, 3), 3 * torch.randn(64, 3)
     with torch.inference_mode():
         zero = net(torch.zeros(64, 3))
@@ -461,8 +457,7 @@ def _is_affine(net: nn.Module) -> bool:
 def q7(make_network: Any) -> None:
     """make_network(hidden_units): 3 inputs -> hidden_units -> activation -> 2 outputs."""
     for hidden in (4, 16):
-        with torch.random.fork_rng(devices=[]):
-            torch.manual_seed(0)
+        with seeded(0):
             net = call(make_network, hidden)
         if isinstance(net, type) and issubclass(net, nn.Module):
             raise Incorrect("make_network returned a class; return a network, e.g. nn.Sequential(...).")

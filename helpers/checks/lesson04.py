@@ -7,46 +7,25 @@ fastest way to train models this small) and take well under two seconds.
 
 from __future__ import annotations
 
-import contextlib
 import copy
 import math
-from collections.abc import Iterator
 from typing import Any
 
-import numpy as np
 import torch
 from torch import nn
 
-from helpers.checks.core import Incorrect, call, describe, exercise, expect, expect_module, expect_tensor
-
-
-@contextlib.contextmanager
-def _seeded_one_thread(seed: int = 0) -> Iterator[None]:
-    """Seed torch without touching the learner's random state, and use one CPU thread."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        with torch.random.fork_rng(devices=[]):
-            torch.manual_seed(seed)
-            yield
-    finally:
-        torch.set_num_threads(threads)
-
-
-def _as_number(value: Any, what: str) -> float:
-    """A Python float from a float, an int or a one-element tensor; Incorrect otherwise."""
-    if isinstance(value, torch.Tensor):
-        if value.numel() != 1:
-            raise Incorrect(f"{what} should be one number, but it is a tensor of shape "
-                            f"{tuple(value.shape)}: reduce it to one number (.mean() or .item()).")
-        return float(value.detach().cpu())
-    if isinstance(value, (float, int, np.floating, np.integer)) and not isinstance(value, bool):
-        return float(value)
-    raise Incorrect(f"{what} should be a number, but it is {describe(value)}.")
-
-
-def _close(a: float, b: float, tol: float = 1e-4) -> bool:
-    return abs(a - b) <= tol * max(1.0, abs(b))
+from helpers.checks.core import (
+    Incorrect,
+    as_number,
+    call,
+    close,
+    describe,
+    exercise,
+    expect,
+    expect_module,
+    expect_tensor,
+    seeded,
+)
 
 
 def _bce_exact(logits: torch.Tensor, labels: torch.Tensor) -> float:
@@ -153,17 +132,17 @@ def q2(accuracy_fn: Any) -> None:
                                     "count the matches with .sum(), or convert with .float() before "
                                     ".mean().") from error
                 raise
-            value = _as_number(result, shown)
-            if _close(value, 100 * expected) and expected > 0:
+            value = as_number(result, shown)
+            if close(value, 100 * expected) and expected > 0:
                 raise Incorrect(f"{shown} gave {value:g}, a percentage; return the fraction "
                                 f"{expected:g} (between 0 and 1).")
-            if _close(value, correct) and correct != expected:
+            if close(value, correct) and correct != expected:
                 raise Incorrect(f"{shown} gave {value:g}, the number of correct labels; divide it by "
                                 "the number of labels, len(y_true).")
             if value == 0 and expected > 0:
                 raise Incorrect(f"{shown} gave 0, expected {expected:g}. Integer division (//) rounds "
                                 "down to 0: divide with /.")
-            expect(_close(value, expected), f"{shown} gave {value:g}, expected {expected:g}.")
+            expect(close(value, expected), f"{shown} gave {value:g}, expected {expected:g}.")
 
 
 # --------------------------------------------------------------------------- q3
@@ -198,20 +177,20 @@ def q3(loss_fn: Any) -> None:
         if isinstance(result, nn.Module):
             raise Incorrect(f"{shown} returned a module, not a loss: create the loss once with "
                             "nn.BCEWithLogitsLoss() and assign the instance to loss_fn.")
-        value = _as_number(result, shown)
+        value = as_number(result, shown)
         exact = _bce_exact(logits, labels)
         large = bool(logits.abs().max() > 20)
         if not math.isfinite(value):
             raise Incorrect(f"{shown} gave {value}: the loss overflows for large logits (log of a "
                             "sigmoid that rounded to 0). nn.BCEWithLogitsLoss computes it stably.")
-        if _close(value, exact * len(logits), 1e-3) and not _close(value, exact, 1e-3):
+        if close(value, exact * len(logits), 1e-3) and not close(value, exact, 1e-3):
             raise Incorrect(f"{shown} gave {value:.4f}, the sum over the points; the mean, "
                             f"{exact:.4f}, is the usual loss (reduction='mean', the default).")
-        if large and not _close(value, exact, 1e-3):
+        if large and not close(value, exact, 1e-3):
             raise Incorrect(f"{shown} gave {value:.4f}, but the exact loss is {exact:.4f}: with large "
                             "logits, sigmoid rounds to exactly 0 or 1 in float32 and the loss loses "
                             "precision. Pass the logits to nn.BCEWithLogitsLoss() instead.")
-        expect(_close(value, exact, 1e-4), f"{shown} gave {value:.4f}, but the binary cross-entropy of "
+        expect(close(value, exact, 1e-4), f"{shown} gave {value:.4f}, but the binary cross-entropy of "
                f"these logits is {exact:.4f}. For logits and 0/1 labels use nn.BCEWithLogitsLoss().")
 
 
@@ -235,7 +214,7 @@ def _step_problem(model: nn.Module, before: list[torch.Tensor], backward_ran: bo
 )
 def q4(train_step: Any) -> None:
     """train_step(model, X, y, loss_fn, optimizer): one full-batch step; returns the loss."""
-    with _seeded_one_thread(4):
+    with seeded(4):
         X = torch.randn(32, 2)
         y = (X[:, 0] * X[:, 1] > 0).float()
         model = nn.Sequential(nn.Linear(2, 8), nn.ReLU(), nn.Linear(8, 1))
@@ -255,7 +234,7 @@ def q4(train_step: Any) -> None:
                 raise _with_shape_hint(error) from error
             finally:
                 hook.remove()
-            loss = _as_number(result, f"what train_step returned (step {step})")
+            loss = as_number(result, f"what train_step returned (step {step})")
 
             ref_loss = loss_fn(reference(X).squeeze(1), y)
             ref_optimizer.zero_grad()
@@ -267,10 +246,10 @@ def q4(train_step: Any) -> None:
             problem = _step_problem(model, before, bool(gradients_seen))
             if problem:
                 raise Incorrect(problem)
-            if not _close(loss, ref_loss.item()):
+            if not close(loss, ref_loss.item()):
                 with torch.no_grad():
                     after = loss_fn(model(X).squeeze(1), y).item()
-                if _close(loss, after):
+                if close(loss, after):
                     raise Incorrect("train_step returned the loss after the update; return the loss "
                                     "of this step's forward pass (computed before optimizer.step()).")
                 raise Incorrect(f"train_step returned {loss:.4f} at step {step}, but the loss of the "
@@ -308,7 +287,7 @@ class _DropoutNet(nn.Module):
 )
 def q5(predict: Any) -> None:
     """predict(model, X): (N,) float labels from a binary model, in eval and inference mode."""
-    with _seeded_one_thread(5):
+    with seeded(5):
         model = _DropoutNet()
         for n in (60, 7):
             X = torch.randn(n, 2) * 2
@@ -384,7 +363,7 @@ def q6(model_class: Any) -> None:
     expect(isinstance(model_class, type) and issubclass(model_class, nn.Module),
            f"MoonModel should be a class that subclasses nn.Module, but it is {describe(model_class)}.")
     data = _held_out_moons()
-    with _seeded_one_thread(0):
+    with seeded(0):
         try:
             model = expect_module(call(model_class), "MoonModel()")
         except Incorrect as error:
@@ -413,7 +392,7 @@ def q6(model_class: Any) -> None:
                             "line. Put nn.ReLU() between the linear layers.")
     scores = []
     for seed in _SEEDS:
-        with _seeded_one_thread(seed):
+        with seeded(seed):
             model = call(model_class)
             scores.append(_train_and_score(model, data))
         if scores[-1] >= _THRESHOLD:

@@ -7,9 +7,8 @@ which is the fastest way to train models this small.
 
 from __future__ import annotations
 
-import contextlib
 import copy
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -18,37 +17,19 @@ from torch import nn
 from torch.nn import functional as F
 
 from helpers._validate import model_device
-from helpers.checks.core import Incorrect, call, describe, exercise, expect, expect_module, expect_tensor
+from helpers.checks.core import (
+    Incorrect,
+    as_number,
+    call,
+    close,
+    describe,
+    exercise,
+    expect,
+    expect_module,
+    expect_tensor,
+    seeded,
+)
 from helpers.data import make_spirals
-
-
-@contextlib.contextmanager
-def _seeded_one_thread(seed: int = 0) -> Iterator[None]:
-    """Seed torch without touching the learner's random state, and use one CPU thread."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        with torch.random.fork_rng(devices=[]):
-            torch.manual_seed(seed)
-            yield
-    finally:
-        torch.set_num_threads(threads)
-
-
-def _as_number(value: Any, what: str) -> float:
-    """A Python float from a float, an int or a one-element tensor; Incorrect otherwise."""
-    if isinstance(value, torch.Tensor):
-        if value.numel() != 1:
-            raise Incorrect(f"{what} should be one number, but it is a tensor of shape "
-                            f"{tuple(value.shape)}: average over the samples (.mean()).")
-        return float(value.detach().cpu())
-    if isinstance(value, (float, int, np.floating, np.integer)) and not isinstance(value, bool):
-        return float(value)
-    raise Incorrect(f"{what} should be a number, but it is {describe(value)}.")
-
-
-def _close(a: float, b: float, tol: float = 1e-4) -> bool:
-    return abs(a - b) <= tol * max(1.0, abs(b))
 
 
 # --------------------------------------------------------------------------- q1
@@ -188,36 +169,36 @@ def q3(loss_for: Any) -> None:
         except Incorrect as error:
             hint = _q3_error_hint(str(error), kind, logits)
             raise Incorrect(f"{error}. {hint}" if hint else str(error)) from error
-        value = _as_number(answer, f"the loss for {shown}")
-        if _close(value, len(labels) * _reference_loss(logits, labels, kind)) and len(labels) > 1:
+        value = as_number(answer, f"the loss for {shown}")
+        if close(value, len(labels) * _reference_loss(logits, labels, kind)) and len(labels) > 1:
             raise Incorrect(f"for {shown} you returned {value:.4f}, the sum of the per-sample losses; "
                             "return their mean (the losses' default, reduction='mean').")
         if kind == "binary":
             expected = _binary_reference(logits, labels)
-            if _close(value, 0.0, 1e-6):
+            if close(value, 0.0, 1e-6):
                 raise Incorrect(f"for {shown} you returned 0: cross-entropy over a single output column "
                                 "is always 0 (the softmax of one number is 1). One logit per sample needs "
                                 "BCEWithLogitsLoss.")
             as_probs = F.binary_cross_entropy(torch.sigmoid(logits.reshape(-1)),
                                               labels.reshape(-1).float()).item()
-            if _close(value, as_probs) and not _close(value, expected):
+            if close(value, as_probs) and not close(value, expected):
                 raise Incorrect(f"for {shown} you returned {value:.4f} instead of {expected:.4f}: a "
                                 "sigmoid followed by BCELoss loses precision for large logits (sigmoid(40) "
                                 "rounds to 1.0). Give the raw logits to BCEWithLogitsLoss.")
             twice = _binary_reference(torch.sigmoid(logits), labels)
-            if _close(value, twice) and not _close(value, expected):
+            if close(value, twice) and not close(value, expected):
                 raise Incorrect(f"for {shown} you applied a sigmoid before BCEWithLogitsLoss, which "
                                 "applies one itself: pass the raw logits.")
         else:
             expected = F.cross_entropy(logits, labels.long()).item()
             after_softmax = F.cross_entropy(torch.softmax(logits, dim=1), labels.long()).item()
-            if _close(value, after_softmax) and not _close(value, expected):
+            if close(value, after_softmax) and not close(value, expected):
                 raise Incorrect(f"for {shown} you applied softmax before CrossEntropyLoss, which "
                                 "applies log-softmax itself: pass the raw logits.")
         recipe = ("one logit per sample is binary: BCEWithLogitsLoss on logits of shape (N,) with float "
                   "labels" if kind == "binary" else "one logit per class is multiclass: CrossEntropyLoss "
                   "on the (N, C) logits with long labels")
-        expect(_close(value, expected),
+        expect(close(value, expected),
                f"for {shown} the loss should be {expected:.4f}, you returned {value:.4f}; {recipe}.")
 
 
@@ -279,7 +260,7 @@ def _outputs(model: nn.Module, X: torch.Tensor, shown: str) -> torch.Tensor:
 )
 def q4(build_model: Any) -> None:
     """build_model(n_features, n_classes): a fresh classifier the check trains on held-out spirals."""
-    with _seeded_one_thread(0):
+    with seeded(0):
         model = expect_module(call(build_model, 2, 3), "build_model(2, 3)")
         expect(call(build_model, 2, 3) is not model,
                "build_model returned the same model twice: create a new one on every call.")
@@ -393,7 +374,7 @@ _Q5_MISTAKES = {
 def q5(train_model: Any) -> None:
     """train_model(model, X, y, epochs, lr): full-batch Adam on CrossEntropyLoss; returns the losses."""
     epochs, lr = 25, 0.02
-    with _seeded_one_thread(0):
+    with seeded(0):
         start, X, y = _q5_problem()
         model = copy.deepcopy(start)
         losses = call(train_model, model, X.clone(), y.clone(), epochs, lr)
@@ -404,7 +385,7 @@ def q5(train_model: Any) -> None:
             raise Incorrect(f"train_model should return a list of losses, got {describe(losses)}.") from None
         expect(len(losses) == epochs, f"with epochs={epochs} train_model returned {len(losses)} losses; "
                "append one loss per epoch.")
-        losses = [_as_number(value, f"loss {i} of the list") for i, value in enumerate(losses)]
+        losses = [as_number(value, f"loss {i} of the list") for i, value in enumerate(losses)]
         params = [p.detach() for p in model.parameters()]
         unchanged = all(torch.equal(p, q) for p, q in zip(params, start.parameters(), strict=True))
         expect(not unchanged, "the model's parameters did not change: build the optimizer on "
@@ -462,23 +443,23 @@ def q6(accuracy: Any) -> None:
         probe.train()
         X, y = _one_hot_logits(preds, n_classes), torch.tensor(labels)
         shown = f"accuracy on {len(labels)} samples"
-        value = _as_number(call(accuracy, probe, X, y), shown)
+        value = as_number(call(accuracy, probe, X, y), shown)
         expected = float(np.mean(np.array(preds) == np.array(labels)))
         in_training = float(np.mean(X.roll(1, dims=1).argmax(dim=1).numpy() == np.array(labels)))
         recalls = [np.mean(np.array(preds)[np.array(labels) == c] == c) for c in sorted(set(labels))]
-        if _close(value, expected * len(labels)) and not _close(value, expected):
+        if close(value, expected * len(labels)) and not close(value, expected):
             raise Incorrect(f"{shown} gave {value:g}, the number of correct predictions: divide by the "
                             "number of samples.")
-        if _close(value, 100 * expected) and not _close(value, expected):
+        if close(value, 100 * expected) and not close(value, expected):
             raise Incorrect(f"{shown} gave {value:g}: return a fraction between 0 and 1, not a percentage.")
-        if _close(value, in_training) and not _close(value, expected):
+        if close(value, in_training) and not close(value, expected):
             raise Incorrect("your predictions were made in training mode: call model.eval() first. Layers "
                             "such as dropout behave differently while training.")
-        if _close(value, float(np.mean(recalls))) and not _close(value, expected):
+        if close(value, float(np.mean(recalls))) and not close(value, expected):
             raise Incorrect(f"{shown} gave {value:.4f}, the average of the per-class accuracies: that is "
                             "torchmetrics' default average='macro'. Accuracy counts samples: pass "
                             "average='micro', or compare argmax(dim=1) with y yourself.")
-        expect(_close(value, expected), f"{shown}: expected {expected:.4f}, got {value:.4f}.")
+        expect(close(value, expected), f"{shown}: expected {expected:.4f}, got {value:.4f}.")
         expect(probe.grad_enabled, "accuracy did not call the model: predict with model(X).")
         expect(not any(probe.grad_enabled),
                "right value, but autograd was recording while you predicted: wrap the prediction in "
@@ -521,7 +502,7 @@ def q7(confusion_matrix: Any) -> None:
                             "matrix[labels, preds] += 1 with index tensors adds 1 only once when a "
                             "pair repeats. Loop over the samples, or use matrix.index_put_((labels, preds), "
                             "torch.ones_like(labels), accumulate=True), or torch.bincount.")
-        expect(_close(float(got.sum()), float(len(preds)), 1e-9),
+        expect(close(float(got.sum()), float(len(preds)), 1e-9),
                f"the entries of {shown} add up to {float(got.sum()):g}; every sample counts once, so "
                f"they should add up to {len(preds)}.")
         if not torch.equal(got, expected.double()):
