@@ -1,14 +1,31 @@
-"""Shared test set-up: make `tools` importable, draw plots off-screen, one thread per kernel."""
+"""Shared test set-up: make `tools` importable, draw plots off-screen, one kernel environment.
 
-import os
+Kernels started by nbval inherit this process's environment, so the settings in
+``tools.kernels.KERNEL_ENV`` (one torch thread per kernel, a fixed hash seed)
+are put there; ``tools/run_notebooks.py`` and the other notebook tests use the
+same settings, so authors save outputs under the environment CI compares with.
+"""
+
 import sys
 from pathlib import Path
 
 import matplotlib
+import pytest
 
 matplotlib.use("Agg")
-# pytest runs two notebooks at once (-n 2); with each kernel's torch using every
-# core they fight over the CPU and small training loops get many times slower.
-# Kernels inherit this, and tiny models run as fast on one thread anyway.
-os.environ.setdefault("OMP_NUM_THREADS", "1")
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from tools.kernels import apply_kernel_env  # noqa: E402
+
+apply_kernel_env()
+
+
+def pytest_collection_modifyitems(items):
+    """Keep each notebook's nbval cells on one xdist worker (they share one kernel).
+
+    With ``--dist loadgroup`` every other test is spread over the workers one by
+    one, so the slow parametrised notebook tests run side by side.
+    """
+    for item in items:
+        if type(item).__module__.startswith("nbval"):
+            item.add_marker(pytest.mark.xdist_group(str(item.path)))

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import html
-import os
 import sys
 import time
 from pathlib import Path
@@ -25,11 +24,7 @@ from nbclient import NotebookClient
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from tools.course import ROOT, notebook_paths
-
-TIMEOUT_S = 300
-# One torch thread per kernel, as under `make test`: the course's models are tiny,
-# and the timings printed here then match what CI sees.
-os.environ.setdefault("OMP_NUM_THREADS", "1")
+from tools.kernels import TIMEOUT_S, kernel_env
 
 
 def settle_carriage_returns(text: str) -> str:
@@ -117,7 +112,7 @@ def execute(path: Path) -> float:
         resources={"metadata": {"path": str(path.parent)}},
         record_timing=False,
     )
-    client.execute()
+    client.execute(env=kernel_env())  # the environment the tests execute under
     seconds = time.perf_counter() - start
     clean(notebook)
     nbformat.write(notebook, path)

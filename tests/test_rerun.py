@@ -1,0 +1,30 @@
+"""Learners re-run cells: every lesson and solutions notebook survives it.
+
+Two things learners do all the time, each of which must leave the notebook
+passing its own asserts:
+
+- Shift+Enter twice: every code cell is executed twice in a row (cells tagged
+  ``run-once`` are executed once; their text tells the learner what to re-run).
+- Run All twice in one kernel: after that, every cell is executed once more.
+
+A failure names the cell, the pass it failed in, and the error.
+"""
+
+import pytest
+from nbclient.exceptions import CellExecutionError
+
+from tools.course import ROOT, notebook_paths
+from tools.kernels import kernel, read, run_cells
+
+NOTEBOOKS = notebook_paths("notebooks") + notebook_paths("solutions")
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.relative_to(ROOT).as_posix() for p in NOTEBOOKS])
+def test_each_cell_twice_then_run_all_again(path):
+    notebook = read(path)
+    with kernel(notebook, path.parent) as client:
+        for what, twice in (("running every cell twice in a row", True), ("Run All a second time", False)):
+            try:
+                run_cells(client, notebook, twice=twice)
+            except CellExecutionError as error:
+                pytest.fail(f"{path.relative_to(ROOT)} failed while {what}:\n{error}", pytrace=False)
