@@ -6,11 +6,10 @@ and no cell may fail, except cells tagged raises-exception.
 
 import re
 
-import nbformat
 import pytest
-from nbclient import NotebookClient
 
 from tools.course import ROOT, notebook_paths
+from tools.kernels import kernel, read, run_cells
 
 EXERCISES = notebook_paths("exercises")
 CHECK_CALL = re.compile(r"^check\.q\w+\(", re.MULTILINE)
@@ -18,9 +17,9 @@ CHECK_CALL = re.compile(r"^check\.q\w+\(", re.MULTILINE)
 
 @pytest.mark.parametrize("path", EXERCISES, ids=[p.name for p in EXERCISES])
 def test_exercise_notebook_runs_and_every_check_says_not_attempted(path):
-    nb = nbformat.read(path, as_version=4)
-    NotebookClient(nb, timeout=120, kernel_name="python3",
-                   resources={"metadata": {"path": str(path.parent)}}).execute()
+    nb = read(path)
+    with kernel(nb, path.parent, timeout=120) as client:
+        run_cells(client, nb)
     checked = 0
     for cell in nb.cells:
         if cell.cell_type != "code" or not CHECK_CALL.search(cell.source):

@@ -9,35 +9,19 @@ its checked cells must print exactly what was saved (after the same sanitizer
 as nbval), and every assert in the notebook must still hold.
 """
 
-import difflib
-
 import pytest
 
 from tools.course import ROOT, notebook_paths
-from tools.kernels import CHECKED, NUMERIC_ENVIRONMENTS, Sanitizer, kernel, output_text, read, run_cells, tags
+from tools.kernels import NUMERIC_ENVIRONMENTS, portability_differences
 
 NOTEBOOKS = notebook_paths("notebooks") + notebook_paths("solutions")
 CASES = [(path, name) for path in NOTEBOOKS for name in NUMERIC_ENVIRONMENTS]
-SANITIZE = Sanitizer.from_file()
 
 
 @pytest.mark.parametrize("path,environment", CASES,
                          ids=[f"{p.relative_to(ROOT).as_posix()}-{n}" for p, n in CASES])
 def test_checked_outputs_do_not_depend_on_cpu_kernels(path, environment):
-    saved = read(path)
-    notebook = read(path)
-    with kernel(notebook, path.parent, NUMERIC_ENVIRONMENTS[environment]) as client:
-        outputs = run_cells(client, notebook)
-    differences = []
-    for index, cell in enumerate(saved.cells):
-        if cell.cell_type != "code" or CHECKED not in tags(cell):
-            continue
-        want = SANITIZE(output_text(cell.outputs))
-        got = SANITIZE(output_text(outputs[index]))
-        if want != got:
-            diff = "\n".join(difflib.unified_diff(want.splitlines(), got.splitlines(), "saved", environment,
-                                                  lineterm="", n=0))
-            differences.append(f"cell {index} ({cell.source.splitlines()[0][:60]!r}):\n{diff}")
+    differences = portability_differences(path, environment)
     assert not differences, (
         f"{path.relative_to(ROOT)} under {NUMERIC_ENVIRONMENTS[environment]}: checked outputs changed. "
         "Keep nbval-check-output only on cells whose text is exact on any CPU; guard trained values "

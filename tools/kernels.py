@@ -19,6 +19,7 @@ Two ideas live here:
 from __future__ import annotations
 
 import configparser
+import difflib
 import os
 import re
 from collections.abc import Iterator
@@ -28,6 +29,7 @@ from pathlib import Path
 
 import nbformat
 from nbclient import NotebookClient
+from nbclient.exceptions import CellExecutionError
 
 ROOT = Path(__file__).resolve().parent.parent
 SANITIZE_CFG = ROOT / "tests" / "sanitize.cfg"
@@ -146,3 +148,43 @@ def run_cells(client: NotebookClient, notebook: nbformat.NotebookNode, *, twice:
 
 def read(path: Path) -> nbformat.NotebookNode:
     return nbformat.read(path, as_version=4)
+
+
+def checked_differences(saved: nbformat.NotebookNode, outputs: dict[int, list], label: str,
+                        sanitize: Sanitizer | None = None) -> list[str]:
+    """A readable diff for each checked cell whose new outputs differ from the saved ones."""
+    sanitize = sanitize or Sanitizer.from_file()
+    differences = []
+    for index, cell in enumerate(saved.cells):
+        if cell.cell_type != "code" or CHECKED not in tags(cell):
+            continue
+        want = sanitize(output_text(cell.outputs))
+        got = sanitize(output_text(outputs.get(index, [])))
+        if want != got:
+            diff = difflib.unified_diff(want.splitlines(), got.splitlines(), "saved", label, lineterm="", n=0)
+            first_line = (cell.source.splitlines() or [""])[0][:60]
+            differences.append(f"cell {index} ({first_line!r}):\n" + "\n".join(diff))
+    return differences
+
+
+def portability_differences(path: Path, environment: str) -> list[str]:
+    """Execute ``path`` under one of ``NUMERIC_ENVIRONMENTS``; diffs of its checked cells."""
+    saved, notebook = read(path), read(path)
+    with kernel(notebook, path.parent, NUMERIC_ENVIRONMENTS[environment]) as client:
+        outputs = run_cells(client, notebook)
+    return checked_differences(saved, outputs, environment)
+
+
+def rerun_failure(path: Path) -> str | None:
+    """Run every cell twice in a row, then Run All again in the same kernel.
+
+    Returns ``None`` if every cell passed, else which pass failed and the error.
+    """
+    notebook = read(path)
+    with kernel(notebook, path.parent) as client:
+        for what, twice in (("running every cell twice in a row", True), ("Run All a second time", False)):
+            try:
+                run_cells(client, notebook, twice=twice)
+            except CellExecutionError as error:
+                return f"failed while {what}:\n{error}"
+    return None
