@@ -6,7 +6,8 @@ on this machine. A learner's or a fork's CI machine may pick other CPU kernels
 values, matrix products and float reductions. Here every lesson and solutions
 notebook is executed again under each of ``tools.kernels.NUMERIC_ENVIRONMENTS``;
 its checked cells must print exactly what was saved (after the same sanitizer
-as nbval), and every assert in the notebook must still hold.
+as nbval), and every assert up to the last checked cell must still hold (the
+run stops there: later cells cannot change what is compared).
 """
 
 import pytest

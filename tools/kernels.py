@@ -168,10 +168,17 @@ def checked_differences(saved: nbformat.NotebookNode, outputs: dict[int, list], 
 
 
 def portability_differences(path: Path, environment: str) -> list[str]:
-    """Execute ``path`` under one of ``NUMERIC_ENVIRONMENTS``; diffs of its checked cells."""
+    """Execute ``path`` under one of ``NUMERIC_ENVIRONMENTS``; diffs of its checked cells.
+
+    Execution stops after the last checked cell: nothing later can change what
+    is compared, and the cells after it are run by nbval and the re-run test.
+    """
     saved, notebook = read(path), read(path)
+    last = last_checked_index(saved)
+    if last < 0:
+        return []
     with kernel(notebook, path.parent, NUMERIC_ENVIRONMENTS[environment]) as client:
-        outputs = run_cells(client, notebook)
+        outputs = run_cells(client, notebook, stop_after=last)
     return checked_differences(saved, outputs, environment)
 
 
