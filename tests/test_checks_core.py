@@ -170,3 +170,183 @@ def test_seeded_repeats_and_leaves_the_learners_state_alone():
         assert torch.equal(torch.rand(3), first)
     assert torch.equal(torch.rand(1), expected_next), "the learner's random stream moved"
     assert torch.get_num_threads() == threads
+
+
+# ------------------------------------------------------- only the placeholder is "not attempted"
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+from torch import nn  # noqa: E402
+from torch.utils.data import Dataset  # noqa: E402
+
+from helpers.checks.core import MAX_HINT_CHARS, PLACEHOLDER, as_number  # noqa: E402
+
+
+@exercise("Build a module whose forward doubles its input.")
+def module_check(model_class):
+    model = call(model_class)
+    out = call(model, torch.ones(3))
+    expect_close(out, torch.full((3,), 2.0), "forward should double its input.")
+
+
+@exercise("Build a dataset of the squares 0, 1, 4, ...")
+def dataset_check(dataset_class):
+    data = call(dataset_class, 4)
+    expect(call(len, data) == 4, "len should be 4.")
+    expect(call(data.__getitem__, 3) == 9, "item 3 should be 9.")
+
+
+class Misspelled(nn.Module):
+    def forwad(self, x):  # the classic typo
+        return 2 * x
+
+
+class NotIndented(nn.Module):
+    pass
+
+
+class BadDataset(Dataset):
+    def __init__(self, n):
+        self.n = n
+
+    def __len__(self):
+        return self.n
+
+    def __get_item__(self, i):  # one underscore too many
+        return i * i
+
+
+class Untouched(nn.Module):
+    def forward(self, x):
+        raise NotImplementedError(PLACEHOLDER)
+
+
+class UntouchedDataset(Dataset):
+    def __init__(self, n):
+        raise NotImplementedError(PLACEHOLDER)
+
+
+@pytest.mark.parametrize("answer", [Misspelled, NotIndented])
+def test_a_misspelled_forward_is_an_attempt_with_a_hint_about_the_name(answer):
+    outcome = module_check.evaluate(answer)
+    assert outcome.status == INCORRECT and "forward" in outcome.message and "spelling" in outcome.message
+
+
+def test_a_misspelled_getitem_is_an_attempt_with_a_hint_about_the_name():
+    outcome = dataset_check.evaluate(BadDataset)
+    assert outcome.status == INCORRECT and "__getitem__" in outcome.message
+
+
+def test_a_module_called_directly_by_the_check_follows_the_same_rule():
+    @exercise("x")
+    def direct(model_class):
+        model_class()(torch.ones(2))  # not through call()
+
+    assert direct.evaluate(Misspelled).status == INCORRECT
+    assert direct.evaluate(Untouched).status == NOT_ATTEMPTED
+
+
+@pytest.mark.parametrize("answer", [Untouched, UntouchedDataset])
+def test_the_generator_placeholder_inside_a_class_is_not_attempted(answer):
+    check = module_check if issubclass(answer, nn.Module) else dataset_check
+    assert check.evaluate(answer).status == NOT_ATTEMPTED
+
+
+def test_a_learner_raising_not_implemented_themselves_is_an_attempt():
+    def half_done(x):
+        raise NotImplementedError("todo")
+
+    outcome = double_check.evaluate(half_done)
+    assert outcome.status == INCORRECT and "NotImplementedError" in outcome.message
+
+
+# ------------------------------------------------------------ inputs are the check's own copies
+@exercise("Centre the values: subtract their mean.")
+def centre_check(centre):
+    x = torch.tensor([1.0, 2.0, 6.0])
+    out = call(centre, x)
+    expect_close(out, x - x.mean(), f"centre({describe(x)}) should be {describe(x - x.mean())}.")
+
+
+@pytest.mark.parametrize("answer", [
+    lambda x: x.sub_(x.mean()),
+    lambda x: x.__isub__(x.mean()),
+    lambda x: (x.copy_(x - x.mean()), x)[1],
+])
+def test_an_answer_that_changes_its_input_is_told_so(answer):
+    outcome = centre_check.evaluate(answer)
+    assert outcome.status == INCORRECT and "in place" in outcome.message
+    assert "should be" not in outcome.message  # never the false "values changed" verdict
+
+
+def test_a_numpy_input_changed_in_place_is_caught_and_the_check_keeps_its_own_copy():
+    original = np.array([3.0, 1.0])
+
+    def sort_in_place(a):
+        a.sort()
+        return a
+
+    with pytest.raises(Incorrect, match="in place"):
+        call(sort_in_place, original)
+    assert original.tolist() == [3.0, 1.0]
+
+
+@pytest.mark.parametrize("answer", [lambda x: x - x.mean(), lambda x: x.clone().sub_(x.mean()),
+                                    lambda x: x.sub(x.mean())])
+def test_answers_that_leave_their_input_alone_pass(answer):
+    assert centre_check.evaluate(answer).status == CORRECT
+
+
+def test_parameters_that_require_grad_are_passed_as_they_are_for_in_place_updates():
+    w = torch.ones(2, requires_grad=True)
+
+    def step(p):
+        with torch.no_grad():
+            p -= 0.5
+        return p
+
+    assert call(step, w) is w and w.tolist() == [0.5, 0.5]
+
+
+def test_an_input_with_nan_left_alone_is_not_reported():
+    assert torch.isnan(call(lambda x: x * 1, torch.tensor([float("nan"), 1.0]))).any()
+
+
+# -------------------------------------------------------------------- huge values never dumped
+@pytest.mark.parametrize("value", [
+    list(range(100_000)), "x" * 30_000, {i: i for i in range(10_000)}, np.arange(50_000.0),
+    torch.zeros(1000, 1000), [[0] * 1000] * 3, tuple(range(999)), {str(i) for i in range(500)},
+])
+def test_describe_is_short_whatever_the_value(value):
+    assert len(describe(value)) <= 80
+
+
+def test_hints_and_error_messages_are_capped():
+    @exercise("x")
+    def chatty(answer):
+        raise Incorrect(f"your answer {answer!r} is wrong")
+
+    assert len(chatty.evaluate("y" * 30_000).message) <= MAX_HINT_CHARS
+
+    def shouts(x):
+        raise ValueError("z" * 50_000)
+
+    outcome = double_check.evaluate(shouts)
+    assert outcome.status == INCORRECT and len(outcome.message) < 400
+
+
+def test_describe_still_shows_small_values():
+    assert describe([1, 2, 3]) == "[1, 2, 3]"
+    assert "tensor([1., 2.])" in describe(torch.tensor([1.0, 2.0]))
+
+
+# --------------------------------------------------------------------- numbers in any form
+@pytest.mark.parametrize("value", [np.float64(2.5), np.float32(2.5), np.array(2.5), np.array([2.5]),
+                                   torch.tensor(2.5, dtype=torch.float64), torch.tensor([2.5]), 2.5])
+def test_as_number_accepts_numpy_scalars_zero_d_arrays_and_tensors(value):
+    assert as_number(value) == 2.5
+
+
+@pytest.mark.parametrize("value", [True, "2.5", [2.5, 1.0], torch.ones(2)])
+def test_as_number_rejects_what_is_not_one_number(value):
+    with pytest.raises(Incorrect):
+        as_number(value)

@@ -33,6 +33,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from helpers.checks.core import PLACEHOLDER
 from tools.course import BEGIN, END, ROOT, dump, exercise_path_for, load, notebook_paths, source
 
 MD_BEGIN, MD_END = "<!-- BEGIN SOLUTION -->", "<!-- END SOLUTION -->"
@@ -64,7 +65,7 @@ def assigned_names(code: str) -> list[str]:
 
 def placeholder(region: list[str], indent: str, where: str) -> list[str]:
     if indent:
-        return [f"{indent}# YOUR CODE HERE\n", f'{indent}raise NotImplementedError("Write your code here")\n']
+        return [f"{indent}# YOUR CODE HERE\n", f'{indent}raise NotImplementedError("{PLACEHOLDER}")\n']
     try:
         names = assigned_names(textwrap.dedent("".join(region)))
     except SyntaxError as error:

@@ -7,9 +7,20 @@ problem it finds. :func:`exercise` wraps it in a :class:`Check`, which:
 - prints ``Correct``, ``Not attempted yet: ...`` or ``Incorrect: <hint>``;
 - never raises: an exception from the learner's code is caught and reported
   together with the input that caused it;
-- treats ``...`` (the placeholder in exercise notebooks) and a function that
-  raises ``NotImplementedError`` as "not attempted";
+- treats only the untouched placeholders of exercise notebooks as "not
+  attempted": ``...`` and the generator's ``raise NotImplementedError(PLACEHOLDER)``.
+  Any other ``NotImplementedError`` is an attempt: PyTorch raises one for a
+  module whose ``forward`` (or a dataset whose ``__getitem__``) is misspelled,
+  and the hint says so;
+- hands the learner's function copies of plain tensors and arrays
+  (:func:`call`), so expectations are computed on inputs the answer cannot have
+  changed, and an answer that changes its input in place is told so;
+- keeps every hint short: values are described (type, shape, a few items),
+  never dumped;
 - offers ``.hint()`` for more help, one hint per call.
+
+Write checks cheap tests first (type, shape, dtype, a small input) and train or
+loop only once those pass, so that a wrong answer is judged as fast as a right one.
 
 Example:
     >>> @exercise("Multiply by two.")
@@ -35,12 +46,16 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+import pandas as pd
 import torch
 
 CORRECT, NOT_ATTEMPTED, INCORRECT = "correct", "not attempted", "incorrect"
 _NOT_ATTEMPTED_TEXT = (
     "replace the ... placeholder with your answer, then run this cell again."
 )
+# What tools/make_exercises.py writes inside a function whose body is the exercise.
+PLACEHOLDER = "Write your code here"
+MAX_HINT_CHARS = 600
 
 
 class Incorrect(Exception):
@@ -66,37 +81,129 @@ class Outcome:
         return f"Incorrect: {self.message}"
 
 
+def _shorten(text: str, limit: int) -> str:
+    """One line, at most ``limit`` characters (the middle is cut, so both ends stay readable)."""
+    text = re.sub(r"\s+", " ", text)
+    if len(text) <= limit:
+        return text
+    keep = max(limit - 5, 2)
+    return text[: keep - keep // 3] + " ... " + text[len(text) - keep // 3:]
+
+
 def describe(value: Any, limit: int = 60) -> str:
-    """A short, readable description of a value for hints (tensors show shape and dtype)."""
+    """A short, readable description of a value for hints, however large the value.
+
+    Small values are shown; a tensor or array with more than 6 elements shows
+    its shape and dtype, a long container its type and length, and any text is
+    cut to ``limit`` characters.
+
+    >>> describe(torch.zeros(100, 3))
+    'a tensor of shape (100, 3) (dtype torch.float32)'
+    >>> describe(list(range(10_000)))
+    'a list of 10000 items: [0, 1, 2, ...]'
+    """
     if isinstance(value, torch.Tensor):
         if value.numel() <= 6:
-            text = re.sub(r"\s+", " ", repr(value))
-        else:
-            text = f"a tensor of shape {tuple(value.shape)}"
-        return f"{text} (dtype {value.dtype})" if "dtype" not in text else text
-    text = re.sub(r"\s+", " ", repr(value))  # multi-line reprs fit on one line
-    return text if len(text) <= limit else text[: limit - 3] + "..."
+            text = _shorten(repr(value), limit)
+            return text if "dtype" in text else f"{text} (dtype {value.dtype})"
+        return f"a tensor of shape {tuple(value.shape)} (dtype {value.dtype})"
+    if isinstance(value, np.ndarray):
+        if value.size <= 6:
+            return _shorten(repr(value), limit)
+        return f"a NumPy array of shape {value.shape} (dtype {value.dtype})"
+    if isinstance(value, (pd.DataFrame, pd.Series)):
+        return f"a pandas {type(value).__name__} of shape {value.shape}"
+    if isinstance(value, (list, tuple, set, frozenset, dict)) and len(value) > 6:
+        items = list(value.items() if isinstance(value, dict) else value)[:3]
+        first = ", ".join(_shorten(repr(i), 20) for i in items)
+        return f"a {type(value).__name__} of {len(value)} items: [{first}, ...]"
+    return _shorten(repr(value), limit)
+
+
+def is_placeholder(error: BaseException) -> bool:
+    """Whether ``error`` is the untouched placeholder of an exercise notebook."""
+    return isinstance(error, NotImplementedError) and error.args == (PLACEHOLDER,)
+
+
+def unimplemented_hint(error: NotImplementedError) -> str:
+    """The hint for a NotImplementedError that is not the placeholder (a misspelled method, usually)."""
+    text = str(error)
+    if '"forward"' in text or "forward" in text and "Module" in text:
+        return ("PyTorch could not find a method named forward in your module (it raised "
+                "NotImplementedError). Check the spelling of `def forward(self, x):` and that it is "
+                "indented inside the class.")
+    for method in ("__getitem__", "__len__"):
+        if method in text:
+            return (f"PyTorch could not find a method named {method} in your dataset (it raised "
+                    f"NotImplementedError). Check the spelling of `def {method}(self, ...)` (two "
+                    "underscores on each side) and that it is indented inside the class.")
+    return (f"your code raised NotImplementedError ({_shorten(text, 120) or 'no message'}): is a "
+            "method missing, misspelled or not indented inside its class?")
+
+
+def _private_copy(value: Any) -> Any:
+    """A copy of plain data (tensors that need no gradient, NumPy arrays); anything else as it is.
+
+    Tensors that require grad (parameters the answer may update in place on
+    purpose), modules and optimizers are passed through untouched.
+    """
+    if isinstance(value, torch.Tensor):
+        return value if value.requires_grad else value.clone()
+    if isinstance(value, np.ndarray):
+        return value.copy()
+    return value
+
+
+def _same_data(a: Any, b: Any) -> bool:
+    """Whether two copies of plain data still hold the same values (NaN equals NaN)."""
+    try:
+        if isinstance(a, torch.Tensor):
+            return a.shape == b.shape and bool(torch.equal(a, b) or torch.allclose(a, b, rtol=0, atol=0,
+                                                                                      equal_nan=True))
+        return a.shape == b.shape and bool(np.array_equal(a, b, equal_nan=a.dtype.kind in "fc"))
+    except (TypeError, RuntimeError):
+        return False
 
 
 def call(fn: Any, *args: Any, **kwargs: Any) -> Any:
     """Call the learner's function, turning any exception into a helpful :class:`Incorrect`.
 
-    ``NotImplementedError`` (the placeholder body in exercise notebooks) means
-    "not attempted".
+    Plain data arguments (tensors that need no gradient, NumPy arrays) are
+    passed as private copies, so the check's own inputs stay as
+    they were; if the answer changed one in place, that is the verdict.
+    The untouched placeholder (``...``, or the generator's
+    ``NotImplementedError``) means "not attempted"; any other exception is
+    reported with the (described, never dumped) input that caused it.
     """
     if fn is Ellipsis:
         raise NotAttempted
     if not callable(fn):
         raise Incorrect(f"expected a function, but got {describe(fn)}. Pass the function itself.")
+    copies = [_private_copy(a) for a in args]
+    named = {k: _private_copy(v) for k, v in kwargs.items()}
     try:
-        return fn(*args, **kwargs)
+        result = fn(*copies, **named)
     except NotImplementedError as error:
-        raise NotAttempted from error
+        if is_placeholder(error):
+            raise NotAttempted from error
+        raise Incorrect(unimplemented_hint(error)) from error
     except Exception as error:  # the learner's code failed: say how and on what
         shown = ", ".join([describe(a) for a in args] + [f"{k}={describe(v)}" for k, v in kwargs.items()])
         raise Incorrect(
-            f"your code raised {type(error).__name__}: {error} (called with {shown})"
+            f"your code raised {type(error).__name__}: {_shorten(str(error), 200)} (called with {shown})"
         ) from error
+    given = [(f"argument {i + 1}", a, c) for i, (a, c) in enumerate(zip(args, copies))]
+    given += [(f"argument {k}", kwargs[k], named[k]) for k in kwargs]
+    for which, original, copy in given:
+        if copy is not original and not _same_data(original, copy):
+            raise Incorrect(
+                f"your function changed its input ({which}, {describe(original)}) in place. Leave "
+                "inputs as they are and compute new values: write `x = x - m` rather than `x -= m` "
+                "or `x.sub_(m)`, or work on `x.clone()`."
+            )
+    return result
+
+
 
 
 def expect(condition: Any, hint: str) -> None:
@@ -228,11 +335,15 @@ class Check:
         except NotAttempted as reason:
             return Outcome(NOT_ATTEMPTED, str(reason))
         except Incorrect as wrong:
-            return Outcome(INCORRECT, str(wrong))
+            return Outcome(INCORRECT, _shorten(str(wrong), MAX_HINT_CHARS))
+        except NotImplementedError as error:  # raised outside call(): the same rule
+            if is_placeholder(error):
+                return Outcome(NOT_ATTEMPTED)
+            return Outcome(INCORRECT, unimplemented_hint(error))
         except Exception as error:  # the answer broke the check itself: still a verdict
             return Outcome(
                 INCORRECT,
-                f"the check could not use your answer ({type(error).__name__}: {error}). "
+                f"the check could not use your answer ({type(error).__name__}: {_shorten(str(error), 200)}). "
                 "Compare what you built with what the exercise asks for.",
             )
         return Outcome(CORRECT)
