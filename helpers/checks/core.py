@@ -192,7 +192,7 @@ def call(fn: Any, *args: Any, **kwargs: Any) -> Any:
         raise Incorrect(
             f"your code raised {type(error).__name__}: {_shorten(str(error), 200)} (called with {shown})"
         ) from error
-    given = [(f"argument {i + 1}", a, c) for i, (a, c) in enumerate(zip(args, copies))]
+    given = [(f"argument {i + 1}", a, c) for i, (a, c) in enumerate(zip(args, copies, strict=True))]
     given += [(f"argument {k}", kwargs[k], named[k]) for k in kwargs]
     for which, original, copy in given:
         if copy is not original and not _same_data(original, copy):
