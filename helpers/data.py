@@ -109,6 +109,10 @@ def make_spirals(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Make interleaved spiral arms, one arm per class (a classic non-linear toy problem).
 
+    The data set follows the spiral example of Stanford's CS231n course notes
+    (Andrej Karpathy, "Putting it together: minimal neural network case study"),
+    written anew here with NumPy's seeded generator.
+
     Like ``sklearn.datasets.make_moons`` this returns NumPy arrays, so the
     notebook shows the conversion to tensors.
 

@@ -11,6 +11,7 @@ Example:
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -38,6 +39,49 @@ def _to_numpy(x: Any, name: str) -> np.ndarray:
     raise TypeError(f"{name} must be a tensor, a NumPy array or a list, got {type(x).__name__}")
 
 
+def predicted_labels(model: torch.nn.Module, X: torch.Tensor) -> torch.Tensor:
+    """The class the model predicts for each row of ``X`` (on the model's device, in eval mode).
+
+    Outputs of shape ``(N,)`` or ``(N, 1)`` are binary logits (class 1 where
+    sigmoid > 0.5), unless the model ends in ``nn.Sigmoid`` (probabilities,
+    thresholded at 0.5, with a warning). ``(N, C)`` outputs are multiclass
+    (argmax). The model's train/eval mode is restored.
+
+    Example:
+        >>> predicted_labels(torch.nn.Linear(2, 3), torch.zeros(4, 2)).shape
+        torch.Size([4])
+    """
+    model = ensure_module(model)
+    was_training = model.training
+    model.eval()
+    try:
+        with torch.inference_mode():
+            logits = model(X.to(model_device(model))).cpu()
+    finally:
+        model.train(was_training)
+
+    if logits.ndim == 1 or (logits.ndim == 2 and logits.shape[1] == 1):
+        scores = logits.reshape(-1)
+        labels = (torch.sigmoid(scores) > 0.5).long()
+        if scores.numel() and bool(((scores >= 0) & (scores <= 1)).all()):
+            modules = list(model.modules())
+            if isinstance(modules[-1], torch.nn.Sigmoid):  # certainly probabilities
+                labels = (scores > 0.5).long()
+                warnings.warn("the model ends in nn.Sigmoid, so its outputs are "
+                              "probabilities; they are thresholded at 0.5. (The course's models return "
+                              "logits and train with BCEWithLogitsLoss.)", stacklevel=3)
+            elif labels.min() == labels.max():
+                warnings.warn("every output lies in [0, 1], so every point is drawn "
+                              "as class 1 when the outputs are read as logits. If forward ends in a "
+                              "sigmoid, these are probabilities: return the logits instead (and train "
+                              "with BCEWithLogitsLoss).", stacklevel=3)
+    elif logits.ndim == 2:
+        labels = logits.argmax(dim=1)
+    else:
+        raise ValueError(f"model output of shape {tuple(logits.shape)} is neither (N, 1) nor (N, C)")
+    return labels
+
+
 def plot_decision_boundary(
     model: torch.nn.Module,
     X: torch.Tensor | np.ndarray,
@@ -50,8 +94,11 @@ def plot_decision_boundary(
 
     Binary versus multiclass is read from the model's output: logits of shape
     ``(N,)`` or ``(N, 1)`` are binary (sigmoid, threshold 0.5), ``(N, C)`` with
-    ``C > 1`` are multiclass (argmax). The grid is moved to the model's device
-    (the model is not moved), and the model's train/eval mode is restored.
+    ``C > 1`` are multiclass (argmax). Binary outputs of a model ending in
+    ``nn.Sigmoid`` are probabilities: they are thresholded at 0.5, with a
+    warning. Other outputs that all lie in [0, 1] and so colour the whole
+    plane as class 1 get a warning that forward may end in a sigmoid. The grid
+    is moved to the model's device (the model is not moved), and the model's train/eval mode is restored.
 
     Args:
         model: a trained ``nn.Module`` taking inputs of shape ``(N, 2)``.
@@ -77,20 +124,7 @@ def plot_decision_boundary(
     xx, yy = np.meshgrid(np.linspace(lo[0], hi[0], resolution), np.linspace(lo[1], hi[1], resolution))
     grid = torch.from_numpy(np.c_[xx.ravel(), yy.ravel()].astype(np.float32))
 
-    was_training = model.training
-    model.eval()
-    try:
-        with torch.inference_mode():
-            logits = model(grid.to(model_device(model))).cpu()
-    finally:
-        model.train(was_training)
-
-    if logits.ndim == 1 or (logits.ndim == 2 and logits.shape[1] == 1):
-        labels = (torch.sigmoid(logits.reshape(-1)) > 0.5).long()
-    elif logits.ndim == 2:
-        labels = logits.argmax(dim=1)
-    else:
-        raise ValueError(f"model output of shape {tuple(logits.shape)} is neither (N, 1) nor (N, C)")
+    labels = predicted_labels(model, grid)
 
     ax = _new_ax(ax)
     n_classes = int(max(labels.max().item(), y_np.max())) + 1

@@ -5,7 +5,7 @@ import pytest
 import torch
 from torch import nn
 
-from helpers.plotting import plot_decision_boundary, plot_loss_curves, plot_regression
+from helpers.plotting import plot_decision_boundary, plot_loss_curves, plot_regression, predicted_labels
 
 
 @pytest.fixture(autouse=True)
@@ -104,3 +104,53 @@ def test_regression_rejects_length_mismatch():
         plot_regression([1, 2, 3], [1, 2])
     with pytest.raises(TypeError, match="tensor"):
         plot_regression("abc", [1, 2, 3])
+
+
+class _SigmoidForward(torch.nn.Module):
+    """A forward that ends in torch.sigmoid: probabilities, not logits."""
+
+    def __init__(self):
+        super().__init__()
+        self.linear = torch.nn.Linear(2, 1)
+
+    def forward(self, x):
+        return torch.sigmoid(self.linear(x))
+
+
+def _separable():
+    X = torch.tensor([[-1.0, 0.0], [-0.5, 0.2], [0.5, 0.1], [1.0, -0.2]])
+    y = torch.tensor([0, 0, 1, 1])
+    return X, y
+
+
+def test_boundary_warns_when_outputs_look_like_probabilities():
+    X, y = _separable()
+    model = _SigmoidForward()
+    with torch.no_grad():
+        model.linear.weight.copy_(torch.tensor([[5.0, 0.0]]))
+        model.linear.bias.zero_()
+    with pytest.warns(UserWarning, match="sigmoid"):
+        plot_decision_boundary(model, X, y)
+
+
+def test_boundary_thresholds_an_nn_sigmoid_model_at_one_half():
+    X, y = _separable()
+    model = torch.nn.Sequential(torch.nn.Linear(2, 1), torch.nn.Sigmoid())
+    with torch.no_grad():
+        model[0].weight.copy_(torch.tensor([[5.0, 0.0]]))
+        model[0].bias.zero_()
+    with pytest.warns(UserWarning, match="probabilities"):
+        assert predicted_labels(model, X).tolist() == [0, 0, 1, 1]
+    with pytest.warns(UserWarning, match="probabilities"):
+        plot_decision_boundary(model, X, y)
+
+
+def test_boundary_of_a_logit_model_does_not_warn(recwarn):
+    assert predicted_labels(HalfPlane(), _separable()[0]).tolist() == [0, 0, 1, 1]
+    X, y = _separable()
+    model = torch.nn.Linear(2, 1)
+    with torch.no_grad():
+        model.weight.copy_(torch.tensor([[5.0, 0.0]]))
+        model.bias.zero_()
+    plot_decision_boundary(model, X, y)
+    assert not [w for w in recwarn if "sigmoid" in str(w.message)]
