@@ -217,6 +217,8 @@ def logits_to_labels() -> Figure:
         _box(ax, x, -1.8, text, color, w=3.4, h=1.1)
     _arrow(ax, (6.5, -1.8), (8.7, -1.8), "softmax")
     _arrow(ax, (12.1, -1.8), (14.5, -1.8), "argmax")
+    ax.text(10.0, 0.0, "the loss takes the logits: BCEWithLogitsLoss (binary), CrossEntropyLoss (multiclass)",
+            ha="center", va="center", fontsize=9, color=RED)
     fig.suptitle("From a model's raw outputs (logits) to predicted labels", fontsize=12)
     return fig
 
