@@ -1,0 +1,471 @@
+"""Checks for exercises/08_data_parallel_training_exercises.ipynb.
+
+None of these checks starts processes: that would cost seconds. Exercise 3 runs
+the learner's gradient average in two and three ranks that are *threads* of the
+notebook's own process, each with its own gloo process group over an in-memory
+store; the others call the learner's functions on their own small inputs. Only
+exercise 6 judges the result of a real torchrun launch, which the learner ran:
+the check loads the saved checkpoint and scores it on data it holds back.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import pickle
+import tempfile
+import threading
+from collections.abc import Callable, Iterator, Mapping
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import torch
+import torch.distributed as dist
+from torch import nn
+from torch.utils.data import DataLoader, TensorDataset
+from torch.utils.data.distributed import DistributedSampler
+
+from helpers.checks.core import (
+    Incorrect,
+    NotAttempted,
+    call,
+    describe,
+    exercise,
+    expect,
+    expect_module,
+    seeded,
+)
+
+# --------------------------------------------------------------------------- exercise 1
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+@exercise(
+    "Each process reads global_batch / world_size rows per step; use // for a whole number.",
+    "Check first: if global_batch % world_size != 0, raise ValueError(...). Otherwise return "
+    "global_batch // world_size.",
+)
+def q1(per_process_batch: Any) -> None:
+    """per_process_batch(global_batch, world_size) -> rows per process, or ValueError if uneven."""
+    for global_batch, world_size in ((32, 2), (32, 1), (96, 4), (256, 8), (12, 3)):
+        expected = global_batch // world_size
+        got = call(per_process_batch, global_batch, world_size)
+        if isinstance(got, float) and got == expected:
+            raise Incorrect(f"per_process_batch({global_batch}, {world_size}) returned the float {got}; "
+                            "a DataLoader's batch_size must be an int: use // instead of /.")
+        expect(_is_int(got), f"per_process_batch({global_batch}, {world_size}) should return an int, "
+               f"got {describe(got)}.")
+        if got == global_batch * world_size != expected:
+            raise Incorrect(f"per_process_batch({global_batch}, {world_size}) returned {got}, the product: "
+                            "the global batch is *split* over the processes, so divide.")
+        expect(got == expected, f"per_process_batch({global_batch}, {world_size}) returned {got}; "
+               f"{global_batch} rows over {world_size} processes is {expected} rows each.")
+    for global_batch, world_size in ((30, 4), (33, 2)):
+        try:
+            got = per_process_batch(global_batch, world_size)
+        except ValueError:
+            continue
+        except NotImplementedError as error:
+            raise NotAttempted from error
+        except Exception as error:
+            raise Incorrect(f"per_process_batch({global_batch}, {world_size}) raised {type(error).__name__}; "
+                            "raise ValueError when the batch does not split evenly.") from error
+        raise Incorrect(f"per_process_batch({global_batch}, {world_size}) returned {describe(got)}, but "
+                        f"{global_batch} rows do not split into {world_size} equal shards: raise a "
+                        "ValueError, because unequal shards make the averaged gradient wrong.")
+
+
+# --------------------------------------------------------------------------- exercise 2
+
+
+@exercise(
+    "The global batch is what the optimiser sees: per_process_batch * world_size rows per step.",
+    "Linear scaling: new_lr = base_lr * global_batch / base_batch. Return (global_batch, new_lr).",
+)
+def q2(scale_up: Any) -> None:
+    """scale_up(base_batch, base_lr, per_process_batch, world_size) -> (global_batch, lr)."""
+    cases = ((32, 0.1, 32, 8), (64, 0.05, 16, 4), (32, 0.1, 16, 2), (128, 0.4, 32, 2), (100, 0.3, 50, 6))
+    for base_batch, base_lr, per_process, world_size in cases:
+        shown = f"scale_up({base_batch}, {base_lr}, {per_process}, {world_size})"
+        got = call(scale_up, base_batch, base_lr, per_process, world_size)
+        expect(isinstance(got, (tuple, list)) and len(got) == 2,
+               f"{shown} should return two values, (global_batch, lr); got {describe(got)}.")
+        global_batch, lr = got
+        expected_batch = per_process * world_size
+        expected_lr = base_lr * expected_batch / base_batch
+        expect(_is_int(global_batch) or (isinstance(global_batch, float) and global_batch.is_integer()),
+               f"{shown}: the global batch should be a whole number, got {describe(global_batch)}.")
+        if global_batch == per_process:
+            raise Incorrect(f"{shown}: the global batch {global_batch} is one process's batch; every one "
+                            f"of the {world_size} processes reads {per_process} rows per step.")
+        expect(global_batch == expected_batch, f"{shown}: global batch {global_batch}, expected "
+               f"{per_process} rows x {world_size} processes = {expected_batch}.")
+        expect(isinstance(lr, (int, float)) and not isinstance(lr, bool),
+               f"{shown}: the learning rate should be a number, got {describe(lr)}.")
+        if math.isclose(lr, base_lr * world_size, rel_tol=1e-9) and not math.isclose(
+                expected_lr, base_lr * world_size, rel_tol=1e-9):
+            raise Incorrect(f"{shown}: lr {lr} is base_lr x world size; scale by how much the global "
+                            f"batch grew ({expected_batch} / {base_batch}), not by the number of processes.")
+        if math.isclose(lr, base_lr * base_batch / expected_batch, rel_tol=1e-9) and lr != expected_lr:
+            raise Incorrect(f"{shown}: lr {lr} scales the wrong way: a larger global batch gets a "
+                            "larger learning rate (base_lr * global_batch / base_batch).")
+        expect(math.isclose(lr, expected_lr, rel_tol=1e-6), f"{shown}: lr {lr}, expected "
+               f"{base_lr} x {expected_batch} / {base_batch} = {expected_lr:g}.")
+
+
+# --------------------------------------------------------------------------- exercise 3
+
+_GROUP_TIMEOUT = timedelta(seconds=10)  # a rank whose partner never calls all_reduce gives up
+
+
+def _replica(seed: int = 0) -> nn.Module:
+    torch.manual_seed(seed)
+    return nn.Sequential(nn.Linear(2, 8), nn.Tanh(), nn.Linear(8, 1))
+
+
+def _in_ranks(world_size: int, work: Callable[[int, Any], Any], timeout: float = 20) -> list[Any]:
+    """Run work(rank, group) in `world_size` threads, each rank with its own gloo group.
+
+    Returns each rank's result; an exception in any rank becomes Incorrect (or NotAttempted).
+    """
+    store = dist.HashStore()
+    results: list[Any] = [None] * world_size
+    errors: list[BaseException | None] = [None] * world_size
+
+    def run(rank: int) -> None:
+        try:
+            group = dist.ProcessGroupGloo(dist.PrefixStore("check", store), rank, world_size, _GROUP_TIMEOUT)
+            results[rank] = work(rank, group)
+        except BaseException as error:  # noqa: BLE001 (reported below)
+            errors[rank] = error
+
+    threads = [threading.Thread(target=run, args=(rank,), daemon=True) for rank in range(world_size)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout)
+    if any(thread.is_alive() for thread in threads):
+        raise Incorrect("your function did not return within 20 s: does every rank call all_reduce the same "
+                        "number of times, for the same parameters in the same order?")
+    for rank, error in enumerate(errors):
+        if error is None:
+            continue
+        if isinstance(error, (Incorrect, NotAttempted)):
+            raise error
+        if isinstance(error, NotImplementedError):
+            raise NotAttempted from error
+        text = str(error)
+        if "Default process group has not been initialized" in text:
+            raise Incorrect("your function used the default process group, which the check does not have: "
+                            "pass the group in every call, dist.all_reduce(..., group=group) and "
+                            "dist.get_world_size(group).") from error
+        if "AVG" in text:
+            raise Incorrect("gloo cannot all_reduce with ReduceOp.AVG (only nccl can): sum with "
+                            "ReduceOp.SUM, then divide by dist.get_world_size(group).") from error
+        raise Incorrect(f"in rank {rank} of {world_size} your code raised {type(error).__name__}: "
+                        f"{text.splitlines()[0] if text else ''}") from error
+    return results
+
+
+def _grads(model: nn.Module) -> list[torch.Tensor]:
+    return [p.grad.detach().clone() for p in model.parameters()]
+
+
+@exercise(
+    "For every parameter p: dist.all_reduce(p.grad, op=dist.ReduceOp.SUM, group=group), then divide "
+    "p.grad by dist.get_world_size(group).",
+    "all_reduce works in place on the tensor you pass: pass p.grad itself, not a copy, and not p.",
+)
+def q3(average_gradients: Any) -> None:
+    """average_gradients(model, group): every rank's gradients become their average over the ranks."""
+    if average_gradients is Ellipsis:
+        raise NotAttempted
+    expect(callable(average_gradients), f"expected a function, got {describe(average_gradients)}.")
+    with seeded(0):
+        # 1. Known gradients: rank r holds (r + 1)**2 * base, so no rank's own equals the mean.
+        base = _grads_from_one_backward()
+        for world_size in (2, 3):
+            replicas = [_replica() for _ in range(world_size)]  # built here: threads share one RNG
+            for rank, model in enumerate(replicas):
+                for p, g in zip(model.parameters(), base, strict=True):
+                    p.grad = g * (rank + 1) ** 2
+
+            def set_and_average(rank: int, group: Any, replicas: list = replicas) -> Any:
+                model = replicas[rank]
+                weights = [p.detach().clone() for p in model.parameters()]
+                average_gradients(model, group)
+                return model, weights
+
+            results = _in_ranks(world_size, set_and_average)
+            factors = [(rank + 1) ** 2 for rank in range(world_size)]
+            mean_factor = sum(factors) / world_size
+            for rank, (model, weights_before) in enumerate(results):
+                if any(p.grad is None for p in model.parameters()):
+                    raise Incorrect("after your function some p.grad is None: average the gradients in place "
+                                    "(or assign p.grad a tensor); do not delete them.")
+                if not all(torch.equal(p.detach(), w) for p, w in zip(model.parameters(), weights_before,
+                                                                       strict=True)):
+                    raise Incorrect("your function changed the weights themselves: all_reduce p.grad, "
+                                    "not p (or p.data).")
+                got = _grads(model)
+                own = [g * factors[rank] for g in base]
+                total = [g * sum(factors) for g in base]
+                if all(torch.allclose(a, b) for a, b in zip(got, own, strict=True)):
+                    raise Incorrect(f"with {world_size} ranks, rank {rank}'s gradients did not change: call "
+                                    "dist.all_reduce on each p.grad itself (it works in place).")
+                if all(torch.allclose(a, b) for a, b in zip(got, total, strict=True)):
+                    raise Incorrect(f"with {world_size} ranks the gradients became the sum over the ranks: "
+                                    "divide by dist.get_world_size(group) to get the average.")
+                expected = [g * mean_factor for g in base]
+                expect(all(torch.allclose(a, b, atol=1e-6) for a, b in zip(got, expected, strict=True)),
+                       f"with {world_size} ranks, rank {rank}'s gradients are not the average of all ranks' "
+                       "gradients.")
+        # 2. Training: 2 ranks on half-batches must follow one process on the full batch.
+        _expect_same_training(average_gradients)
+
+
+def _grads_from_one_backward() -> list[torch.Tensor]:
+    model = _replica()
+    X = torch.randn(8, 2)
+    nn.functional.mse_loss(model(X).squeeze(1), X[:, 0]).backward()
+    return _grads(model)
+
+
+def _expect_same_training(average_gradients: Any, steps: int = 5) -> None:
+    generator = torch.Generator().manual_seed(1)
+    X = torch.randn(steps, 16, 2, generator=generator)
+    y = (X[..., 0] * X[..., 1] > 0).float()
+    loss_fn = nn.BCEWithLogitsLoss()
+
+    reference = _replica()
+    optimizer = torch.optim.SGD(reference.parameters(), lr=0.5)
+    for step in range(steps):
+        optimizer.zero_grad()
+        loss_fn(reference(X[step]).squeeze(1), y[step]).backward()
+        optimizer.step()
+
+    replicas = [_replica() for _ in range(2)]  # built here: threads share one random generator
+
+    def train(rank: int, group: Any) -> nn.Module:
+        model = replicas[rank]
+        opt = torch.optim.SGD(model.parameters(), lr=0.5)
+        for step in range(steps):
+            rows = slice(8 * rank, 8 * rank + 8)  # this rank's half of the batch
+            opt.zero_grad()
+            loss_fn(model(X[step, rows]).squeeze(1), y[step, rows]).backward()
+            average_gradients(model, group)
+            opt.step()
+        return model
+
+    for model in _in_ranks(2, train):
+        gap = max((p - q).abs().max().item() for p, q in zip(model.parameters(), reference.parameters(),
+                                                            strict=True))
+        expect(gap < 1e-5, f"after {steps} training steps on half-batches with your average, the weights are "
+               f"{gap:.2g} away from one process training on the full batches; they should agree.")
+
+
+# --------------------------------------------------------------------------- exercise 4
+
+
+def _rows(batch: Any) -> list[int]:
+    """The row numbers in one batch of the check's TensorDataset(arange(n))."""
+    if isinstance(batch, (list, tuple)):
+        batch = batch[0]
+    if not isinstance(batch, torch.Tensor):
+        raise Incorrect(f"a batch from your loader is {describe(batch)}; build a DataLoader over the dataset.")
+    return batch.reshape(-1).tolist()
+
+
+@exercise(
+    "Two bugs: the batch size per process, and the order of the rows, which never changes from one "
+    "epoch to the next.",
+    "batch_size=global_batch // world_size, and call sampler.set_epoch(epoch) before returning the loader.",
+)
+def q4(make_loader: Any) -> None:
+    """make_loader(dataset, rank, world_size, global_batch, epoch) -> this rank's DataLoader."""
+    for n, world_size, global_batch in ((64, 2, 16), (48, 4, 16), (30, 3, 6)):
+        dataset = TensorDataset(torch.arange(n))
+        orders = []
+        for epoch in range(3):
+            reference = DistributedSampler(dataset, num_replicas=1, rank=0, shuffle=True, seed=0)
+            reference.set_epoch(epoch)
+            order = list(reference)
+            global_batches = [sorted(order[i:i + global_batch]) for i in range(0, n, global_batch)]
+            per_rank = []
+            for rank in range(world_size):
+                loader = call(make_loader, dataset, rank, world_size, global_batch, epoch)
+                expect(isinstance(loader, DataLoader), f"make_loader should return a DataLoader, got "
+                       f"{describe(loader)}.")
+                per_rank.append([_rows(batch) for batch in loader])
+            sizes = {len(b) for batches in per_rank for b in batches}
+            if sizes == {global_batch}:
+                raise Incorrect(f"with world_size={world_size} and global_batch={global_batch} each process "
+                                f"reads {global_batch} rows per step, so one step uses "
+                                f"{global_batch * world_size}: the batch size per process is "
+                                "global_batch // world_size.")
+            expect(sizes == {global_batch // world_size},
+                   f"with world_size={world_size}, global_batch={global_batch} the batches have sizes "
+                   f"{sorted(sizes)}; each should hold {global_batch // world_size} rows.")
+            all_rows = sorted(r for batches in per_rank for b in batches for r in b)
+            expect(all_rows == list(range(n)), f"over all {world_size} ranks one epoch should read every one "
+                   f"of the {n} rows exactly once: give DistributedSampler num_replicas=world_size and "
+                   "rank=rank.")
+            steps = [sorted(r for batches in per_rank for r in batches[k]) for k in range(len(per_rank[0]))]
+            if epoch > 0 and steps == orders[0] != global_batches:
+                raise Incorrect(f"epoch {epoch} reads the rows in the same order as epoch 0: call "
+                                "sampler.set_epoch(epoch), so that each epoch gets a new shuffle.")
+            orders.append(steps)
+            expect(steps == global_batches, "the ranks' batches of one step together should be the rows one "
+                   "process would read in that step: use DistributedSampler(dataset, "
+                   "num_replicas=world_size, rank=rank, shuffle=True, seed=0).")
+
+
+# --------------------------------------------------------------------------- exercise 5
+
+
+class _Wrapper(nn.Module):
+    """A layer kept as an attribute called `module`: its names contain "module." in the middle."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.module = nn.Linear(3, 2)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.module(x)
+
+
+class _Net(nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.body = nn.Linear(2, 3)
+        self.head = _Wrapper()
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.head(torch.relu(self.body(x)))
+
+
+@contextlib.contextmanager
+def _folder() -> Iterator[Path]:
+    with torch.random.fork_rng(devices=[]), tempfile.TemporaryDirectory() as folder:
+        yield Path(folder)
+
+
+def _same(model: nn.Module, state: Mapping[str, torch.Tensor]) -> bool:
+    own = model.state_dict()
+    return set(own) == set(state) and all(torch.equal(own[k], state[k]) for k in own)
+
+
+@exercise(
+    "DDP's state_dict names start with 'module.'; the plain model's do not. Remove that prefix, and only "
+    "at the start of each name.",
+    "state = torch.load(path, weights_only=True); state = {k.removeprefix('module.'): v for k, v in "
+    "state.items()}; model.load_state_dict(state); return model",
+)
+def q5(load_checkpoint: Any) -> None:
+    """load_checkpoint(model, path): load a state_dict saved with or without DDP's prefix; return model."""
+    with _folder() as folder:
+        for number, make in enumerate((lambda: nn.Sequential(nn.Linear(2, 4), nn.ReLU(), nn.Linear(4, 1)),
+                                       _Net)):
+            torch.manual_seed(number)
+            trained = make().state_dict()
+            for prefixed in (True, False):
+                saved = {("module." + k if prefixed else k): v for k, v in trained.items()}
+                path = folder / f"checkpoint_{number}_{prefixed}.pt"
+                torch.save(saved, path)
+                torch.manual_seed(100 + number)
+                fresh = make()
+                before = {k: v.clone() for k, v in fresh.state_dict().items()}
+                what = "saved from a DDP model (names start with 'module.')" if prefixed else "saved without DDP"
+                result = _call_loader(load_checkpoint, fresh, path, what, wrapper_inside=number == 1)
+                expect(result is not None, "load_checkpoint returned None: return the model after loading.")
+                if isinstance(result, tuple) and hasattr(result, "missing_keys"):
+                    raise Incorrect("load_checkpoint returned what load_state_dict returns (a report of "
+                                    "keys); return the model itself.")
+                result = expect_module(result, "the value load_checkpoint returned")
+                if _same(result, before):
+                    raise Incorrect(f"for a file {what} the model's weights did not change. With "
+                                    "strict=False, load_state_dict silently skips every name that does not "
+                                    "match; fix the names instead.")
+                expect(_same(result, trained), f"for a file {what} the loaded weights are not the saved ones.")
+
+
+def _call_loader(load_checkpoint: Any, model: nn.Module, path: Path, what: str, wrapper_inside: bool) -> Any:
+    """Call the learner's loader, turning load_state_dict's key errors into targeted hints."""
+    if not callable(load_checkpoint):
+        raise Incorrect(f"expected a function, got {describe(load_checkpoint)}.")
+    try:
+        return load_checkpoint(model, str(path))
+    except NotImplementedError as error:
+        raise NotAttempted from error
+    except RuntimeError as error:
+        text = str(error)
+        if "Unexpected key(s)" in text and '"module.' in text:
+            raise Incorrect(f"for a file {what} loading failed: its names start with 'module.' and the "
+                            "model's do not. Remove the prefix before load_state_dict.") from error
+        if wrapper_inside and "Missing key(s)" in text and "head.module." in text:
+            raise Incorrect(f"for a file {what} loading failed: this model has a layer stored as an attribute "
+                            "named `module`, so its own names contain 'head.module.weight'. Remove 'module.' "
+                            "only at the *start* of a name (str.removeprefix), not everywhere "
+                            "(str.replace).") from error
+        raise Incorrect(f"for a file {what} your code raised RuntimeError: {text.splitlines()[0]}") from error
+    except Exception as error:
+        raise Incorrect(f"for a file {what} your code raised {type(error).__name__}: {error}") from error
+
+
+# --------------------------------------------------------------------------- exercise 6
+
+
+def _held_back_spirals() -> tuple[torch.Tensor, torch.Tensor]:
+    from helpers.data import make_spirals
+
+    X, y = make_spirals(n_per_class=200, seed=2024)  # not the seed the exercise trains on
+    return torch.from_numpy(X), torch.from_numpy(y)
+
+
+MIN_ACCURACY = 0.9
+
+
+@exercise(
+    "In the script: DistributedSampler + set_epoch, batch size = global batch // world size, DDP(model), "
+    "and on rank 0 only: torch.save(model.module.state_dict(), path).",
+    "make_classifier() must build exactly the architecture the script trained (same layers, same sizes), "
+    "ending in 3 logits.",
+)
+def q6(make_classifier: Any, checkpoint_path: Any) -> None:
+    """Load the checkpoint into make_classifier() and score it on spirals the check holds back."""
+    if checkpoint_path is Ellipsis:
+        raise NotAttempted
+    path = Path(checkpoint_path)
+    expect(path.is_file(), f"there is no file at checkpoint_path ({path.name}): did the launch finish, and "
+           "does rank 0 save to the path you pass to the check?")
+    try:
+        state = torch.load(path, map_location="cpu", weights_only=True)
+    except pickle.UnpicklingError as error:
+        raise Incorrect("the checkpoint holds objects, not just tensors (torch.load with weights_only=True "
+                        "refuses it): save model.module.state_dict(), not the model.") from error
+    expect(isinstance(state, Mapping) and state and all(isinstance(v, torch.Tensor) for v in state.values()),
+           f"the checkpoint should hold a state_dict (names -> tensors); it holds {describe(state)}.")
+    if all(k.startswith("module.") for k in state):
+        raise Incorrect("the checkpoint's names start with 'module.': rank 0 saved the DDP wrapper's "
+                        "state_dict. Save model.module.state_dict() instead.")
+    with seeded(0):
+        model = expect_module(call(make_classifier), "make_classifier()")
+        try:
+            model.load_state_dict(state)
+        except RuntimeError as error:
+            first = str(error).strip().splitlines()[1].strip() if "\n" in str(error) else str(error)
+            raise Incorrect("the checkpoint does not fit make_classifier(): build the same layers the script "
+                            f"trained. PyTorch says: {first}") from error
+        X, y = _held_back_spirals()
+        model.eval()
+        with torch.inference_mode():
+            logits = model(X)
+        expect(isinstance(logits, torch.Tensor) and tuple(logits.shape) == (len(X), 3),
+               f"the model should give 3 logits per point, shape ({len(X)}, 3); got {describe(logits)}.")
+        accuracy = (logits.argmax(dim=1) == y).float().mean().item()
+    expect(accuracy >= MIN_ACCURACY, f"accuracy on the check's held-back spirals is {accuracy:.3f}; it should "
+           f"be at least {MIN_ACCURACY}. Train longer, or with a larger model or learning rate.")

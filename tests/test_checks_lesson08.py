@@ -1,0 +1,291 @@
+"""Lesson 08 checks: several correct answers pass, typical mistakes fail with their hint."""
+
+import pytest
+import torch
+import torch.distributed as dist
+from checkcases import args, assert_complete, cases, lazy, verify
+from torch import nn
+from torch.nn.modules.utils import consume_prefix_in_state_dict_if_present
+from torch.utils.data import DataLoader
+from torch.utils.data.distributed import DistributedSampler
+
+from helpers.checks import lesson08
+from helpers.data import make_spirals
+
+
+def not_implemented(*_):
+    raise NotImplementedError("Write your code here")
+
+
+# ---- q1: per_process_batch
+def split_floor(global_batch, world_size):
+    if global_batch % world_size:
+        raise ValueError(f"{global_batch} rows do not split over {world_size} processes")
+    return global_batch // world_size
+
+
+def split_divmod(global_batch, world_size):
+    per_process, rest = divmod(global_batch, world_size)
+    if rest != 0:
+        raise ValueError("uneven shards")
+    return per_process
+
+
+def split_true_division(global_batch, world_size):  # a float: DataLoader wants an int
+    if global_batch % world_size:
+        raise ValueError("uneven")
+    return global_batch / world_size
+
+
+def split_without_check(global_batch, world_size):  # silently drops rows
+    return global_batch // world_size
+
+
+def split_multiplied(global_batch, world_size):
+    return global_batch * world_size
+
+
+def split_wrong_error(global_batch, world_size):
+    assert global_batch % world_size == 0
+    return global_batch // world_size
+
+
+# ---- q2: scale_up
+def scale_linear(base_batch, base_lr, per_process_batch, world_size):
+    global_batch = per_process_batch * world_size
+    return global_batch, base_lr * global_batch / base_batch
+
+
+def scale_as_list(base_batch, base_lr, per_process_batch, world_size):
+    factor = per_process_batch * world_size / base_batch
+    return [per_process_batch * world_size, base_lr * factor]
+
+
+def scale_by_world_size(base_batch, base_lr, per_process_batch, world_size):
+    return per_process_batch * world_size, base_lr * world_size
+
+
+def scale_inverse(base_batch, base_lr, per_process_batch, world_size):
+    global_batch = per_process_batch * world_size
+    return global_batch, base_lr * base_batch / global_batch
+
+
+def scale_forgets_world(base_batch, base_lr, per_process_batch, world_size):
+    return per_process_batch, base_lr * per_process_batch / base_batch
+
+
+# ---- q3: average_gradients
+def average_sum_then_divide(model, group=None):
+    world_size = dist.get_world_size(group)
+    for p in model.parameters():
+        dist.all_reduce(p.grad, op=dist.ReduceOp.SUM, group=group)
+        p.grad /= world_size
+
+
+def average_flattened(model, group=None):  # one all_reduce for all gradients, as DDP's buckets do
+    grads = [p.grad for p in model.parameters()]
+    flat = torch.cat([g.reshape(-1) for g in grads])
+    dist.all_reduce(flat, group=group)
+    flat /= dist.get_world_size(group)
+    offset = 0
+    for g in grads:
+        g.copy_(flat[offset:offset + g.numel()].view_as(g))
+        offset += g.numel()
+
+
+def average_forgets_division(model, group=None):
+    for p in model.parameters():
+        dist.all_reduce(p.grad, group=group)
+
+
+def average_on_a_copy(model, group=None):
+    for p in model.parameters():
+        grad = p.grad.clone()
+        dist.all_reduce(grad, group=group)
+        grad /= dist.get_world_size(group)
+
+
+def average_with_default_group(model, group=None):
+    for p in model.parameters():
+        dist.all_reduce(p.grad)
+        p.grad /= dist.get_world_size()
+
+
+# ---- q4: make_loader
+def loader_fixed(dataset, rank, world_size, global_batch, epoch):
+    sampler = DistributedSampler(dataset, num_replicas=world_size, rank=rank, shuffle=True, seed=0)
+    sampler.set_epoch(epoch)
+    return DataLoader(dataset, batch_size=global_batch // world_size, sampler=sampler)
+
+
+def loader_fixed_other_order(dataset, rank, world_size, global_batch, epoch):
+    per_process = global_batch // world_size
+    sampler = DistributedSampler(dataset, world_size, rank, shuffle=True, seed=0, drop_last=False)
+    loader = DataLoader(dataset, per_process, sampler=sampler, num_workers=0)
+    sampler.set_epoch(epoch)  # before iterating is what matters
+    return loader
+
+
+def loader_broken(dataset, rank, world_size, global_batch, epoch):  # the exercise's starting point
+    sampler = DistributedSampler(dataset, num_replicas=world_size, rank=rank, shuffle=True, seed=0)
+    return DataLoader(dataset, batch_size=global_batch, sampler=sampler)
+
+
+def loader_no_set_epoch(dataset, rank, world_size, global_batch, epoch):
+    sampler = DistributedSampler(dataset, num_replicas=world_size, rank=rank, shuffle=True, seed=0)
+    return DataLoader(dataset, batch_size=global_batch // world_size, sampler=sampler)
+
+
+def loader_every_rank_same(dataset, rank, world_size, global_batch, epoch):  # rank ignored
+    sampler = DistributedSampler(dataset, num_replicas=world_size, rank=0, shuffle=True, seed=0)
+    sampler.set_epoch(epoch)
+    return DataLoader(dataset, batch_size=global_batch // world_size, sampler=sampler)
+
+
+# ---- q5: load_checkpoint
+def load_removeprefix(model, path):
+    state = torch.load(path, weights_only=True)
+    model.load_state_dict({k.removeprefix("module."): v for k, v in state.items()})
+    return model
+
+
+def load_consume_prefix(model, path):
+    state = torch.load(path, map_location="cpu", weights_only=True)
+    consume_prefix_in_state_dict_if_present(state, "module.")
+    model.load_state_dict(state)
+    return model
+
+
+def load_unchanged(model, path):  # the exercise's starting point
+    model.load_state_dict(torch.load(path, weights_only=True))
+    return model
+
+
+def load_replace_everywhere(model, path):
+    state = torch.load(path, weights_only=True)
+    model.load_state_dict({k.replace("module.", ""): v for k, v in state.items()})
+    return model
+
+
+def load_not_strict(model, path):
+    model.load_state_dict(torch.load(path, weights_only=True), strict=False)
+    return model
+
+
+# ---- q6: make_classifier, checkpoint_path (trained here in one process: the check only sees the file)
+def spirals_model(hidden=64):
+    return nn.Sequential(nn.Linear(2, hidden), nn.ReLU(), nn.Linear(hidden, hidden), nn.ReLU(),
+                         nn.Linear(hidden, 3))
+
+
+def trained_spirals(tmp_path, name, hidden=64, epochs=20, prefix="", steps_only=None):
+    X, y = (torch.from_numpy(a) for a in make_spirals(300, seed=42))
+    torch.manual_seed(0)
+    model = spirals_model(hidden)
+    optimizer = torch.optim.Adam(model.parameters(), lr=0.03)
+    loss_fn = nn.CrossEntropyLoss()
+    steps = 0
+    for _ in range(epochs):
+        for idx in torch.randperm(len(X)).split(64):
+            if steps_only is not None and steps >= steps_only:
+                break
+            optimizer.zero_grad()
+            loss_fn(model(X[idx]), y[idx]).backward()
+            optimizer.step()
+            steps += 1
+    path = tmp_path / name
+    torch.save({prefix + k: v for k, v in model.state_dict().items()}, path)
+    return path
+
+
+@pytest.fixture(scope="module")
+def spirals_files(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("spirals")
+    with torch.random.fork_rng(devices=[]):
+        return {
+            "good": trained_spirals(folder, "good.pt"),
+            "good_small": trained_spirals(folder, "small.pt", hidden=48, epochs=25),
+            "prefixed": trained_spirals(folder, "prefixed.pt", prefix="module."),
+            "untrained": trained_spirals(folder, "untrained.pt", steps_only=3),
+        }
+
+
+FILES = {}
+
+
+def spirals(name):
+    return lazy(lambda: FILES[name])
+
+
+CASES = {
+    "q1": {
+        "correct": [split_floor, split_divmod],
+        "wrong": [
+            (split_true_division, "use // instead of /"),
+            (split_without_check, "raise a ValueError"),
+            (split_multiplied, "divide"),
+            (split_wrong_error, "raised AssertionError"),
+        ],
+    },
+    "q2": {
+        "correct": [scale_linear, scale_as_list],
+        "wrong": [
+            (scale_by_world_size, "not by the number of processes"),
+            (scale_inverse, "scales the wrong way"),
+            (scale_forgets_world, "is one process's batch"),
+        ],
+    },
+    "q3": {
+        "correct": [average_sum_then_divide, average_flattened],
+        "wrong": [
+            (average_forgets_division, "became the sum"),
+            (average_on_a_copy, "did not change"),
+            (average_with_default_group, "pass the group"),
+        ],
+    },
+    "q4": {
+        "correct": [loader_fixed, loader_fixed_other_order],
+        "wrong": [
+            (loader_broken, "global_batch // world_size"),
+            (loader_no_set_epoch, "set_epoch"),
+            (loader_every_rank_same, "exactly once"),
+        ],
+    },
+    "q5": {
+        "correct": [load_removeprefix, load_consume_prefix],
+        "wrong": [
+            (load_unchanged, "start with 'module.'"),
+            (load_replace_everywhere, "str.removeprefix"),
+            (load_not_strict, "strict=False"),
+        ],
+    },
+    "q6": {
+        "correct": [
+            lazy(lambda: args(spirals_model, FILES["good"])),
+            lazy(lambda: args(lambda: spirals_model(48), FILES["good_small"])),
+        ],
+        "wrong": [
+            (lazy(lambda: args(spirals_model, FILES["prefixed"])), "model.module.state_dict()"),
+            (lazy(lambda: args(lambda: spirals_model(32), FILES["good"])), "does not fit"),
+            (lazy(lambda: args(spirals_model, FILES["untrained"])), "held-back"),
+            (lazy(lambda: args(spirals_model, "no_such_file.pt")), "no file"),
+        ],
+        "placeholder": args(spirals_model, ...),
+    },
+}
+
+
+def test_table_is_complete():
+    assert_complete(lesson08, CASES)
+
+
+@pytest.mark.parametrize(("name", "answer", "status", "hint"), cases(lesson08, CASES))
+def test_check(name, answer, status, hint, spirals_files):
+    FILES.update(spirals_files)
+    verify(lesson08, name, answer, status, hint)
+
+
+def test_placeholders_of_the_exercise_notebook():
+    for name in ("q1", "q2", "q3", "q4", "q5"):
+        assert getattr(lesson08, name).evaluate(not_implemented).status == "not attempted"
+    assert lesson08.q6.evaluate(..., ...).status == "not attempted"
