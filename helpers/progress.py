@@ -223,26 +223,22 @@ def reference_notebook(module: str) -> Any | None:
 
 # --------------------------------------------------------------------------- inside the kernel
 def _kernel_plan(lesson: str, reference: dict[str, list[Any]]) -> dict[str, Any]:
-    """Run in the graded kernel after the learner's cells: record, reload, and plan the checks.
+    """Run in the graded kernel after the learner's cells: what was recorded, and what to check.
 
     Returns the verdicts the learner's own check calls last printed (recorded,
     not trusted) and, for every check the lesson registers, the argument
     expressions to grade it on: the course's exercise notebook's call, or the
-    check's parameter names. The check modules are reloaded first, so that an
-    answer cell that rebound ``check.q1`` (or patched the checks) has no effect.
+    check's parameter names. The checks come from the registry in
+    :mod:`helpers.checks.core`, so a notebook that rebinds ``check.q1`` changes
+    nothing. (The modules are not reloaded: a lesson module may register
+    things with torch when imported, and twice can break it.)
     """
     import importlib
     import inspect
 
-    recorded: dict[str, str] = {}
-    if lesson in sys.modules and "helpers.checks.core" in sys.modules:
-        for check in sys.modules["helpers.checks.core"].checks_of(lesson):
-            if getattr(check, "last", None) is not None:
-                recorded[check.__name__] = check.last.status
     core = importlib.import_module("helpers.checks.core")
-    core = importlib.reload(core)
-    module = importlib.import_module(lesson)
-    module = importlib.reload(module)
+    importlib.import_module(lesson)  # already imported, unless the learner deleted that cell
+    recorded = {c.__name__: c.last.status for c in core.checks_of(lesson) if getattr(c, "last", None)}
     plan = []
     for check in core.checks_of(lesson):
         args, kwargs = reference.get(check.__name__, (None, None))
@@ -773,6 +769,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--jobs", type=int, default=None, metavar="N",
                         help="notebooks graded at once (default: the number of CPUs, at most 4)")
     args = parser.parse_args(argv)
+    try:
+        import ipykernel  # noqa: F401
+        import nbclient  # noqa: F401
+    except ImportError as error:
+        parser.error(f"{error.name} is missing: pip install nbclient ipykernel (make setup installs both)")
     paths = find_notebooks(args.paths or [ROOT / "exercises"])
     if not paths:
         parser.error("no notebooks found in " + " ".join(map(str, args.paths or [ROOT / "exercises"])))
