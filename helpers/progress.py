@@ -63,6 +63,7 @@ _TITLE = re.compile(r"^#\s*(\d+)\b")
 _EXERCISE_HEADING = re.compile(r"^#{1,6}\s*Exercise\s+(\w+)", re.MULTILINE | re.IGNORECASE)
 _ADDRESS = re.compile(r"\b0x[0-9a-fA-F]{4,}\b")
 _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
+_KERNEL_FILE = re.compile(r"\(\d+\.py, line (\d+)\)")
 
 
 # --------------------------------------------------------------------------- reading notebooks
@@ -320,6 +321,7 @@ class Submission:
 def _clean(text: str, workdir: str) -> str:
     """Messages without colour codes, memory addresses or the temporary folder: the same every run."""
     text = _ANSI.sub("", text).replace(workdir, ".")
+    text = _KERNEL_FILE.sub(r"(line \1)", text)  # "(3581735.py, line 2)": the kernel's name for a cell
     return _ADDRESS.sub("0x…", text).strip()
 
 

@@ -123,6 +123,13 @@ def test_check_calls_under_any_alias_with_keywords():
     assert progress.rebound_checks(notebook, "helpers.checks.lesson04") == {"q3"}
 
 
+def test_messages_carry_nothing_that_changes_between_runs():
+    text = ("SyntaxError: '(' was never closed (130535208.py, line 1); <function f at 0x7f3a2b1c0d60> "
+            "wrote /tmp/grade-abc123/model.pt \x1b[0;31mred\x1b[0m")
+    assert progress._clean(text, "/tmp/grade-abc123") == (
+        "SyntaxError: '(' was never closed (line 1); <function f at 0x…> wrote ./model.pt red")
+
+
 def test_find_notebooks_takes_any_file_names_and_skips_checkpoints(tmp_path):
     (tmp_path / "a" / ".ipynb_checkpoints").mkdir(parents=True)
     for name in ("a/zoe.ipynb", "a/.ipynb_checkpoints/zoe-checkpoint.ipynb", "adam (1).ipynb", "notes.txt"):
@@ -273,6 +280,7 @@ def test_a_hanging_cell_is_a_timeout_and_the_rest_is_graded(batch):
     assert hanging[q2]["status"] == ERROR and hanging[q2]["verdict"].startswith(
         f"Error: timeout (ran longer than {TIMEOUT_S} s) in cell")
     assert hanging[q3]["status"] == ERROR and "SyntaxError" in hanging[q3]["verdict"]
+    assert "in cell" in hanging[q3]["verdict"]
     for name in later:  # their cells are not in this small notebook
         assert hanging[name]["status"] == ERROR and "is not defined" in hanging[name]["verdict"]
 
