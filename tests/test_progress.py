@@ -36,6 +36,8 @@ SOLUTION = notebook_paths("solutions")[0]
 EXERCISE = notebook_paths("exercises")[0]
 MODULE = f"helpers.checks.lesson{SOLUTION.name[:2]}"
 TIMEOUT_S = 8  # per cell in these tests; the lesson's cells each take well under a second
+# One pytest worker grades the batch once for all the tests that read it (pytest -n 2 --dist loadgroup).
+pytestmark = pytest.mark.xdist_group("progress")
 
 
 def read(path):
@@ -304,6 +306,7 @@ def test_a_corrupt_file_is_not_graded_and_the_exit_code_says_so(batch):
 
 
 @pytest.mark.slow
+@pytest.mark.skipif("'slow' not in config.getoption('markexpr')", reason="slow: run it with pytest -m slow")
 def test_every_solutions_notebook_grades_correct_within_the_budget(tmp_path):
     """Budget: all solutions in at most 2 minutes on 2 cores (run: pytest -m slow tests/test_progress.py)."""
     paths = notebook_paths("solutions")

@@ -9,11 +9,7 @@ problem it finds. :func:`exercise` wraps it in a :class:`Check`, which:
   together with the input that caused it;
 - treats ``...`` (the placeholder in exercise notebooks) and a function that
   raises ``NotImplementedError`` as "not attempted";
-- offers ``.hint()`` for more help, one hint per call;
-- remembers its last printed verdict, so that ``check.summary()`` (added to
-  every lesson module that defines checks) prints this session's table, and
-  :func:`checks_of` lists a lesson's checks in order (the grader in
-  :mod:`helpers.progress` uses both).
+- offers ``.hint()`` for more help, one hint per call.
 
 Example:
     >>> @exercise("Multiply by two.")
