@@ -26,7 +26,7 @@ def q1(answer):
 
 @exercise()
 def q2(answer):
-    expect(answer == 2, "not two\\nsecond line")
+    expect(answer == 2, "not two")
 
 @exercise()
 def q3(answer):
