@@ -465,8 +465,9 @@ class _Grader:
             planned = await self._ask(client, f"_kernel_plan({self.module!r}, {reference!r})")
         except DeadKernelError:
             return False
-        if planned is None:
-            raise RuntimeError("the checks could not be loaded in the kernel")
+        if planned is None or "plan" not in planned:
+            why = f": {planned['message']}" if planned else ""
+            raise RuntimeError(f"the checks could not be loaded in the kernel{why}")
         self.recorded, self.plan = planned["recorded"], planned["plan"]
         for item in self.plan:
             name = item["name"]
@@ -474,7 +475,7 @@ class _Grader:
                 continue
             call = f"_kernel_grade({self.module!r}, {name!r}, {item['args']!r}, {item['kwargs']!r}, globals())"
             try:
-                result = await self._ask(client, call, grading=name)
+                result = await self._ask(client, call)
             except DeadKernelError:
                 self.results[name] = {"status": "died", "message": ""}
                 return False
@@ -524,8 +525,8 @@ class _Grader:
         finally:
             client.timeout = timeout
 
-    async def _ask(self, client: Any, expression: str, grading: str | None = None) -> dict | None:
-        """Evaluate a grader function in the kernel; its result (None if it printed none)."""
+    async def _ask(self, client: Any, expression: str) -> dict | None:
+        """Evaluate a grader function in the kernel; its result (None if it showed none and did not fail)."""
         source = ("from helpers.progress import _kernel_emit, _kernel_grade, _kernel_plan\n"
                   f"_kernel_emit({self.nonce!r}, {expression})")
         event = await self._execute(client, source, self.scratch_index)
@@ -535,7 +536,7 @@ class _Grader:
             data = output.get("data", {}).get(RESULT_MIME)
             if isinstance(data, dict) and data.get("nonce") == self.nonce:
                 return data["result"]
-        if event is not None and grading is not None:
+        if event is not None:
             return {"status": "graderror", "message": event.text}
         return None
 
@@ -616,6 +617,8 @@ class _Grader:
                 arguments = ", ".join(item["args"] + [f"{k}={e}" for k, e in item["kwargs"]])
                 hint = f" (the exercise asks for {arguments})" if status == "undefined" else ""
                 verdict = Verdict(name, ERROR, f"{_clean(why, self.workdir)}{hint}")
+        elif status not in STATUSES:  # a status this grader does not know: say so, do not guess
+            verdict = Verdict(name, ERROR, f"the check answered {status!r}: {result['message']}")
         else:
             verdict = Verdict(name, status, _clean(result["message"], self.workdir))
             for i, event in errors:
