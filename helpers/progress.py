@@ -642,12 +642,6 @@ class _Grader:
             verdict.notes.append(f"the notebook's own check said {recorded}")
 
 
-async def _maybe_await(value: Any) -> Any:
-    if asyncio.iscoroutine(value) or isinstance(value, asyncio.Future):
-        return await value
-    return value
-
-
 # --------------------------------------------------------------------------- many notebooks
 def find_notebooks(paths: Iterable[Path]) -> list[Path]:
     """Files as given; folders searched for ``*.ipynb`` (checkpoints skipped), sorted."""
