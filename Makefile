@@ -8,13 +8,14 @@ STAMP  := $(VENV)/.installed
 # Jupyter refuses to run as root (as in many containers) unless told it may.
 LAB_ARGS ?= $(if $(filter 0,$(shell id -u 2>/dev/null)),--allow-root,)
 
-.PHONY: help setup lab test notebooks exercises lint lock clean
+.PHONY: help setup lab test notebooks exercises progress lint lock clean
 
 help:
 	@echo "make lab        open the course in JupyterLab (sets up .venv first)"
 	@echo "make test       run every test and execute every notebook (sets up .venv first)"
 	@echo "make notebooks  re-execute lessons and solutions in place, then regenerate exercises"
 	@echo "make exercises  regenerate exercises/ from solutions/"
+	@echo "make progress   run your exercises/ notebooks and show which exercises are done"
 	@echo "make lint       ruff over helpers, tools, tests and notebooks"
 	@echo "make lock       re-resolve constraints.txt from requirements.txt (deliberately)"
 
@@ -40,6 +41,11 @@ notebooks: $(STAMP)
 
 exercises: $(STAMP)
 	$(BIN)/python tools/make_exercises.py
+
+# Runs each saved notebook in exercises/ in a fresh kernel and grades every exercise
+# (python -m helpers.progress --help: other paths, a CSV, the time limit).
+progress: $(STAMP)
+	$(BIN)/python -m helpers.progress exercises
 
 lint: $(STAMP)
 	$(BIN)/ruff check helpers tools tests notebooks solutions exercises

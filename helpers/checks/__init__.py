@@ -5,6 +5,7 @@ In an exercise notebook::
     from helpers.checks import lesson00 as check
     check.q1(my_answer)   # prints Correct / Not attempted yet / Incorrect: <hint>
     check.q1.hint()       # a further hint
+    check.summary()       # each exercise's last verdict in this session, and what is left
 
 Each lesson's checks live in ``helpers/checks/lessonNN.py``; the machinery is
 in :mod:`helpers.checks.core`.
@@ -20,6 +21,7 @@ from helpers.checks.core import (
     Outcome,
     as_number,
     call,
+    checks_of,
     close,
     describe,
     exercise,
@@ -28,10 +30,11 @@ from helpers.checks.core import (
     expect_module,
     expect_tensor,
     seeded,
+    summary,
 )
 
 __all__ = [
     "CORRECT", "INCORRECT", "NOT_ATTEMPTED", "Check", "Incorrect", "NotAttempted", "Outcome",
-    "as_number", "call", "close", "describe", "exercise", "expect", "expect_close", "expect_module",
-    "expect_tensor", "seeded",
+    "as_number", "call", "checks_of", "close", "describe", "exercise", "expect", "expect_close", "expect_module",
+    "expect_tensor", "seeded", "summary",
 ]

@@ -41,6 +41,7 @@ import contextlib
 import functools
 import math
 import re
+import sys
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -325,6 +326,7 @@ class Check:
         self._fn = fn
         self._hints = list(hints)
         self._hints_shown = 0
+        self.last: Outcome | None = None  # the verdict last printed, for summary()
 
     def evaluate(self, *answers: Any, **named: Any) -> Outcome:
         """Run the check and return its :class:`Outcome` (printing nothing)."""
@@ -349,7 +351,8 @@ class Check:
         return Outcome(CORRECT)
 
     def __call__(self, *answers: Any, **named: Any) -> None:
-        print(self.evaluate(*answers, **named))
+        self.last = self.evaluate(*answers, **named)
+        print(self.last)
 
     def hint(self) -> None:
         """Print the next hint (the last one repeats once all have been shown)."""
@@ -364,10 +367,59 @@ class Check:
         return f"<check {self.__name__}: call it with your answer, or .hint() for help>"
 
 
+# Every check, by the module that defines it (a lesson), in the order defined.
+_REGISTRY: dict[str, dict[str, Check]] = {}
+
+
 def exercise(*hints: str) -> Callable[[Callable[..., None]], Check]:
-    """Decorator that turns a check function into a :class:`Check` with the given hints."""
+    """Decorator that turns a check function into a :class:`Check` with the given hints.
+
+    The check is registered under its module (see :func:`checks_of`), and that
+    module gets a ``summary()`` function unless it defines its own.
+    """
 
     def wrap(fn: Callable[..., None]) -> Check:
-        return Check(fn, hints)
+        check = Check(fn, hints)
+        _REGISTRY.setdefault(fn.__module__, {})[fn.__name__] = check
+        module = sys.modules.get(fn.__module__)
+        if module is not None and not hasattr(module, "summary"):
+            module.summary = functools.partial(summary, fn.__module__)  # type: ignore[attr-defined]
+        return check
 
     return wrap
+
+
+def checks_of(lesson: str) -> list[Check]:
+    """The checks that module ``lesson`` defines (e.g. ``"helpers.checks.lesson04"``), in order."""
+    return list(_REGISTRY.get(lesson, {}).values())
+
+
+def summary(lesson: str) -> None:
+    """Print each of a lesson's exercises with the verdict its check last printed, and what is left.
+
+    In an exercises notebook, ``check.summary()`` calls this for that lesson::
+
+        q1  Correct
+        q2  Incorrect: accuracy_fn(...) should be 0.75, but it returned 75.0.
+        q3  Not attempted yet
+        q4  not checked yet
+        1 of 4 correct. Left: q2 (incorrect), q3 (not attempted), q4 (not checked yet).
+    """
+    checks = checks_of(lesson)
+    if not checks:
+        print(f"No checks are defined in {lesson}.")
+        return
+    width = max(len(check.__name__) for check in checks)
+    left = []
+    for check in checks:
+        if check.last is None:
+            verdict, state = "not checked yet", "not checked yet"
+        elif check.last.status == NOT_ATTEMPTED:
+            verdict, state = "Not attempted yet", NOT_ATTEMPTED
+        else:
+            verdict, state = str(check.last).splitlines()[0], check.last.status
+        print(f"{check.__name__:<{width}}  {verdict}")
+        if state != CORRECT:
+            left.append(f"{check.__name__} ({state})")
+    correct = len(checks) - len(left)
+    print(f"{correct} of {len(checks)} correct." + (f" Left: {', '.join(left)}." if left else " All done."))
