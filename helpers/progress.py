@@ -44,6 +44,10 @@ from typing import Any
 
 HELPERS = Path(__file__).resolve().parent
 ROOT = HELPERS.parent
+# The environment of every kernel the course starts (the grader, tools/run_notebooks.py and
+# the tests): the course's models are tiny, so one torch thread is as fast as many and two
+# kernels side by side stop fighting over two cores; a fixed hash seed keeps orders stable.
+KERNEL_ENV = {"OMP_NUM_THREADS": "1", "PYTHONHASHSEED": "0"}
 
 # Verdicts: the first three are helpers.checks.core's statuses (a test keeps them equal).
 CORRECT, INCORRECT, NOT_ATTEMPTED = "correct", "incorrect", "not attempted"
@@ -404,10 +408,11 @@ class _Grader:
     def _env(self) -> dict[str, str]:
         env = dict(os.environ)
         env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
-        env.setdefault("OMP_NUM_THREADS", "1")  # several kernels share the cores
+        for name, value in KERNEL_ENV.items():  # one thread per kernel, a fixed hash seed
+            env.setdefault(name, value)
         env["MPLBACKEND"] = "Agg"  # plots are not graded: do not render them
         env["TQDM_DISABLE"] = "1"
-        env["PYTHONHASHSEED"] = "0"  # the same notebook, the same run
+        env["PYTHONHASHSEED"] = KERNEL_ENV["PYTHONHASHSEED"]  # the same notebook, the same run
         return env
 
     async def _run_kernels(self) -> bool:
