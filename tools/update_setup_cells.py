@@ -31,7 +31,8 @@ def update(paths: list[Path], check: bool = False) -> list[Path]:
         if source(first_code) != expected:
             changed.append(path)
             if not check:
-                first_code["source"] = expected
+                as_lines = isinstance(first_code["source"], list)  # keep the file's own style
+                first_code["source"] = expected.splitlines(keepends=True) if as_lines else expected
                 dump(notebook, path)
     return changed
 
