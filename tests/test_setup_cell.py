@@ -150,3 +150,23 @@ def test_a_failed_clone_says_what_to_do(colab, tmp_path):
     assert "Could not clone" in done.stderr, done.stderr
     assert "online" in done.stderr and "private fork" in done.stderr
     assert "ModuleNotFoundError" not in done.stderr
+
+
+def test_the_completeness_check_needs_nothing_colab_lacks():
+    """The cell's check imports helpers.device and helpers.checks before pip has installed
+    requirements.txt; they must not need torchmetrics (or its lightning-utilities)."""
+    blocker = textwrap.dedent("""
+        import sys
+
+        class Missing:
+            def find_spec(self, name, path=None, target=None):
+                if name.split(".")[0] in ("torchmetrics", "lightning_utilities"):
+                    raise ModuleNotFoundError(f"No module named {name!r}")
+
+        sys.meta_path.insert(0, Missing())
+        import helpers.device, helpers.checks
+    """)
+    source = setup_cell_source()
+    assert '"import helpers.device, helpers.checks"' in source, "update this test with the cell's check"
+    done = subprocess.run([sys.executable, "-c", blocker], cwd=ROOT, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
