@@ -8,11 +8,12 @@ STAMP  := $(VENV)/.installed
 # Jupyter refuses to run as root (as in many containers) unless told it may.
 LAB_ARGS ?= $(if $(filter 0,$(shell id -u 2>/dev/null)),--allow-root,)
 
-.PHONY: help setup lab test notebooks exercises progress lint lock clean
+.PHONY: help setup lab test notebooks exercises progress lint lock clean test-floor
 
 help:
 	@echo "make lab        open the course in JupyterLab (sets up .venv first)"
 	@echo "make test       run every test and execute every notebook (sets up .venv first)"
+	@echo "make test-floor the same tests at the lowest versions requirements.txt allows (own env)"
 	@echo "make notebooks  re-execute lessons and solutions in place, then regenerate exercises"
 	@echo "make exercises  regenerate exercises/ from solutions/"
 	@echo "make progress   run your exercises/ notebooks and show which exercises are done"
@@ -34,6 +35,24 @@ lab: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest
+
+# The lowest versions requirements.txt (and the test extras) allow, resolved by
+# uv from PyPI into their own environment, rebuilt each time (uv caches the
+# downloads); then the tests and the lessons and solutions run there. Lint is
+# left out: ruff's verdicts belong to the pinned ruff. From PyPI, torch is the
+# CUDA build (about 3 GB with its nvidia-* wheels, the first time); add
+# FLOOR_ARGS="..." to pass uv other options, e.g. an index with CPU-only wheels.
+FLOOR_VENV := .floor-venv
+FLOOR_ARGS ?=
+test-floor:
+	rm -rf $(FLOOR_VENV)
+	$(PYTHON) -m venv $(FLOOR_VENV)
+	$(FLOOR_VENV)/bin/python -m pip install --quiet --disable-pip-version-check uv
+	$(FLOOR_VENV)/bin/uv pip install --quiet --python $(FLOOR_VENV)/bin/python \
+	    --resolution lowest-direct $(FLOOR_ARGS) -r requirements.txt -e ".[test]"
+	$(FLOOR_VENV)/bin/uv pip freeze --python $(FLOOR_VENV)/bin/python \
+	    | grep -i -E '^(torch|numpy|pandas|matplotlib|seaborn|scikit-learn|torchmetrics|tqdm|ipywidgets|pytest|nbval|nbclient|ipykernel)=='
+	$(FLOOR_VENV)/bin/python -m pytest --ignore=tests/test_lint.py
 
 notebooks: $(STAMP)
 	$(BIN)/python tools/run_notebooks.py
@@ -60,4 +79,4 @@ lock:
 	rm -rf .lock-venv
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache
+	rm -rf $(VENV) $(FLOOR_VENV) .pytest_cache .ruff_cache

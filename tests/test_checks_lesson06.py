@@ -79,7 +79,7 @@ def safe_load_unpickling_error(path):
 
 def safe_load_any_error(path):
     try:
-        return torch.load(path, map_location="cpu")  # weights_only=True is the default
+        return torch.load(path, map_location="cpu")  # weights_only=True: the default in torch >= 2.6
     except Exception:
         return None
 
@@ -249,6 +249,13 @@ def load_then_move(path, device):  # too late: torch.load already tried to recre
     return {name: t.to(device) for name, t in torch.load(path, weights_only=True).items()}
 
 
+def load_as_older_torch_fails(path, device):  # the same mistake; older torch reports it like this
+    try:
+        return torch.load(path, weights_only=True)
+    except RuntimeError as error:
+        raise pickle.UnpicklingError(f"Weights only load failed. Original error: {error}") from None
+
+
 def load_to_fixed_cpu(path, device):
     return torch.load(path, map_location="cpu", weights_only=True)
 
@@ -368,6 +375,7 @@ CASES = {
         "correct": [load_to, load_to_torch_device],
         "wrong": [
             (lambda path, device: torch.load(path, weights_only=True), "map_location=device"),
+            (load_as_older_torch_fails, "map_location=device"),
             (load_to_fixed_cpu, "not a fixed 'cpu'"),
             # With a GPU, loading onto it and moving afterwards works (if wastefully); without
             # one, torch.load fails before there is anything to move.

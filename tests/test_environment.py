@@ -48,3 +48,11 @@ def test_ci_runs_the_readme_test_command():
     readme = (ROOT / "README.md").read_text()
     ci = (ROOT / ".ci" / "run").read_text()
     assert "make test" in readme and re.search(r"^(time )?make test$", ci, flags=re.MULTILINE)
+
+
+def test_torch_floor_loads_safely_by_default():
+    """Lesson 06 and its checks' tests rely on torch.load(path) meaning weights_only=True,
+    which is torch's default from 2.6 on: the supported range must not reach below it."""
+    torch_req = next(req for req in requirements() if req.name == "torch")
+    assert not torch_req.specifier.contains("2.5.1"), f"torch{torch_req.specifier} allows 2.5"
+    assert torch_req.specifier.contains("2.6.0")

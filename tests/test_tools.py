@@ -162,3 +162,20 @@ def test_run_notebooks_freezes_progress_widgets_at_their_final_text():
     assert outputs[0]["data"] == {"text/plain": "grid: 100%|██████████| 9/9 [00:01<00:00]"}
     unknown = [{"output_type": "display_data", "data": {"text/plain": "x"}}]
     assert freeze_widgets(unknown, state) == unknown
+
+
+def test_update_setup_cells_rewrites_only_the_setup_cell(tmp_path):
+    from tools.update_setup_cells import update
+
+    original = load(ROOT / "notebooks" / "00_tensors_and_autograd.ipynb")
+    first = next(i for i, c in enumerate(original["cells"]) if c["cell_type"] == "code")
+    original["cells"][first]["source"] = "# an old set-up cell\nimport sys"
+    path = tmp_path / "00_x.ipynb"
+    dump(original, path)
+    assert update([path], check=True) == [path] and load(path) == original, "--check changes nothing"
+    assert update([path]) == [path]
+    updated = load(path)
+    assert "".join(updated["cells"][first]["source"]) == setup_cell_source()
+    for i, (new, old) in enumerate(zip(updated["cells"], original["cells"], strict=True)):
+        assert i == first or new == old
+    assert update([path], check=True) == []

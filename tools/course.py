@@ -44,26 +44,43 @@ def colab_badge(relative_path: str, config: dict[str, str] | None = None) -> str
     return f"[![Open In Colab]({COLAB_BADGE_IMG})]({colab_url(relative_path, config)})"
 
 
+# The set-up cell. In Colab it (re)clones the course into /content/NAME unless a
+# clone there already imports (an empty or interrupted one is replaced), installs
+# requirements.txt with pip (which leaves what Colab already has within range, its
+# torch included, alone) and puts the clone on sys.path once. Its check imports only
+# modules that need nothing Colab lacks (helpers.device, helpers.checks), since it
+# runs before the pip install. tests/test_setup_cell.py runs it in a fake Colab.
 SETUP_TEMPLATE = '''\
-# Set-up: the same cell opens every notebook of the course.
-# In Colab it fetches the course's code and data and installs what Colab lacks
-# (never torch: Colab's own build is kept). Locally, `make lab` did all of this.
+# Set-up: the same cell opens every notebook of the course. In Colab it clones the
+# course's code and data into /content and installs what Colab lacks, within the
+# ranges of requirements.txt (Colab's own torch is kept). Locally, `make lab` did this.
 import sys
 from pathlib import Path
 
-REPO_URL = "{repository}"
 if "google.colab" in sys.modules:
+    import shutil
     import subprocess
 
+    REPO_URL = "{repository}"
     course_dir = Path("/content/{name}")
+    imports = [sys.executable, "-c", "import helpers.device, helpers.checks"]
+    if course_dir.exists() and subprocess.run(imports, cwd=course_dir, capture_output=True).returncode:
+        print(f"{{course_dir}} was incomplete (an interrupted clone?): removed it to clone it again.")
+        shutil.rmtree(course_dir)
     if not course_dir.exists():
-        subprocess.run(["git", "clone", "--depth", "1", "--branch", "{branch}", REPO_URL,
-                        str(course_dir)], check=True)
-    subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--no-deps",
-                    "torchmetrics", "lightning-utilities"], check=True)
-    sys.path.insert(0, str(course_dir))
+        clone = ["git", "clone", "--quiet", "--depth", "1", "--branch", "{branch}", REPO_URL, str(course_dir)]
+        cloned = subprocess.run(clone, capture_output=True, text=True)
+        if cloned.returncode:
+            raise SystemExit(f"Could not clone {{REPO_URL}}: {{cloned.stderr.strip()}}\\nCheck that the runtime "
+                             f"is online; for a private fork, make it public or put a copy in {{course_dir}}.")
+        print(f"Cloned {{REPO_URL}} into {{course_dir}}.")
+    requirements = str(course_dir / "requirements.txt")
+    subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "-r", requirements], check=True)
+    if str(course_dir) not in sys.path:
+        sys.path.insert(0, str(course_dir))
 elif not (Path.cwd() / "helpers").is_dir() and (Path.cwd().parent / "helpers").is_dir():
-    sys.path.insert(0, str(Path.cwd().parent))  # a clone used without `pip install -e .`
+    if str(Path.cwd().parent) not in sys.path:
+        sys.path.insert(0, str(Path.cwd().parent))  # a clone used without `pip install -e .`
 
 from helpers.device import environment_report
 
