@@ -96,7 +96,11 @@ class Visit:
         self.page.on("response", self._response)
         self.page.goto(base_url + path, wait_until="load")
         # MathJax typesets after "load" (deferred script) and then fetches its fonts.
-        self.page.wait_for_function("() => !document.querySelector('.math') || window.MathJax?.startup?.promise")
+        try:
+            self.page.wait_for_function(
+                "() => !document.querySelector('.math') || window.MathJax?.startup?.promise", timeout=15_000)
+        except playwright.TimeoutError:
+            self.problems.append("the page has formulas, but MathJax never started")
         self.page.evaluate("""async () => {
             if (window.MathJax?.startup?.promise) await MathJax.startup.promise;
             await document.fonts.ready;
@@ -216,7 +220,10 @@ def test_notebook_page(visit, notebook):
         "article a[href^='https://colab.research.google.com/'] img", "imgs => imgs.map(i => i.closest('a').href)")
     assert badge and badge[0] == expected, f"first Colab badge in the notebook points at {badge[:1]}"
 
-    # Every figure the notebook saved is on the page and loaded.
+    # Every output the notebook saved is shown, and every figure is on the page and loaded.
+    with_outputs = sum(bool(c.get("outputs")) for c in load(notebook)["cells"] if c["cell_type"] == "code")
+    shown = v.page.locator(".cell_output").count()
+    assert shown == with_outputs, f"{shown} cells show outputs, {with_outputs} have outputs in the notebook"
     figures = v.page.eval_on_selector_all(
         ".cell_output img", "imgs => imgs.map(i => i.complete && i.naturalWidth > 0)")
     assert len(figures) == image_outputs(notebook), (
