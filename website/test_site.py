@@ -18,10 +18,10 @@ from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 import pytest
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
+from playwright.sync_api import sync_playwright
 
 from tools.course import ROOT, all_notebooks, colab_url, load, notebook_paths, source
-
-playwright = pytest.importorskip("playwright.sync_api", reason="the site extras: pip install -e '.[site]'")
 
 SITE = ROOT / "build" / "site"
 SHOTS = ROOT / "build" / "site-screenshots"
@@ -74,7 +74,7 @@ def base_url():
 @pytest.fixture(scope="session")
 def browser():
     assert Path(CHROMIUM).exists(), "Debian's chromium is missing: make test-site installs it (apt-get)"
-    with playwright.sync_playwright() as p:
+    with sync_playwright() as p:
         # launch() gives Chromium a fresh, temporary --user-data-dir of its own.
         browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
         yield browser
@@ -99,7 +99,7 @@ class Visit:
         try:
             self.page.wait_for_function(
                 "() => !document.querySelector('.math') || window.MathJax?.startup?.promise", timeout=15_000)
-        except playwright.TimeoutError:
+        except PlaywrightTimeout:
             self.problems.append("the page has formulas, but MathJax never started")
         self.page.evaluate("""async () => {
             if (window.MathJax?.startup?.promise) await MathJax.startup.promise;
