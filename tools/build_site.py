@@ -27,7 +27,17 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from tools.course import FOLDERS, ROOT, colab_url, exercise_path_for, load, notebook_paths, source
+from tools.course import (
+    FOLDERS,
+    ROOT,
+    colab_url,
+    course_config,
+    exercise_path_for,
+    github_slug,
+    load,
+    notebook_paths,
+    source,
+)
 
 CONF_DIR = ROOT / "website"
 STAGE = ROOT / "build" / "site-src"
@@ -81,6 +91,10 @@ def index_markdown() -> str:
     if missing:
         raise SystemExit(f"README.md has no section(s) {missing}: update README_SECTIONS in {__file__}")
     summaries = readme_summaries(sections["Syllabus"])
+    repository = course_config()["repository"]
+    # The README is read inside a clone; a reader of the site may not have one yet.
+    clone = (f"*On your machine*, start from a copy of the course, then run the commands above:\n\n"
+             f"```bash\ngit clone {repository}\ncd {github_slug(repository).split('/')[1]}\n```")
     badge = f"![Open in Colab]({BADGE})"
 
     rows = ["| # | Lesson | What you learn | Exercises | Solutions |", "|---|---|---|---|---|"]
@@ -110,6 +124,7 @@ def index_markdown() -> str:
         intro,
         "## Start here",
         sections["Start here"],
+        clone,
         "## Syllabus",
         "\n".join(rows),
         *[part for name in README_SECTIONS[1:] for part in (f"## {name}", sections[name])],

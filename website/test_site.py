@@ -72,7 +72,7 @@ def base_url():
 
 
 @pytest.fixture(scope="session")
-def browser():
+def browser_context():
     """One Chromium and one browsing context (a reader's session) for all pages."""
     assert Path(CHROMIUM).exists(), "Debian's chromium is missing: make test-site installs it (apt-get)"
     with sync_playwright() as p:
@@ -109,8 +109,8 @@ class Visit:
         }""")
 
     def _only_local(self, request) -> None:
-        # Listening costs nothing; routing every request through Playwright would slow
-        # each page down. Here the outside is unreachable anyway; elsewhere this still fails.
+        # Watched, not routed through Playwright (which costs a round trip per request):
+        # nothing outside is reachable here anyway, and anywhere such a request fails the page.
         if not request.url.startswith((self.base_url, "data:", "blob:")):
             self.problems.append(f"request to the outside world: {request.url}")
 
@@ -127,11 +127,11 @@ class Visit:
 
 
 @pytest.fixture
-def visit(browser, base_url):
+def visit(browser_context, base_url):
     opened = []
 
     def open_page(path: str) -> Visit:
-        opened.append(Visit(browser, base_url, path))
+        opened.append(Visit(browser_context, base_url, path))
         return opened[-1]
 
     yield open_page
