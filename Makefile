@@ -8,7 +8,7 @@ STAMP  := $(VENV)/.installed
 # Jupyter refuses to run as root (as in many containers) unless told it may.
 LAB_ARGS ?= $(if $(filter 0,$(shell id -u 2>/dev/null)),--allow-root,)
 
-.PHONY: help setup lab test notebooks exercises progress lint lock clean test-floor
+.PHONY: help setup lab test notebooks exercises progress lint lock clean test-floor site serve test-site
 
 help:
 	@echo "make lab        open the course in JupyterLab (sets up .venv first)"
@@ -19,6 +19,9 @@ help:
 	@echo "make progress   run your exercises/ notebooks and show which exercises are done"
 	@echo "make lint       ruff over helpers, tools, tests and notebooks"
 	@echo "make lock       re-resolve constraints.txt from requirements.txt (deliberately)"
+	@echo "make site       build the course website from the committed notebooks into build/site"
+	@echo "make serve      build the website and serve it at http://127.0.0.1:$(PORT)/"
+	@echo "make test-site  build the website and test every page in headless Chromium"
 
 # A virtual environment with the exact versions of constraints.txt and the
 # helpers package installed in editable mode (so `import helpers` works anywhere).
@@ -73,10 +76,33 @@ lint: $(STAMP)
 # build that CI installs; review the diff before committing it.
 lock:
 	rm -rf .lock-venv && $(PYTHON) -m venv .lock-venv
-	.lock-venv/bin/python -m pip install --quiet torch==2.13.0 -e ".[test,lab]"
+	.lock-venv/bin/python -m pip install --quiet torch==2.13.0 -e ".[test,lab,site]"
 	(echo "# Exact versions for CI and make (regenerate with: make lock)."; \
 	 .lock-venv/bin/python -m pip freeze --exclude-editable | sed 's/+cpu$$//') > constraints.txt
 	rm -rf .lock-venv
 
 clean:
 	rm -rf $(VENV) $(FLOOR_VENV) .pytest_cache .ruff_cache
+
+# The course website: built from the committed notebooks (never executed), offline.
+# See website/conf.py. `make serve PORT=9000` for another port.
+PORT ?= 8000
+SITE_STAMP := $(VENV)/.site-installed
+
+$(SITE_STAMP): $(STAMP)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c constraints.txt -e ".[site]"
+	touch $(SITE_STAMP)
+
+site: $(SITE_STAMP)
+	$(BIN)/python tools/build_site.py
+
+serve: site
+	@echo "The course website: http://127.0.0.1:$(PORT)/  (Ctrl+C stops it)"
+	$(BIN)/python -m http.server $(PORT) --bind 127.0.0.1 --directory build/site
+
+# Browser tests: Debian's chromium (installed with apt-get when missing; needs root),
+# driven by Playwright. Screenshots for review land in build/site-screenshots/.
+test-site: site
+	@test -x /usr/bin/chromium || { apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+	$(BIN)/python -m pytest -o addopts="" -p no:cacheprovider website/test_site.py
