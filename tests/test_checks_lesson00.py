@@ -366,6 +366,8 @@ CASES = {
             (lambda a: a.transpose(0, 3, 1, 2) / 255, "torch.Tensor"),
             (lambda a: torch.from_numpy(a).permute(0, 3, 1, 2).flip(1).float() / 255, "not where they should"),
             (channels_inplace_numpy, "changed its input"),
+            (lambda a: torch.zeros(2, 3, 4, 5), "not where they should"),   # ignores its input
+            (lambda a: torch.rand(100, 3, 640, 480), "shape (100, 3, 640, 480)"),  # huge, described
         ],
         "placeholder": not_implemented,
     },
