@@ -346,6 +346,7 @@ CASES = {
             (mean_mutating, "changed its input"),
             (lambda r: torch.tensor([3.0, 15.0, 7.0]), "shape"),     # hard-coded: right for the small case only
             (lambda r: (torch.where(r != -999, r, 0.0).sum(0) / (r != -999).sum(0)).long(), "floats"),
+            (lambda r: r.sum(0) / 0, "the mean of sensor 0 should be"),       # inf and NaN values
         ],
         "placeholder": not_implemented,
     },

@@ -193,7 +193,8 @@ def q3(mean_ignoring_missing: Any) -> None:
             raise Incorrect(f"for {shown} your result equals the column means with each -999 counted as 0: "
                             "divide each sum by the number of real readings in that column, not by the "
                             "number of days.")
-        wrong = int(((out.detach().double() - expected).abs() > ATOL + RTOL * expected.abs()).nonzero()[0, 0])
+        far = ~torch.isclose(out.detach().cpu().double(), expected, rtol=RTOL, atol=ATOL)  # NaN counts as far
+        wrong = int(far.nonzero()[0, 0])
         raise Incorrect(f"for {shown} the mean of sensor {wrong} should be {expected[wrong].item():.4g}, "
                         f"you returned {out[wrong].item():.4g}.")
 
