@@ -24,7 +24,7 @@ def not_implemented(*_):
 
 # --- q1: predicted shapes ------------------------------------------------------------------
 
-RIGHT_SHAPES = {"a": (4, 5, 3), "b": (2,), "c": (3,), "d": (2, 4, 3), "e": (7, 3), "f": None,
+RIGHT_SHAPES = {"a": (4, 5, 3), "b": (2,), "c": None, "d": (2, 4, 3), "e": (7, 3), "f": (3, 4),
                 "g": (2, 6), "h": (3, 4)}
 
 
@@ -300,12 +300,13 @@ CASES = {
                     {k: (torch.Size(v) if v is not None else None) for k, v in RIGHT_SHAPES.items()}],
         "wrong": [
             (shapes(a=(4, 1, 3)), "(a)"),
-            (shapes(f=(2, 3)), "raises an error"),
+            (shapes(c=(2, 4)), "raises an error"),
+            (shapes(f=None), "runs without an error"),
             (shapes(b=None), "runs without an error"),
             (shapes(d=(4, 2, 3)), "stack adds a new dimension"),
             (shapes(h=(5, 3)), "(h)"),
             ({"a": (4, 5, 3)}, "no entry for 'b'"),
-            (shapes(c="3"), "tuple of ints"),
+            (shapes(f="3"), "tuple of ints"),
             ([(4, 5, 3)], "should be a dict"),
         ],
     },

@@ -45,20 +45,20 @@ def _rng_kept() -> Iterator[None]:
 SHAPE_EXPRESSIONS: dict[str, str] = {
     "a": "torch.zeros(4, 1, 3) + torch.zeros(5, 1)",
     "b": "torch.ones(2, 3) @ torch.ones(3)",
-    "c": "torch.ones(8, 3).sum(dim=0)",
+    "c": "torch.ones(2, 3, 4).sum(dim=1) @ torch.ones(3)",
     "d": "torch.stack([torch.ones(2, 3)] * 4, dim=1)",
     "e": "torch.cat([torch.ones(2, 3), torch.ones(5, 3)])",
-    "f": "torch.ones(2, 3) + torch.ones(2)",
+    "f": "torch.ones(3, 1) + torch.ones(4)",
     "g": "torch.ones(6, 1, 2).squeeze(1).T",
     "h": "torch.ones(3, 4, 5).permute(2, 0, 1)[0]",
 }
 _SHAPE_TIPS = {
     "a": "Line the two shapes up from the right; a size 1 or a missing dimension stretches.",
     "b": "A matrix times a vector: the shared size disappears.",
-    "c": "A reduction collapses the dimension named by dim.",
+    "c": "A reduction collapses the dimension named by dim; then @ needs the two inner sizes to match.",
     "d": "torch.stack adds a new dimension at the position dim.",
     "e": "torch.cat joins along an existing dimension (dim=0 when none is given).",
-    "f": "Line the shapes up from the right: do the last sizes match, or is one of them 1?",
+    "f": "Line the shapes up from the right: a size 1 stretches, a missing dimension is added on the left.",
     "g": "squeeze(1) removes dimension 1, then .T swaps the two that are left.",
     "h": "permute lists the old dimensions in their new order; [0] then removes the first.",
 }
