@@ -178,7 +178,10 @@ def q1(HandMadeLinear: Any) -> None:
                    "the same input): create the parameters once, in __init__, and compute "
                    "x times the transposed weight plus the bias in forward.")
             model.zero_grad()
-            model(X).sum().backward()
+            tracked = model(X)
+            expect(tracked.requires_grad, "forward does not use the parameters: its output is not "
+                   "tracked by autograd, so training could never change it.")
+            tracked.sum().backward()
             unused = [name for name, p in model.named_parameters() if p.grad is None]
             expect(not unused, f"forward does not use the parameter(s) {', '.join(unused)}, so "
                    "training could never change them.")
