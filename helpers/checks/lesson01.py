@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from typing import Any
+from unittest import mock
 
 import numpy as np
 import pandas as pd
@@ -17,7 +20,6 @@ from helpers.checks.core import (
     describe,
     exercise,
     expect,
-    expect_close,
     expect_tensor,
 )
 from helpers.data import load_mtcars
@@ -34,96 +36,160 @@ def _cause(error: Incorrect) -> BaseException | None:
     return error.__cause__
 
 
+def _allclose(actual: torch.Tensor, expected: torch.Tensor, tol: float = 1e-4) -> bool:
+    """float32 answers against float64 expectations: relative tolerance well above float32's 1e-7."""
+    a, e = actual.detach().cpu().double(), expected.detach().cpu().double()
+    return a.shape == e.shape and bool(torch.allclose(a, e, rtol=tol, atol=tol * max(1.0, e.abs().max().item())))
+
+
 # ----------------------------------------------------------------------------- q1
 
 
 @exercise(
-    "Models want one row per sample and one column per feature: shape (N, 1), dtype float32.",
-    "torch.from_numpy(values.to_numpy(dtype=np.float32)).reshape(-1, 1), or "
-    "torch.tensor(values.tolist(), dtype=torch.float32).unsqueeze(1).",
+    "Select the columns in the order given, turn them into a NumPy array of float32, then into a tensor.",
+    "torch.tensor(df[columns].to_numpy(dtype=np.float32)), or torch.from_numpy(...) of the same array.",
 )
-def q1(to_column_tensor: Any) -> None:
-    """to_column_tensor(values): a pandas Series as an (N, 1) float32 tensor."""
+def q1(to_feature_matrix: Any) -> None:
+    """to_feature_matrix(df, columns): the chosen columns as an (N, k) float32 tensor."""
     cars = load_mtcars()
-    inputs = [
-        ("to_column_tensor(cars['wt'])", cars["wt"]),
-        ("to_column_tensor(cars['cyl'])", cars["cyl"]),  # whole numbers: int64 in pandas
-        ("to_column_tensor(pd.Series([0.5, -1.25, 3.0]))", pd.Series([0.5, -1.25, 3.0])),
+    small = pd.DataFrame({"a": [1, 2, 3, 4], "b": [0.5, -1.25, 3.0, 8.0], "c": [10, 20, 30, 40]})
+    cases = [
+        ("to_feature_matrix(df, ['b', 'a'])", small, ["b", "a"]),
+        ("to_feature_matrix(cars, ['wt', 'hp', 'cyl'])", cars, ["wt", "hp", "cyl"]),
+        ("to_feature_matrix(cars, ['disp'])", cars, ["disp"]),
     ]
-    for label, series in inputs:
-        n = len(series)
-        out = call(to_column_tensor, series)
+    for label, df, columns in cases:
+        original = df.copy()
+        out = call(to_feature_matrix, df, list(columns))
+        expect(df.equals(original), f"{label} changed the DataFrame; leave it as it is.")
         expect_tensor(out, label)
-        if tuple(out.shape) == (n,):
-            raise Incorrect(f"{label} has shape ({n},), a 1-D tensor. Make it a column of shape "
-                            f"({n}, 1): .reshape(-1, 1) or .unsqueeze(1).")
-        if tuple(out.shape) == (1, n):
-            raise Incorrect(f"{label} has shape (1, {n}), a row. Make it a column of shape ({n}, 1): "
-                            "one row per car.")
-        expect(tuple(out.shape) == (n, 1), f"{label} has shape {tuple(out.shape)}; expected ({n}, 1).")
-        expect(out.dtype == torch.float32,
-               f"{label} has dtype {out.dtype}; models use torch.float32. pandas hands over float64 "
-               "(and int64 for whole numbers), and torch.from_numpy keeps it: convert with .float() "
-               "or to_numpy(dtype=np.float32).")
-        expect_close(out.squeeze(1).cpu(), series.to_numpy(dtype=np.float64, copy=True),
-                     f"{label} holds different values from the column; only the shape and dtype "
-                     "should change.")
+        n, k = len(df), len(columns)
+        if tuple(out.shape) == (k, n) and k != n:
+            raise Incorrect(f"{label} has shape {tuple(out.shape)}: one row per column. It should be "
+                            f"({n}, {k}): one row per sample, one column per feature.")
+        expect(tuple(out.shape) == (n, k), f"{label} has shape {tuple(out.shape)}; expected ({n}, {k}): "
+               "one row per sample, one column per feature.")
+        expect(out.dtype == torch.float32, f"{label} has dtype {out.dtype}; models use torch.float32 "
+               "(pandas hands over float64, or int64 for whole numbers).")
+        want = torch.tensor(df[columns].to_numpy(dtype=np.float64, copy=True))
+        got = out.detach().cpu().double()
+        if k > 1 and _allclose(got, want.flip(1)) and not _allclose(got, want):
+            raise Incorrect(f"{label}: the columns come out in reverse order; keep the order of `columns`.")
+        expect(_allclose(got, want, 1e-6), f"{label} holds other values than the columns {columns} "
+               "of the DataFrame, in that order.")
 
 
 # ----------------------------------------------------------------------------- q2
 
 
+def _column_stats(X: torch.Tensor) -> tuple[torch.Tensor, list[torch.Tensor]]:
+    X = X.double()
+    return X.mean(dim=0), [X.std(dim=0, correction=1), X.std(dim=0, correction=0)]
+
+
 @exercise(
-    "Difference, square, sum, then divide by the number of entries: diff.numel().",
-    "diff = y_pred - y_true; return (diff * diff).sum() / diff.numel()  (or (diff ** 2).mean()).",
+    "Each column gets its own mean and standard deviation: reduce over the rows, dim=0.",
+    "mean = X.mean(dim=0); std = X.std(dim=0); return (X - mean) / std, mean, std "
+    "(broadcasting subtracts each column's mean from that column).",
 )
-def q2(mse: Any) -> None:
-    """mse(y_pred, y_true): the mean squared error as a tensor."""
+def q2(standardise: Any) -> None:
+    """standardise(X): each column to mean 0 and standard deviation 1; returns (X_std, mean, std)."""
+    generator = torch.Generator().manual_seed(2)
     cases = [
-        (torch.tensor([[1.0], [2.0], [3.0]]), torch.tensor([[1.0], [2.0], [5.0]])),
-        (torch.arange(10.0).reshape(5, 2), torch.ones(5, 2)),
-        (torch.tensor([0.5, -1.5]), torch.tensor([0.0, 0.0])),
+        torch.tensor([[1.0], [2.0], [3.0], [6.0]]),
+        torch.randn(50, 3, generator=generator) * torch.tensor([1.0, 40.0, 0.01])
+        + torch.tensor([3.0, 500.0, -2.0]),
     ]
-    for y_pred, y_true in cases:
-        shape = tuple(y_pred.shape)
-        out = call(mse, y_pred, y_true)
-        if isinstance(out, (float, int, np.floating)):
-            raise Incorrect(f"mse returned the Python number {out!r}; return the tensor itself (no "
-                            ".item()), so that loss.backward() can run through it.")
-        expect_tensor(out, f"mse on shape {shape}")
-        expect(out.numel() == 1, f"mse on shape {shape} returned a tensor of shape {tuple(out.shape)}; "
-               "the loss is a single number: add up the squared differences (and divide).")
-        value, expected = float(out), F.mse_loss(y_pred, y_true).item()
-        diff = y_pred - y_true
-        if close(value, (diff ** 2).sum().item()) and not close(value, expected):
-            raise Incorrect(f"for shape {shape} you returned the sum of squared errors, "
-                            f"{value:.4g}; divide it by the number of entries, diff.numel().")
-        if close(value, (diff ** 2).sum().item() / len(diff)) and not close(value, expected):
-            raise Incorrect(f"for shape {shape} you divided by the number of rows ({len(diff)}); "
-                            f"divide by the number of entries, diff.numel() = {diff.numel()}.")
-        if close(value, diff.abs().mean().item()) and not close(value, expected):
-            raise Incorrect("that is the mean absolute error: square the differences instead.")
-        if close(value, diff.mean().item() ** 2) and not close(value, expected):
-            raise Incorrect("you averaged the differences and then squared; square each "
-                            "difference first, then average.")
-        expect(close(value, expected), f"for shape {shape} the MSE is {expected:.4g}, but mse "
-               f"returned {value:.4g}.")
-    y_pred = torch.tensor([[1.0], [4.0]], requires_grad=True)
-    out = call(mse, y_pred, torch.tensor([[0.0], [2.0]]))
-    expect(isinstance(out, torch.Tensor) and out.requires_grad,
-           "the loss lost its connection to autograd (no grad_fn): compute it with tensor "
-           "operations only, no .item(), NumPy or Python floats in between.")
-    out.backward()
-    expect_close(y_pred.grad, torch.tensor([[1.0], [2.0]]),
-                 "backward() through your mse gives the wrong gradient; use only tensor operations.")
+    for X in cases:
+        n, k = X.shape
+        label = f"standardise(X) with X of shape {(n, k)}"
+        result = call(standardise, X)
+        expect(isinstance(result, (tuple, list)) and len(result) == 3,
+               f"{label} should return three things, (X_standardised, mean, std), but it returned "
+               f"{describe(result)}.")
+        X_std, mean, std = result
+        expect_tensor(X_std, "X_standardised")
+        expect(tuple(X_std.shape) == (n, k), f"{label}: X_standardised has shape {tuple(X_std.shape)}; it "
+               f"should keep the shape of X, {(n, k)}.")
+        want_mean, want_stds = _column_stats(X)
+        stats = {}
+        for name, value in (("mean", mean), ("std", std)):
+            if isinstance(value, (float, int, np.ndarray, np.floating)):   # NumPy statistics are fine too
+                value = torch.as_tensor(np.asarray(value, dtype=np.float64))
+            stats[name] = expect_tensor(value, name)
+            if value.numel() == 1 and k > 1:
+                raise Incorrect(f"{label}: {name} is a single number; each of the {k} columns needs its "
+                                f"own {name}: reduce over the rows only (dim=0).")
+            if value.numel() == n and n != k:
+                raise Incorrect(f"{label}: {name} has {n} numbers, one per row; it should have one per "
+                                "column: reduce with dim=0, not dim=1.")
+            expect(value.numel() == k, f"{label}: {name} should hold {k} numbers (one per column), "
+                   f"but it is {describe(value)}.")
+        mean, std = (stats[name].detach().cpu().double().reshape(k) for name in ("mean", "std"))
+        expect(_allclose(mean, want_mean), f"{label}: mean should be the average of each column.")
+        expect(any(_allclose(std, s) for s in want_stds), f"{label}: std should be the standard deviation "
+               "of each column (X.std(dim=0)).")
+        out = X_std.detach().cpu().double()
+        expect(_allclose(out, (X.double() - mean) / std),
+               f"{label}: X_standardised should be (X - mean) / std with the mean and std you returned.")
 
 
 # ----------------------------------------------------------------------------- q3
 
 
+@exercise(
+    "The model only knows standardised inputs: transform x_new with the training mean and std first.",
+    "return w_s * (x_new - mean) / std + b_s",
+)
+def q3(predict_raw: Any) -> None:
+    """predict_raw(x_new, w_s, b_s, mean, std): predictions for raw inputs of a standardised model."""
+    cases = [
+        (torch.tensor([[2.0], [3.0], [4.0], [5.0]]), -5.2, 20.1, 3.2, 0.98),
+        (torch.tensor([[150.0], [60.0], [300.0]]), -4.6, 20.0, 146.7, 68.6),
+        (torch.tensor([[7.5]]), 1.5, -2.0, 10.0, 2.5),   # a single new point
+    ]
+    for x_new, w_s, b_s, mean, std in cases:
+        label = f"predict_raw(x_new of shape {tuple(x_new.shape)}, {w_s}, {b_s}, {mean}, {std})"
+        out = call(predict_raw, x_new, w_s, b_s, mean, std)
+        expect_tensor(out, label)
+        n = len(x_new)
+        expect(tuple(out.shape) == (n, 1), f"{label} has shape {tuple(out.shape)}; expected ({n}, 1): one "
+               "row per new point, like x_new.")
+        got, x = out.detach().cpu().double(), x_new.double()
+        want = w_s * (x - mean) / std + b_s
+        if _allclose(got, want):
+            continue
+        if _allclose(got, w_s * x + b_s):
+            raise Incorrect(f"{label}: you used the raw inputs; the model was trained on standardised "
+                            "ones, so transform x_new with the training mean and std first.")
+        if n > 1 and (_allclose(got, w_s * (x - x.mean()) / x.std() + b_s)
+                      or _allclose(got, w_s * (x - x.mean()) / x.std(correction=0) + b_s)):
+            raise Incorrect(f"{label}: you standardised the new points with their own mean and std. The "
+                            "model learned with the training statistics: use the mean and std arguments.")
+        raise Incorrect(f"{label} gives other predictions than w_s * (x_new - mean) / std + b_s.")
+
+
+# ----------------------------------------------------------------------------- q4
+
+
+class _AutogradOff(RuntimeError):
+    pass
+
+
+@contextlib.contextmanager
+def _autograd_disabled() -> Iterator[None]:
+    """Patch backward() and torch.autograd.grad to raise: the exercise asks for the formulas by hand."""
+    error = _AutogradOff("autograd is switched off for this exercise (the check patches backward() and "
+                         "torch.autograd.grad to raise): compute the gradients with the formulas")
+    with mock.patch("torch.Tensor.backward", side_effect=error), \
+            mock.patch("torch.autograd.backward", side_effect=error), \
+            mock.patch("torch.autograd.grad", side_effect=error):
+        yield
+
+
 def _line_gradients(x: torch.Tensor, y: torch.Tensor, w: torch.Tensor, b: torch.Tensor) -> tuple:
-    w, b = w.clone().requires_grad_(), b.clone().requires_grad_()
-    F.mse_loss(x @ w.T + b, y).backward()
+    w, b = w.double().clone().requires_grad_(), b.double().clone().requires_grad_()
+    F.mse_loss(x.double() @ w.T + b, y.double()).backward()
     return w.grad, b.grad
 
 
@@ -133,8 +199,8 @@ def _line_gradients(x: torch.Tensor, y: torch.Tensor, w: torch.Tensor, b: torch.
     "error = x @ w.T + b - y; grad_w = 2 * (error * x).mean(); grad_b = 2 * error.mean() "
     "(reshape them to w.shape and b.shape).",
 )
-def q3(mse_gradients: Any) -> None:
-    """mse_gradients(x, y, w, b): the gradients of the MSE of a line, by formula."""
+def q4(mse_gradients: Any) -> None:
+    """mse_gradients(x, y, w, b): the gradients of the MSE of a line, by formula (autograd disabled)."""
     generator = torch.Generator().manual_seed(3)
     cases = [
         (torch.tensor([[1.0], [2.0], [3.0], [4.0]]), torch.tensor([[2.0], [3.0], [3.5], [6.0]]),
@@ -144,13 +210,23 @@ def q3(mse_gradients: Any) -> None:
     ]
     for x, y, w, b in cases:
         n = len(x)
-        result = call(mse_gradients, x, y, w.clone(), b.clone())
+        want_w, want_b = (g.item() for g in _line_gradients(x, y, w, b))
+        try:
+            with _autograd_disabled():
+                result = call(mse_gradients, x, y, w, b)
+        except Incorrect as error:
+            if isinstance(_cause(error), _AutogradOff):
+                raise Incorrect("your function called backward() (or torch.autograd.grad); this exercise "
+                                "asks for the formulas by hand, so the check runs it with autograd "
+                                "switched off.") from error
+            raise
         expect(isinstance(result, (tuple, list)) and len(result) == 2,
                f"mse_gradients should return two gradients, (grad_w, grad_b), but it returned "
                f"{describe(result)}.")
         got_w, got_b = as_number(result[0], "grad_w"), as_number(result[1], "grad_b")
-        want_w, want_b = (g.item() for g in _line_gradients(x, y, w, b))
-        if close(got_w, want_b) and close(got_b, want_w) and not close(got_w, want_w):
+        if close(got_w, want_w) and close(got_b, want_b):
+            continue
+        if close(got_w, want_b) and close(got_b, want_w):
             raise Incorrect("the two gradients are swapped: return (grad_w, grad_b) in that order.")
         if close(got_w, -want_w) and close(got_b, -want_b):
             raise Incorrect("both signs are flipped: the error is prediction minus target, "
@@ -161,65 +237,19 @@ def q3(mse_gradients: Any) -> None:
         if close(got_w, want_w * n) and close(got_b, want_b * n):
             raise Incorrect(f"both gradients are {n} times too large: the MSE averages over the "
                             f"{n} points, so average (mean), don't just sum.")
-        expect(close(got_b, want_b), f"grad_b should be {want_b:.4g}, you returned {got_b:.4g}. "
-               "It is the average of 2 * error.")
-        expect(close(got_w, want_w), f"grad_w should be {want_w:.4g}, you returned {got_w:.4g}. "
-               "It is the average of 2 * error * x: each error weighted by its own x.")
-
-
-# ----------------------------------------------------------------------------- q4
-
-
-@exercise(
-    "W has one row per output and one column per input, so the inputs meet W's columns: X @ W.T.",
-    "return X @ W.T + b  (b, with one entry per output, is broadcast over the rows).",
-)
-def q4(predict: Any) -> None:
-    """predict(X, W, b): X @ W.T + b for several inputs and outputs."""
-    generator = torch.Generator().manual_seed(4)
-    cases = [
-        (torch.randn(4, 3, generator=generator), torch.randn(2, 3, generator=generator),
-         torch.randn(2, generator=generator)),
-        (torch.randn(3, 2, generator=generator), torch.randn(2, 2, generator=generator),
-         torch.tensor([10.0, -10.0])),
-        (torch.tensor([[1.0], [2.0], [3.0]]), torch.tensor([[0.5]]), torch.tensor([-1.0])),
-    ]
-    for X, W, b in cases:
-        label = f"predict(X, W, b) with X {tuple(X.shape)}, W {tuple(W.shape)}, b {tuple(b.shape)}"
-        try:
-            out = call(predict, X, W, b)
-        except Incorrect as error:
-            if isinstance(_cause(error), RuntimeError) and "cannot be multiplied" in str(_cause(error)):
-                raise Incorrect(f"{label} failed: {_cause(error)}. W has shape (outputs, inputs), "
-                                "so multiply by its transpose: X @ W.T.") from error
-            raise
-        expect_tensor(out, label)
-        rows, outputs = len(X), len(W)
-        if tuple(out.shape) == (outputs, rows) and outputs != rows:
-            raise Incorrect(f"{label} has shape {tuple(out.shape)}: one row per output. It should "
-                            f"be ({rows}, {outputs}), one row per sample: X @ W.T + b.")
-        expect(tuple(out.shape) == (rows, outputs), f"{label} has shape {tuple(out.shape)}; expected "
-               f"({rows}, {outputs}): one row per sample, one column per output.")
-        out = out.detach().cpu().float()
-        if torch.allclose(out, X @ W.T + b, atol=1e-5, rtol=1e-4):
-            continue
-        if torch.allclose(out, X @ W.T, atol=1e-5, rtol=1e-4):
-            raise Incorrect("the bias is missing: add b after the matrix product.")
-        if W.shape[0] == W.shape[1] and torch.allclose(out, X @ W + b, atol=1e-5, rtol=1e-4):
-            raise Incorrect("for a square W, X @ W runs but multiplies by the wrong entries: "
-                            "use X @ W.T (W's rows belong to the outputs).")
-        raise Incorrect(f"{label} gives the wrong values; expected X @ W.T + b.")
+        expect(close(got_b, want_b), f"grad_b should be {want_b:.4g}, you returned {got_b:.4g}.")
+        raise Incorrect(f"grad_w should be {want_w:.4g}, you returned {got_w:.4g} (grad_b is right).")
 
 
 # ----------------------------------------------------------------------------- q5
 
 
 def _reference_fit(x: torch.Tensor, y: torch.Tensor, lr: float, epochs: int, zero: bool = True,
-                   reduction: str = "mean") -> tuple:
-    """Full-batch gradient descent from (0, 0).
+                   reduction: str = "mean", b_from_w: bool = False) -> tuple[float, float]:
+    """Full-batch gradient descent from (0, 0), in float64.
 
-    With zero=False the gradients pile up, with reduction="sum" the loss is the sum of squared
-    errors: two bugs whose results the check recognises.
+    zero=False lets the gradients pile up; reduction="sum" uses the sum of squared errors;
+    b_from_w=True updates b with w's gradient: bugs whose results the check recognises.
     """
     w = torch.zeros(1, 1, dtype=torch.float64, requires_grad=True)
     b = torch.zeros(1, dtype=torch.float64, requires_grad=True)
@@ -228,125 +258,108 @@ def _reference_fit(x: torch.Tensor, y: torch.Tensor, lr: float, epochs: int, zer
         F.mse_loss(x @ w.T + b, y, reduction=reduction).backward()
         with torch.no_grad():
             w -= lr * w.grad
-            b -= lr * b.grad
+            b -= lr * (w.grad.reshape(1) if b_from_w else b.grad)
         if zero:
             w.grad.zero_()
             b.grad.zero_()
     return w.item(), b.item()
 
 
+def _same(result: tuple[float, float], want: tuple[float, float], tol: float = 1e-3) -> bool:
+    return close(result[0], want[0], tol) and close(result[1], want[1], tol)
+
+
 @exercise(
-    "The loop: forward, mse, loss.backward(), update w and b inside torch.no_grad() with -=, then "
+    "Run the broken version and watch w.grad from one epoch to the next, and check which gradient "
+    "each parameter is updated with.",
+    "Update b with b.grad (not w.grad), and zero both gradients after each update: "
     "w.grad.zero_() and b.grad.zero_().",
-    "Start with w = torch.zeros(1, 1, requires_grad=True) and b = torch.zeros(1, requires_grad=True); "
-    "return w.item(), b.item().",
 )
 def q5(fit_line: Any) -> None:
-    """fit_line(x, y, lr, epochs): full-batch gradient descent from slope 0 and intercept 0."""
-    x = torch.linspace(-1.0, 1.0, 9).unsqueeze(1)
+    """fit_line(x, y, lr, epochs): the debugged full-batch gradient descent from slope 0 and intercept 0."""
+    x = torch.linspace(-1.0, 1.0, 9).unsqueeze(1) + 0.5
     y = 3.0 * x - 2.0 + 0.1 * torch.sin(5.0 * x)
-    x_before, y_before = x.clone(), y.clone()
-    for lr, epochs in [(0.1, 1), (0.1, 5), (0.3, 300)]:
+    for lr, epochs in [(0.1, 1), (0.1, 2), (0.05, 7), (0.3, 200)]:
         label = f"fit_line(x, y, lr={lr}, epochs={epochs})"
         try:
             result = call(fit_line, x, y, lr, epochs)
         except Incorrect as error:
             cause = _cause(error)
             if isinstance(cause, RuntimeError) and "leaf Variable" in str(cause):
-                raise Incorrect("updating w in place while autograd records fails: do the update "
+                raise Incorrect("updating w in place while autograd records fails: keep the update "
                                 "inside `with torch.no_grad():`.") from error
-            if isinstance(cause, TypeError) and "NoneType" in str(cause):
-                raise Incorrect("a gradient was None: `w = w - lr * w.grad` makes a new tensor "
-                                "that is not a leaf, so it gets no .grad. Update in place with "
-                                "`w -= lr * w.grad` inside torch.no_grad().") from error
-            if isinstance(cause, RuntimeError) and "does not require grad" in str(cause):
-                raise Incorrect("after the first update the parameters no longer require grad: "
-                                "`w = w - lr * w.grad` inside torch.no_grad() makes a new tensor "
-                                "that autograd does not track. Update in place with "
-                                "`w -= lr * w.grad`.") from error
+            if isinstance(cause, (TypeError, AttributeError)) and "NoneType" in str(cause):
+                raise Incorrect("a gradient was None: `w = w - lr * w.grad` makes a new tensor without "
+                                "a .grad. Update in place with `w -= lr * w.grad`.") from error
             raise
-        slope, intercept = _pair(result, "fit_line")
-        expect(torch.equal(x, x_before) and torch.equal(y, y_before),
-               "fit_line changed the data x or y; only the parameters should change.")
+        got = _pair(result, "fit_line")
         want = _reference_fit(x, y, lr, epochs)
-        if (slope, intercept) == (0.0, 0.0):
-            raise Incorrect(f"{label} returned (0, 0): the parameters never moved. Do you call "
-                            "loss.backward() and update w and b?")
-        if close(slope, -want[0], 1e-3) and close(intercept, -want[1], 1e-3):
-            raise Incorrect("the line moved uphill: subtract lr * grad, don't add it.")
-        summed = _reference_fit(x, y, lr, epochs, reduction="sum")
-        if close(slope, summed[0], 1e-3) and close(intercept, summed[1], 1e-3):
-            raise Incorrect(f"{label} took steps {len(x)} times too large: your loss is the sum of "
-                            "the squared errors. The MSE is their mean: divide by the number of "
-                            "points (or use .mean()).")
-        piled_up = _reference_fit(x, y, lr, epochs, zero=False)
-        if epochs > 1 and close(slope, piled_up[0], 1e-3) and close(intercept, piled_up[1], 1e-3):
-            raise Incorrect("the gradients pile up from epoch to epoch: zero them after each "
-                            "update (w.grad.zero_() and b.grad.zero_()).")
-        expect(close(slope, want[0], 1e-3) and close(intercept, want[1], 1e-3),
-               f"{label} should give slope {want[0]:.4f} and intercept {want[1]:.4f}, but gave "
-               f"{slope:.4f} and {intercept:.4f}. Start from 0 and 0, and run exactly `epochs` "
-               "full-batch steps of the MSE with learning rate lr.")
+        if _same(got, want):
+            continue
+        if got == (0.0, 0.0):
+            raise Incorrect(f"{label} returned (0, 0): the parameters never moved.")
+        if _same(got, _reference_fit(x, y, lr, epochs, b_from_w=True)):
+            raise Incorrect(f"{label}: the intercept is updated with the slope's gradient; b needs b.grad.")
+        if epochs > 1 and (_same(got, _reference_fit(x, y, lr, epochs, zero=False))
+                           or _same(got, _reference_fit(x, y, lr, epochs, zero=False, b_from_w=True))):
+            raise Incorrect(f"{label}: the gradients pile up from epoch to epoch (backward() adds to "
+                            ".grad): zero them after each update.")
+        if _same(got, _reference_fit(x, y, lr, epochs, reduction="sum")):
+            raise Incorrect(f"{label} took steps {len(x)} times too large: the loss should be the mean "
+                            "of the squared errors, not their sum.")
+        raise Incorrect(f"{label} should give slope {want[0]:.4f} and intercept {want[1]:.4f}, but gave "
+                        f"{got[0]:.4f} and {got[1]:.4f}. Start from 0 and 0 and run exactly `epochs` "
+                        "full-batch steps of the MSE with learning rate lr.")
 
 
 # ----------------------------------------------------------------------------- q6
 
 
+def _standardised_fits(x: torch.Tensor, y: torch.Tensor, lr: float, epochs: int) -> list[tuple]:
+    """The right answer for either standard deviation (n - 1 or n in the denominator), in original units."""
+    fits = []
+    for correction in (1, 0):
+        mean, std = x.double().mean(), x.double().std(correction=correction)
+        w_s, b_s = _reference_fit((x.double() - mean) / std, y, lr, epochs)
+        fits.append(((w_s / std).item(), (b_s - w_s * mean / std).item(), w_s, b_s))
+    return fits
+
+
 @exercise(
-    "slope = sum((x - x̄)(y - ȳ)) / sum((x - x̄)²); the line passes through (x̄, ȳ).",
-    "Centre first: xc = x - x.mean(), yc = y - y.mean(); slope = (xc * yc).sum() / (xc * xc).sum(); "
-    "intercept = y.mean() - slope * x.mean().",
+    "Three parts: standardise x (its own mean and std), run gradient descent from (0, 0) on the "
+    "standardised x, then convert the line back: slope = w_s / std, intercept = b_s - w_s * mean / std.",
+    "mean, std = x.mean(), x.std(); w_s, b_s = (your fit_line)((x - mean) / std, y, lr, epochs); "
+    "return w_s / std, b_s - w_s * mean / std.",
 )
-def q6(least_squares: Any) -> None:
-    """least_squares(x, y): the closed-form least-squares slope and intercept."""
+def q6(fit_standardised: Any) -> None:
+    """fit_standardised(x, y, lr, epochs): GD on the standardised input, the line in original units."""
     cars = load_mtcars()
+    hp = torch.tensor(cars[["hp"]].to_numpy(np.float32))
+    mpg = torch.tensor(cars[["mpg"]].to_numpy(np.float32))
     generator = torch.Generator().manual_seed(6)
-    x_far = 20 + torch.rand(15, 1, generator=generator) * 10
-    cases = [
-        ("mtcars", torch.tensor(cars[["wt"]].to_numpy(np.float32)),
-         torch.tensor(cars[["mpg"]].to_numpy(np.float32))),
-        ("x from 20 to 30", x_far, 2.0 - 0.5 * x_far + torch.randn(15, 1, generator=generator)),
-        ("x = 1, 2, 3", torch.tensor([[1.0], [2.0], [3.0]]), torch.tensor([[1.0], [3.0], [2.0]])),
-    ]
-    for name, x, y in cases:
-        slope, intercept = _pair(call(least_squares, x.clone(), y.clone()), "least_squares")
+    x_far = 1000 + 50 * torch.rand(25, 1, generator=generator)
+    y_far = 0.2 * x_far - 150 + torch.randn(25, 1, generator=generator)
+    cases = [("horsepower against mpg", hp, mpg, 0.1, 1), ("horsepower against mpg", hp, mpg, 0.1, 4),
+             ("x from 1000 to 1050", x_far, y_far, 0.2, 3), ("horsepower against mpg", hp, mpg, 0.1, 300)]
+    for name, x, y, lr, epochs in cases:
+        label = f"fit_standardised on {name} (lr={lr}, epochs={epochs})"
+        got = _pair(call(fit_standardised, x, y, lr, epochs), "fit_standardised")
+        fits = _standardised_fits(x, y, lr, epochs)
+        if any(_same(got, fit[:2]) for fit in fits):
+            continue
+        if any(_same(got, fit[2:]) for fit in fits):
+            raise Incorrect(f"{label}: you returned the slope and intercept of the standardised input; "
+                            "convert them back to the original units.")
+        if not any(np.isfinite(v) for v in got):
+            raise Incorrect(f"{label} returned {got}: the numbers blew up. Did you train on the raw x "
+                            "instead of the standardised one?")
+        if _same(got, _reference_fit(x, y, lr, epochs)):
+            raise Incorrect(f"{label}: that is gradient descent on the raw x; standardise it first.")
         xs, ys = x.double().flatten().numpy(), y.double().flatten().numpy()
-        want_slope, want_intercept = np.polyfit(xs, ys, 1)
-        if close(slope, float((xs * ys).sum() / (xs * xs).sum()), 1e-3) and not close(slope, want_slope, 1e-3):
-            raise Incorrect(f"on {name} you fitted a line through the origin (sum(x*y) / sum(x²)); "
-                            "centre x and y first (subtract their means).")
-        back_slope = float(np.polyfit(ys, xs, 1)[0])
-        if close(slope, back_slope, 1e-3) and not close(slope, want_slope, 1e-3):
-            raise Incorrect(f"on {name} you regressed x on y: divide by the spread of x, "
-                            "sum((x - x̄)²), not of y.")
-        expect(close(slope, want_slope, 1e-3), f"on {name} the least-squares slope is "
-               f"{want_slope:.4f}, you returned {slope:.4f}.")
-        expect(close(intercept, want_intercept, 1e-3),
-               f"the slope is right, but on {name} the intercept should be {want_intercept:.4f}, "
-               f"not {intercept:.4f}: intercept = ȳ - slope · x̄.")
-
-
-# ----------------------------------------------------------------------------- q7
-
-
-@exercise(
-    "Write the standardised model out: y = w_std * (x - mean) / std + b_std, and multiply it out.",
-    "slope = w_std / std; intercept = b_std - w_std * mean / std.",
-)
-def q7(to_original_scale: Any) -> None:
-    """to_original_scale(w_std, b_std, mean, std): the line in the original units."""
-    for w_std, b_std, mean, std in [(-5.2, 20.1, 3.2, 0.98), (2.0, 1.0, -4.0, 2.5), (0.5, -3.0, 10.0, 0.1)]:
-        label = f"to_original_scale({w_std}, {b_std}, {mean}, {std})"
-        slope, intercept = _pair(call(to_original_scale, w_std, b_std, mean, std), "to_original_scale")
-        want_slope, want_intercept = w_std / std, b_std - w_std * mean / std
-        if close(slope, w_std * std) and not close(slope, want_slope):
-            raise Incorrect(f"{label}: the slope is w_std / std; you multiplied by std.")
-        expect(close(slope, want_slope), f"{label} should have slope {want_slope:.4f}, not "
-               f"{slope:.4f}.")
-        if close(intercept, b_std):
-            raise Incorrect(f"{label}: the intercept moves too. At x = 0 the standardised input "
-                            "is -mean / std, so the intercept is b_std - w_std * mean / std.")
-        if close(intercept, b_std - w_std * mean):
-            raise Incorrect(f"{label}: the shift is w_std * mean / std; you forgot to divide by std.")
-        expect(close(intercept, want_intercept), f"{label} should have intercept "
-               f"{want_intercept:.4f}, not {intercept:.4f}.")
+        if _same(got, tuple(np.polyfit(xs, ys, 1))) and epochs < 100:
+            steps = f"{epochs} epoch" + ("s" if epochs > 1 else "")
+            raise Incorrect(f"{label} returned the least-squares line, but after {steps} from (0, 0) "
+                            f"gradient descent is not there yet (slope {fits[0][0]:.4f}): run exactly "
+                            "`epochs` steps with learning rate lr.")
+        raise Incorrect(f"{label} should give slope {fits[0][0]:.4f} and intercept {fits[0][1]:.4f}, but "
+                        f"gave {got[0]:.4f} and {got[1]:.4f}.")
