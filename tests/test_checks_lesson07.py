@@ -397,9 +397,9 @@ CASES = {
     "q5": {
         "correct": [early_stopping_copy, early_stopping_clone],
         "wrong": [
-            (early_stopping_reference, "last* epoch's weights"),
+            (early_stopping_reference, "copy.deepcopy(model.state_dict())"),
             (early_stopping_one_late, "reaches patience"),
-            (early_stopping_no_restore, "last* epoch's weights"),
+            (early_stopping_no_restore, "never restored"),
             (early_stopping_last_loss, "return the best validation loss"),
         ],
         "placeholder": not_implemented,

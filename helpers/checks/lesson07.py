@@ -278,8 +278,22 @@ class _Scripted:
         self.model = nn.Linear(1, 1, bias=False)
         self.weights = weights
         self.epochs_run = 0
+        self.loaded: list[dict] = []  # every state_dict the learner's code loads
         with torch.no_grad():
             self.model.weight.fill_(-1.0)
+        load = self.model.load_state_dict
+
+        def recording_load(state_dict: Any, *args: Any, **kwargs: Any) -> Any:
+            self.loaded.append(dict(state_dict))
+            return load(state_dict, *args, **kwargs)
+
+        self.model.load_state_dict = recording_load  # type: ignore[method-assign]
+
+    def loaded_live_weights(self) -> bool:
+        """Whether a loaded state_dict held the model's own live tensors (a reference)."""
+        live = self.model.weight.data_ptr()
+        return any(isinstance(t, torch.Tensor) and t.data_ptr() == live
+                   for state in self.loaded for t in state.values())
 
     def train_one_epoch(self) -> None:
         with torch.no_grad():  # updates in place, as optimizer.step() does
@@ -322,9 +336,13 @@ def q5(train_with_early_stopping: Any) -> None:
                       scripted.validation_loss, patience, max_epochs)
         weight = float(scripted.model.weight.detach())
         last_weight = float(torch.tensor(weights[min(scripted.epochs_run, len(weights)) - 1]))
-        if weight != best_weight and weight == last_weight:
+        if weight != best_weight and weight == last_weight and not scripted.loaded:
+            raise Incorrect(f"{shown}, the model ended with the *last* epoch's weights: it was never "
+                            "restored. Call model.load_state_dict(best_state) after the loop.")
+        if weight != best_weight and weight == last_weight and scripted.loaded_live_weights():
             raise Incorrect(f"{shown}, the model ended with the *last* epoch's weights, not the best "
-                            "epoch's: best_state = model.state_dict() is a reference that training keeps "
+                            "epoch's: the state you restored held the live weights, because "
+                            "best_state = model.state_dict() is a reference that training keeps "
                             "changing. Store copy.deepcopy(model.state_dict()).")
         expect(weight == best_weight, f"{shown}, the model should end with the best epoch's weights "
                f"(epoch {best_epoch + 1}), but it does not. Restore them with model.load_state_dict(...).")
