@@ -18,6 +18,7 @@ Example:
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -236,11 +237,16 @@ def fit(
     metric: Any = None,
     device: str | torch.device | None = None,
     progress: bool = True,
+    early_stopping: int | None = None,
 ) -> dict[str, list[float]]:
     """Train for ``epochs`` epochs, evaluating on ``test_data`` after each one.
 
     Shows a tqdm progress bar with the latest losses (``progress=False`` hides it):
     a widget in Jupyter, text elsewhere.
+
+    ``early_stopping=patience`` stops once ``patience`` epochs in a row have not
+    lowered the loss on ``test_data`` (pass validation data there), then loads
+    the weights of the epoch with the lowest such loss back into the model.
 
     Returns:
         A history: ``{"epoch": [...], "train_loss": [...]}`` plus ``"test_loss"``
@@ -249,6 +255,14 @@ def fit(
     """
     if not isinstance(epochs, int) or epochs < 1:
         raise ValueError(f"epochs must be a positive int, got {epochs!r}")
+    if early_stopping is not None:
+        if not isinstance(early_stopping, int) or isinstance(early_stopping, bool) or early_stopping < 1:
+            raise ValueError(f"early_stopping is the patience, a number of epochs of at least 1, "
+                             f"got {early_stopping!r}")
+        if test_data is None:
+            raise ValueError("early_stopping watches the loss on held-out data: pass validation "
+                             "data as test_data=(X_val, y_val).")
+    best_loss, best_state, waited = float("inf"), None, 0
     history: dict[str, list[float]] = {"epoch": [], "train_loss": []}
     bar = trange(1, epochs + 1, desc="epochs", disable=not progress, leave=True)
     for epoch in bar:
@@ -262,4 +276,14 @@ def fit(
                 history.setdefault(f"{split}_{key}", []).append(value)
         latest = {k: f"{v[-1]:.4f}" for k, v in history.items() if k != "epoch"}
         bar.set_postfix(latest, refresh=False)  # redrawn at tqdm's own pace, not every epoch
+        if early_stopping is not None:
+            if history["test_loss"][-1] < best_loss:
+                best_loss, waited = history["test_loss"][-1], 0
+                best_state = copy.deepcopy(model.state_dict())  # a copy: training changes the live one
+            else:
+                waited += 1
+                if waited == early_stopping:
+                    break
+    if best_state is not None:
+        model.load_state_dict(best_state)
     return history

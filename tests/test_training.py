@@ -202,3 +202,44 @@ def test_binary_metric_gets_probabilities_even_when_logits_lie_in_0_1():
         model.bias.zero_()
     result = test_step(model, (X, y), nn.BCEWithLogitsLoss(), metric=Accuracy(task="binary"))
     assert result["metric"] == 1.0
+
+
+def overfitting_setup():
+    torch.manual_seed(0)
+    X = torch.randn(20, 5)
+    y = torch.randn(20, 1)  # noise: the validation loss must turn up
+    X_val, y_val = torch.randn(50, 5), torch.randn(50, 1)
+    model = nn.Sequential(nn.Linear(5, 64), nn.ReLU(), nn.Linear(64, 1))
+    return model, (X, y), (X_val, y_val), torch.optim.Adam(model.parameters(), lr=0.01)
+
+
+def test_fit_early_stopping_restores_the_best_epoch():
+    model, train, val, optimizer = overfitting_setup()
+    history = fit(model, train, nn.MSELoss(), optimizer, epochs=300, test_data=val,
+                  progress=False, early_stopping=5)
+    losses = history["test_loss"]
+    best = losses.index(min(losses))
+    assert len(losses) == best + 1 + 5 < 300  # stopped 5 epochs after the best one
+    assert test_step(model, val, nn.MSELoss())["loss"] == pytest.approx(losses[best], abs=1e-6)
+    assert test_step(model, val, nn.MSELoss())["loss"] < losses[-1]
+
+
+def test_fit_early_stopping_keeps_the_best_when_epochs_run_out():
+    model, train, val, optimizer = overfitting_setup()
+    history = fit(model, train, nn.MSELoss(), optimizer, epochs=3, test_data=val,
+                  progress=False, early_stopping=50)
+    assert len(history["test_loss"]) == 3
+    assert test_step(model, val, nn.MSELoss())["loss"] == pytest.approx(min(history["test_loss"]), abs=1e-6)
+
+
+@pytest.mark.parametrize("patience", [0, -2, 1.5, True])
+def test_fit_rejects_a_bad_patience(patience):
+    model, train, val, optimizer = overfitting_setup()
+    with pytest.raises(ValueError, match="patience"):
+        fit(model, train, nn.MSELoss(), optimizer, 5, test_data=val, early_stopping=patience)
+
+
+def test_fit_early_stopping_needs_validation_data():
+    model, train, _, optimizer = overfitting_setup()
+    with pytest.raises(ValueError, match="test_data"):
+        fit(model, train, nn.MSELoss(), optimizer, 5, early_stopping=3)

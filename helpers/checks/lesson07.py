@@ -1,0 +1,467 @@
+"""Checks for exercises/07_real_data_and_generalisation_exercises.ipynb.
+
+The checks use their own data: scikit-learn's wine data (bundled, no download)
+and small seeded arrays. The end-to-end check (q7) trains the learner's model
+on part of the wine data and judges it on rows it keeps back. Checks that draw
+random numbers run inside :func:`helpers.checks.core.seeded`, so the learner's
+random state is left as it was.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from typing import Any
+from unittest import mock
+
+import numpy as np
+import torch
+from torch import nn
+
+from helpers.checks.core import (
+    Incorrect,
+    as_number,
+    call,
+    describe,
+    exercise,
+    expect,
+    seeded,
+)
+
+
+def _array(value: Any, what: str) -> np.ndarray:
+    """A NumPy copy of an array or tensor answer; :class:`Incorrect` for anything else."""
+    if isinstance(value, torch.Tensor):
+        return value.detach().cpu().numpy().copy()
+    if isinstance(value, np.ndarray):
+        return value.copy()
+    if isinstance(value, (list, tuple)) and not any(isinstance(v, (list, tuple)) for v in value[:1]):
+        try:
+            return np.asarray(value, dtype=float)
+        except (TypeError, ValueError):
+            pass
+    raise Incorrect(f"{what} should be a NumPy array or a tensor, but it is {describe(value)}.")
+
+
+def _wine() -> tuple[np.ndarray, np.ndarray]:
+    from sklearn.datasets import load_wine
+
+    wine = load_wine()
+    return wine.data.copy(), wine.target.copy()
+
+
+# --------------------------------------------------------------------------- q1
+def _imbalanced(n: int, rare: int) -> tuple[np.ndarray, np.ndarray]:
+    """Rows with a unique id in column 0 and two classes, ``rare`` of them in class 1."""
+    X = np.column_stack([np.arange(n, dtype=float), np.linspace(-1.0, 1.0, n)])
+    y = np.zeros(n, dtype=np.int64)
+    y[np.linspace(0, n - 1, rare).astype(int)] = 1
+    return X, y
+
+
+@exercise(
+    "Two calls to train_test_split, both with stratify= and random_state=seed: first keep 20 % "
+    "for test, then split the remaining 80 % into 75 % train and 25 % validation (25 % of 80 % is "
+    "20 % of all).",
+    "Pass stratify=y to the first call and stratify=y_rest (the labels of what is left) to the "
+    "second, and return X_train, X_val, X_test, y_train, y_val, y_test in that order.",
+)
+def q1(three_way_split: Any) -> None:
+    """three_way_split(X, y, seed): stratified 60/20/20 train/validation/test split."""
+    wine_X, wine_y = _wine()
+    wine_X = np.column_stack([np.arange(len(wine_y), dtype=float), wine_X])  # column 0: row id
+    datasets = [("the wine data", wine_X, wine_y), ("200 rows, 20 in class 1", *_imbalanced(200, 20)),
+                ("500 rows, 40 in class 1", *_imbalanced(500, 40))]
+    for name, X, y in datasets:
+        n = len(y)
+        for seed in (0, 1, 2, 3):
+            shown = f"three_way_split on {name} with seed={seed}"
+            X_given, y_given = X.copy(), y.copy()
+            result = call(three_way_split, X_given, y_given, seed)
+            expect(np.array_equal(X_given, X) and np.array_equal(y_given, y),
+                   f"{shown} changed X or y in place; leave the inputs as they were.")
+            expect(isinstance(result, (tuple, list)) and len(result) == 6,
+                   f"{shown} should return six things (X_train, X_val, X_test, y_train, y_val, "
+                   f"y_test), but it returned {describe(result)}.")
+            parts = [_array(part, f"part {i + 1} of what {shown} returned") for i, part in enumerate(result)]
+            X_parts, y_parts = parts[:3], parts[3:]
+            for label, Xp, yp in zip(("train", "validation", "test"), X_parts, y_parts, strict=True):
+                expect(Xp.ndim == 2 and Xp.shape[1] == X.shape[1] and len(yp) == len(Xp),
+                       f"{shown}: the {label} part has X of shape {Xp.shape} and y of length "
+                       f"{len(yp)}; the order is X_train, X_val, X_test, y_train, y_val, y_test.")
+            sizes = [len(p) for p in y_parts]
+            expected = [0.6 * n, 0.2 * n, 0.2 * n]
+            if any(abs(s - e) > 2 for s, e in zip(sizes, expected, strict=True)):
+                if abs(sizes[2] - 0.2 * n) <= 2 and abs(sizes[1] - 0.16 * n) <= 2:
+                    raise Incorrect(f"{shown} gave sizes {sizes} (train, validation, test) for {n} rows: "
+                                    "the validation part is 20 % of the remaining 80 %, only 16 % of all. "
+                                    "Take a quarter (test_size=0.25) of what is left.")
+                raise Incorrect(f"{shown} gave sizes {sizes} (train, validation, test) for {n} rows; "
+                                f"expected about {[round(e) for e in expected]} (60 / 20 / 20 %).")
+            ids = np.concatenate([p[:, 0] for p in X_parts])
+            expect(np.array_equal(np.sort(ids), X[:, 0]),
+                   f"{shown}: the three parts should hold every row exactly once, but some rows are "
+                   "repeated or missing.")
+            for Xp, yp in zip(X_parts, y_parts, strict=True):
+                expect(np.array_equal(y[Xp[:, 0].astype(int)], yp),
+                       f"{shown}: the labels no longer belong to their rows: split X and y in the "
+                       "same call so that they are shuffled together.")
+            for label, yp in zip(("train", "validation", "test"), y_parts, strict=True):
+                for cls in np.unique(y):
+                    want = np.mean(y == cls) * len(yp)
+                    got = int(np.sum(yp == cls))
+                    expect(abs(got - want) <= 2,
+                           f"{shown}: the {label} part has {got} rows of class {cls}, but "
+                           f"stratifying would give about {want:.0f}. Pass stratify= to both "
+                           "train_test_split calls (the second with the labels that are left).")
+        again = call(three_way_split, X.copy(), y.copy(), 0)
+        other = call(three_way_split, X.copy(), y.copy(), 1)
+        first = call(three_way_split, X.copy(), y.copy(), 0)
+        expect(np.array_equal(_array(again[2], "X_test"), _array(first[2], "X_test")),
+               "two calls with the same seed gave different splits: pass random_state=seed.")
+        expect(not np.array_equal(_array(other[2], "X_test"), _array(first[2], "X_test")),
+               "seed=0 and seed=1 gave the same split: use the seed argument (random_state=seed) "
+               "rather than a fixed number.")
+
+
+# --------------------------------------------------------------------------- q2
+def _splits(seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    scales = np.array([1.0, 100.0, 0.01, 10.0])
+    X_train = rng.normal(5.0, 1.0, size=(40, 4)) * scales
+    X_val = rng.normal(7.0, 2.0, size=(15, 4)) * scales  # a different distribution: leaks show
+    X_test = rng.normal(3.0, 0.5, size=(12, 4)) * scales
+    return X_train, X_val, X_test
+
+
+def _scaled(X: np.ndarray, mean: np.ndarray, std: np.ndarray) -> np.ndarray:
+    return (X - mean) / std
+
+
+def _matches(got: list[np.ndarray], X_parts: tuple, mean: np.ndarray) -> bool:
+    X_train = X_parts[0]
+    for ddof in (0, 1):
+        std = X_train.std(axis=0, ddof=ddof)
+        if all(np.allclose(g, _scaled(X, mean, std), rtol=1e-4, atol=1e-4)
+               for g, X in zip(got, X_parts, strict=True)):
+            return True
+    return False
+
+
+@exercise(
+    "The mean and the standard deviation are learned from data, like weights: compute them from "
+    "X_train alone, then apply those same two statistics to all three splits.",
+    "mean, std = X_train.mean(axis=0), X_train.std(axis=0); return (X_train - mean) / std, "
+    "(X_val - mean) / std, (X_test - mean) / std.",
+)
+def q2(scale_splits: Any) -> None:
+    """scale_splits(X_train, X_val, X_test): standardise all three with training statistics."""
+    for seed in (0, 1):
+        X_parts = _splits(seed)
+        given = tuple(X.copy() for X in X_parts)
+        result = call(scale_splits, *given)
+        expect(all(np.array_equal(g, X) for g, X in zip(given, X_parts, strict=True)),
+               "scale_splits changed its inputs in place (e.g. with -= or /=); compute new arrays.")
+        expect(isinstance(result, (tuple, list)) and len(result) == 3,
+               f"scale_splits should return three arrays (train, validation, test), but it returned "
+               f"{describe(result)}.")
+        got = [_array(r, f"scaled part {i + 1}") for i, r in enumerate(result)]
+        for g, X in zip(got, X_parts, strict=True):
+            expect(g.shape == X.shape, f"a scaled part has shape {g.shape}, expected {X.shape}: "
+                   "take the mean and std over the rows (axis=0), one per column.")
+        train_mean = X_parts[0].mean(axis=0)
+        if _matches(got, X_parts, train_mean):
+            continue
+        every = np.concatenate(X_parts)
+        if any(np.allclose(got[0], _scaled(X_parts[0], every.mean(axis=0), every.std(axis=0, ddof=d)),
+                           rtol=1e-4, atol=1e-4) for d in (0, 1)):
+            raise Incorrect("the statistics still come from all three splits together: the validation "
+                            "and test rows leak into the scaling. Compute the mean and std from X_train only.")
+        own = all(np.allclose(g.mean(axis=0), 0, atol=1e-6) for g in got)
+        if own:
+            raise Incorrect("each split was scaled with its own mean and std; the validation and test "
+                            "splits must use the training split's statistics (the same two arrays for all three).")
+        raise Incorrect("the scaled arrays do not equal (X - mean) / std with the mean and std of X_train "
+                        "(per column, axis=0).")
+
+
+# --------------------------------------------------------------------------- q3
+@exercise(
+    "Find the most common class in y_train (np.bincount(y_train).argmax(), or torch.mode), then "
+    "measure how often it is right on y_eval.",
+    "The baseline may only learn from training labels: the majority class comes from y_train, the "
+    "accuracy is measured on y_eval.",
+)
+def q3(majority_baseline_accuracy: Any) -> None:
+    """majority_baseline_accuracy(y_train, y_eval): accuracy of always predicting y_train's mode."""
+    cases = [
+        (np.array([0, 1, 1, 2, 1, 0, 1]), np.array([1, 1, 0, 2, 2])),
+        (np.array([2, 2, 0, 2, 1]), np.array([0, 0, 0, 2])),  # y_eval's own majority differs
+        (np.array([0, 0, 0, 1, 1]), np.array([1, 1, 1, 0, 1, 0, 0, 0, 0, 0])),
+    ]
+    for y_train, y_eval in cases:
+        for kind in ("numpy", "tensor"):
+            a, b = (y_train.copy(), y_eval.copy()) if kind == "numpy" else (
+                torch.from_numpy(y_train.copy()), torch.from_numpy(y_eval.copy()))
+            shown = f"majority_baseline_accuracy({y_train.tolist()}, {y_eval.tolist()}) given as {kind}"
+            value = as_number(call(majority_baseline_accuracy, a, b), shown)
+            majority = np.bincount(y_train).argmax()
+            expected = float(np.mean(y_eval == majority))
+            if math.isclose(value, expected, abs_tol=1e-6):
+                continue
+            eval_majority = np.bincount(y_eval).argmax()
+            if math.isclose(value, float(np.mean(y_eval == eval_majority)), abs_tol=1e-6):
+                raise Incorrect(f"{shown} gave {value:g}: that is the majority class of y_eval. A baseline "
+                                "may only learn from the training labels; take the majority of y_train.")
+            if math.isclose(value, float(majority)):
+                raise Incorrect(f"{shown} gave {value:g}, the majority class itself; return the accuracy of "
+                                "always predicting it on y_eval.")
+            if math.isclose(value, 100 * expected):
+                raise Incorrect(f"{shown} gave {value:g}, a percentage; return a fraction between 0 and 1.")
+            raise Incorrect(f"{shown} gave {value:g}, expected {expected:g}.")
+
+
+# --------------------------------------------------------------------------- q4
+def _recall(probs: torch.Tensor, labels: torch.Tensor, threshold: float) -> float:
+    pred = probs >= threshold
+    return float((pred & (labels == 1)).sum()) / float((labels == 1).sum())
+
+
+def _best_threshold(probs: torch.Tensor, labels: torch.Tensor, goal: float) -> float:
+    candidates = sorted(set(probs.tolist()), reverse=True)
+    return next(t for t in candidates if _recall(probs, labels, t) >= goal)
+
+
+@exercise(
+    "Try the probabilities themselves as thresholds, from the highest down: the first one whose "
+    "recall (predict positive when prob >= threshold) reaches the goal is the answer.",
+    "Recall = true positives / all positives: ((probs >= t) & (labels == 1)).sum() / (labels == 1).sum(). "
+    "torchmetrics' BinaryPrecisionRecallCurve also lists recall for every threshold.",
+)
+def q4(threshold_for_recall: Any) -> None:
+    """threshold_for_recall(probs, labels, goal): the highest threshold whose recall >= goal."""
+    with seeded(4):
+        cases = []
+        for n, goal in ((60, 0.9), (120, 0.98), (80, 0.75), (50, 1.0)):
+            labels = (torch.rand(n) < 0.4).long()
+            labels[:2] = torch.tensor([1, 0])
+            probs = torch.sigmoid(2.5 * (labels.float() - 0.5) * 2 + torch.randn(n)).float()
+            cases.append((probs, labels, goal))
+    for probs, labels, goal in cases:
+        expected = _best_threshold(probs, labels, goal)
+        shown = f"threshold_for_recall on {len(probs)} probabilities with goal={goal}"
+        given_p, given_l = probs.clone(), labels.clone()
+        value = as_number(call(threshold_for_recall, given_p, given_l, goal), f"what {shown} returned")
+        expect(torch.equal(given_p, probs) and torch.equal(given_l, labels),
+               f"{shown} changed probs or labels in place; leave them as they were.")
+        got_recall = _recall(probs, labels, value)
+        same = torch.equal(probs >= value, probs >= expected)
+        if same:
+            continue
+        if value == _best_threshold(probs, 1 - labels, goal):
+            raise Incorrect(f"{shown} returned {value:.4f}, the answer for the *negatives*: recall is "
+                            "about the positive class, the share of labels == 1 that are predicted 1.")
+        if got_recall < goal:
+            raise Incorrect(f"{shown} returned {value:.4f}, where the recall (predicting positive when "
+                            f"prob >= threshold) is {got_recall:.3f}, below the goal. Recall counts the "
+                            "positives found among all positives (labels == 1).")
+        raise Incorrect(f"{shown} returned {value:.4f}: its recall {got_recall:.3f} meets the goal, but "
+                        f"a higher threshold ({expected:.4f}) meets it too, with fewer false alarms. "
+                        "Return the highest threshold that reaches the goal.")
+
+
+# --------------------------------------------------------------------------- q5
+class _Scripted:
+    """A model whose one weight follows a script, one value per epoch, with a loss per value."""
+
+    def __init__(self, weights: list[float]) -> None:
+        self.model = nn.Linear(1, 1, bias=False)
+        self.weights = weights
+        self.epochs_run = 0
+        self.loaded: list[dict] = []  # every state_dict the learner's code loads
+        with torch.no_grad():
+            self.model.weight.fill_(-1.0)
+        load = self.model.load_state_dict
+
+        def recording_load(state_dict: Any, *args: Any, **kwargs: Any) -> Any:
+            self.loaded.append(dict(state_dict))
+            return load(state_dict, *args, **kwargs)
+
+        self.model.load_state_dict = recording_load  # type: ignore[method-assign]
+
+    def loaded_live_weights(self) -> bool:
+        """Whether a loaded state_dict held the model's own live tensors (a reference)."""
+        live = self.model.weight.data_ptr()
+        return any(isinstance(t, torch.Tensor) and t.data_ptr() == live
+                   for state in self.loaded for t in state.values())
+
+    def train_one_epoch(self) -> None:
+        with torch.no_grad():  # updates in place, as optimizer.step() does
+            self.model.weight.fill_(self.weights[min(self.epochs_run, len(self.weights) - 1)])
+        self.epochs_run += 1
+
+    def validation_loss(self) -> float:
+        return float((self.model.weight.detach() - 3.0) ** 2) + 0.5
+
+
+@exercise(
+    "model.state_dict() hands back references to the live weights: the next training step changes "
+    "them. Keep a copy: best_state = copy.deepcopy(model.state_dict()).",
+    "Count the epochs without improvement and stop when the count *reaches* patience (==, not >).",
+)
+def q5(train_with_early_stopping: Any) -> None:
+    """train_with_early_stopping(model, train_one_epoch, validation_loss, patience, max_epochs)."""
+    scripts = [
+        # weight per epoch; the loss (w - 3)^2 + 0.5 is lowest at w = 3
+        ([0.0, 1.0, 2.0, 2.5, 3.0, 3.5, 4.0, 5.0, 6.0, 7.0, 8.0, 9.0], 3, 20),
+        ([1.0, 2.0, 2.9, 4.5, 5.0, 3.2, 6.0, 7.0, 8.0, 9.0, 9.5, 10.0], 2, 20),
+        ([0.0, 1.0, 1.5, 2.0, 2.2, 2.4, 2.6, 2.8, 2.9], 4, 6),  # max_epochs before patience runs out
+    ]
+    for weights, patience, max_epochs in scripts:
+        scripted = _Scripted(weights)
+        losses = [(w - 3.0) ** 2 + 0.5 for w in weights[:max_epochs]]
+        best_epoch, waited, expected_epochs = 0, 0, max_epochs  # early stopping, done right
+        for epoch, loss in enumerate(losses):
+            if loss < losses[best_epoch] or epoch == 0:
+                best_epoch, waited = epoch, 0
+            else:
+                waited += 1
+                if waited == patience:
+                    expected_epochs = epoch + 1
+                    break
+        best_weight = float(torch.tensor(weights[best_epoch]))  # as stored in float32
+        shown = (f"with validation losses {[round(v, 2) for v in losses]}, patience={patience}, "
+                 f"max_epochs={max_epochs}")
+        result = call(train_with_early_stopping, scripted.model, scripted.train_one_epoch,
+                      scripted.validation_loss, patience, max_epochs)
+        weight = float(scripted.model.weight.detach())
+        last_weight = float(torch.tensor(weights[min(scripted.epochs_run, len(weights)) - 1]))
+        if weight != best_weight and weight == last_weight and not scripted.loaded:
+            raise Incorrect(f"{shown}, the model ended with the *last* epoch's weights: it was never "
+                            "restored. Call model.load_state_dict(best_state) after the loop.")
+        if weight != best_weight and weight == last_weight and scripted.loaded_live_weights():
+            raise Incorrect(f"{shown}, the model ended with the *last* epoch's weights, not the best "
+                            "epoch's: the state you restored held the live weights, because "
+                            "best_state = model.state_dict() is a reference that training keeps "
+                            "changing. Store copy.deepcopy(model.state_dict()).")
+        expect(weight == best_weight, f"{shown}, the model should end with the best epoch's weights "
+               f"(epoch {best_epoch + 1}), but it does not. Restore them with model.load_state_dict(...).")
+        if scripted.epochs_run != expected_epochs:
+            hint = (" One epoch too many: stop when the count of epochs without improvement reaches "
+                    "patience (==), not when it exceeds it." if scripted.epochs_run == expected_epochs + 1
+                    else "")
+            raise Incorrect(f"{shown}, training ran {scripted.epochs_run} epochs, but early stopping "
+                            f"should stop after {expected_epochs} (the best epoch, {best_epoch + 1}, plus "
+                            f"{patience} without improvement, at most max_epochs).{hint}")
+        expect(result is not None, f"{shown}, train_with_early_stopping returned None: return the "
+               "best validation loss.")
+        value = as_number(result, "what train_with_early_stopping returned")
+        expect(math.isclose(value, losses[best_epoch], rel_tol=1e-6),
+               f"{shown}, train_with_early_stopping returned {value:g}; return the best validation "
+               f"loss, {losses[best_epoch]:g}.")
+
+
+# --------------------------------------------------------------------------- q6
+def _refuse(*_: Any, **__: Any) -> None:
+    raise RuntimeError("the check switched off PyTorch's dropout: write it by hand")
+
+
+@exercise(
+    "In training: mask = (torch.rand_like(x) >= p) keeps each value with probability 1 - p; return "
+    "x * mask / (1 - p). Outside training, return x unchanged.",
+    "Divide the kept values by (1 - p) so that the expected value of each output equals its input; "
+    "that is why nothing needs to change at evaluation time.",
+)
+def q6(my_dropout: Any) -> None:
+    """my_dropout(x, p, training): inverted dropout written by hand."""
+    patches = [mock.patch("torch.nn.functional.dropout", _refuse), mock.patch("torch.dropout", _refuse),
+               mock.patch.object(nn.Dropout, "forward", _refuse)]
+    with seeded(6), patches[0], patches[1], patches[2]:
+        x = torch.rand(200, 500) + 0.5  # no zeros, so a zero always means "dropped"
+        for p in (0.5, 0.2, 0.0):
+            given = x.clone()
+            out = call(my_dropout, given, p, False)
+            expect(isinstance(out, torch.Tensor) and torch.equal(out, x),
+                   f"my_dropout(x, p={p}, training=False) should return x unchanged: dropout is off "
+                   "at evaluation time.")
+            out = call(my_dropout, given, p, True)
+            expect(torch.equal(given, x), "my_dropout changed x in place; return a new tensor.")
+            expect(isinstance(out, torch.Tensor) and out.shape == x.shape,
+                   f"my_dropout(x, p={p}, training=True) should return a tensor of shape {tuple(x.shape)}, "
+                   f"but it returned {describe(out)}.")
+            dropped = out == 0
+            fraction = dropped.float().mean().item()
+            kept = out[~dropped] / x[~dropped]
+            if p > 0 and abs(fraction - (1 - p)) < 0.01 and abs(fraction - p) > 0.02:
+                raise Incorrect(f"with p={p} you zeroed {fraction:.2f} of the values, which is 1 - p: "
+                                "p is the probability of *dropping* a value, so keep it when rand >= p.")
+            expect(abs(fraction - p) < 0.01,
+                   f"with p={p} (training) you zeroed {fraction:.3f} of the values; about p = {p} "
+                   "should be zeroed.")
+            if p > 0 and kept.numel() and torch.allclose(kept, torch.ones_like(kept)):
+                raise Incorrect(f"with p={p} the kept values are unchanged; divide them by (1 - p) = "
+                                f"{1 - p:g} so that each output keeps the input's expected value.")
+            expect(kept.numel() == 0 or torch.allclose(kept, torch.full_like(kept, 1 / (1 - p)), rtol=1e-5),
+                   f"with p={p} the kept values should be x / (1 - p); they are x times "
+                   f"{kept.min().item():.3f} to {kept.max().item():.3f}.")
+        first = call(my_dropout, x.clone(), 0.5, True)
+        second = call(my_dropout, x.clone(), 0.5, True)
+        expect(not torch.equal(first == 0, second == 0),
+               "two calls dropped exactly the same values: draw a new random mask at every call.")
+
+
+# --------------------------------------------------------------------------- q7
+TIME_LIMIT_S = 30.0  # CPU seconds: a busy machine does not count against the learner
+ACCURACY_GOAL = 0.9
+
+
+@exercise(
+    "Inside fit_wine_classifier: compute the mean and std of X_train, scale X_train, train a small "
+    "model (e.g. nn.Linear(13, 3) or one hidden layer) with CrossEntropyLoss and Adam for a few "
+    "hundred full-batch epochs; then return a function that scales new rows with the *same* "
+    "mean and std and returns model(X).argmax(dim=1).",
+    "predict must not compute statistics from the rows it is given (one row has no spread): reuse "
+    "the training mean and std captured when fit_wine_classifier ran, and call model.eval() "
+    "inside torch.inference_mode().",
+)
+def q7(fit_wine_classifier: Any) -> None:
+    """fit_wine_classifier(X_train, y_train) -> predict(X) returning class labels (N,)."""
+    from sklearn.model_selection import train_test_split
+
+    X, y = _wine()
+    X_fit, X_held, y_fit, y_held = train_test_split(X, y, test_size=0.3, stratify=y, random_state=7)
+    with seeded(7):
+        start = time.process_time()
+        given_X, given_y = X_fit.copy(), y_fit.copy()
+        predict = call(fit_wine_classifier, given_X, given_y)
+        seconds = time.process_time() - start
+        if isinstance(predict, nn.Module):
+            raise Incorrect("fit_wine_classifier returned the model itself; return a function "
+                            "predict(X) that scales raw rows with the training statistics, runs the "
+                            "model and returns class labels.")
+        expect(callable(predict), f"fit_wine_classifier should return a function predict(X), but it "
+               f"returned {describe(predict)}.")
+        expect(np.array_equal(given_X, X_fit) and np.array_equal(given_y, y_fit),
+               "fit_wine_classifier changed X_train or y_train in place; leave them as they were.")
+        expect(seconds <= TIME_LIMIT_S, f"fit_wine_classifier took {seconds:.1f} s of CPU time; the "
+               f"limit is {TIME_LIMIT_S:g} s. Train fewer epochs or a smaller model.")
+        held = X_held.copy()
+        labels = _array(call(predict, held), "what predict returned")
+        expect(np.array_equal(held, X_held), "predict changed its input in place; compute new arrays.")
+        expect(labels.shape == (len(X_held),),
+               f"predict on {len(X_held)} rows returned shape {labels.shape}; it should return one "
+               f"class label per row, shape ({len(X_held)},) (argmax over dim 1 of the logits).")
+        expect(np.all(np.isin(labels, [0, 1, 2])),
+               "predict should return class labels 0, 1 or 2 (argmax of the logits), but it returned "
+               f"other values, such as {describe(labels[~np.isin(labels, [0, 1, 2])][:3])}.")
+        one_by_one = np.concatenate([_array(call(predict, X_held[i: i + 1].copy()), "predict on one row")
+                                     .reshape(-1) for i in range(0, len(X_held), 9)])
+        expect(np.array_equal(one_by_one, labels[::9]),
+               "predict gives different labels for the same rows when they come alone than in a "
+               "batch: it computes something (likely the scaling statistics) from the rows it is "
+               "given. Scale new rows with the mean and std of the training data.")
+        accuracy = float(np.mean(labels == y_held))
+        expect(accuracy >= ACCURACY_GOAL,
+               f"your classifier reached accuracy {accuracy:.3f} on {len(y_held)} wine samples the "
+               f"check kept back; the goal is {ACCURACY_GOAL}. Did you standardise the features with "
+               "training statistics, and train until the training loss stopped falling?")

@@ -1,0 +1,450 @@
+"""Lesson 07 checks: several correct answers pass, typical mistakes fail with their hint."""
+
+import copy
+
+import numpy as np
+import pytest
+import torch
+from checkcases import assert_complete, cases, verify
+from sklearn.model_selection import train_test_split
+from torch import nn
+
+from helpers.checks import lesson07
+
+
+def not_implemented(*_):
+    raise NotImplementedError("Write your code here")
+
+
+# ---- q1: three_way_split
+def split_two_calls(X, y, seed):
+    X_rest, X_test, y_rest, y_test = train_test_split(X, y, test_size=0.2, stratify=y, random_state=seed)
+    X_train, X_val, y_train, y_val = train_test_split(
+        X_rest, y_rest, test_size=0.25, stratify=y_rest, random_state=seed)
+    return X_train, X_val, X_test, y_train, y_val, y_test
+
+
+def split_validation_first(X, y, seed):  # another order of the two cuts, as tensors
+    X_rest, X_val, y_rest, y_val = train_test_split(X, y, test_size=0.2, stratify=y, random_state=seed)
+    X_train, X_test, y_train, y_test = train_test_split(
+        X_rest, y_rest, test_size=0.25, stratify=y_rest, random_state=seed + 100)
+    return tuple(torch.from_numpy(a) for a in (X_train, X_val, X_test, y_train, y_val, y_test))
+
+
+def split_not_stratified(X, y, seed):
+    X_rest, X_test, y_rest, y_test = train_test_split(X, y, test_size=0.2, random_state=seed)
+    X_train, X_val, y_train, y_val = train_test_split(X_rest, y_rest, test_size=0.25, random_state=seed)
+    return X_train, X_val, X_test, y_train, y_val, y_test
+
+
+def split_val_too_small(X, y, seed):
+    X_rest, X_test, y_rest, y_test = train_test_split(X, y, test_size=0.2, stratify=y, random_state=seed)
+    X_train, X_val, y_train, y_val = train_test_split(
+        X_rest, y_rest, test_size=0.2, stratify=y_rest, random_state=seed)
+    return X_train, X_val, X_test, y_train, y_val, y_test
+
+
+def split_fixed_seed(X, y, seed):
+    return split_two_calls(X, y, 0)
+
+
+def split_shuffled_apart(X, y, seed):  # X and y split in separate calls: rows lose their labels
+    X_rest, X_test = train_test_split(X, test_size=0.2, random_state=seed)
+    y_rest, y_test = train_test_split(y, test_size=0.2, random_state=seed + 1)
+    X_train, X_val = train_test_split(X_rest, test_size=0.25, random_state=seed)
+    y_train, y_val = train_test_split(y_rest, test_size=0.25, random_state=seed)
+    return X_train, X_val, X_test, y_train, y_val, y_test
+
+
+def split_wrong_order(X, y, seed):
+    X_train, X_val, X_test, y_train, y_val, y_test = split_two_calls(X, y, seed)
+    return X_train, y_train, X_val, y_val, X_test, y_test
+
+
+# ---- q2: scale_splits
+def scale_numpy(X_train, X_val, X_test):
+    mean, std = X_train.mean(axis=0), X_train.std(axis=0)
+    return (X_train - mean) / std, (X_val - mean) / std, (X_test - mean) / std
+
+
+def scale_torch_unbiased(X_train, X_val, X_test):
+    train = torch.from_numpy(X_train)
+    mean, std = train.mean(dim=0), train.std(dim=0)  # n - 1 in the std: also fine
+    return [(torch.from_numpy(X) - mean) / std for X in (X_train, X_val, X_test)]
+
+
+def scale_sklearn(X_train, X_val, X_test):
+    from sklearn.preprocessing import StandardScaler
+
+    scaler = StandardScaler().fit(X_train)
+    return scaler.transform(X_train), scaler.transform(X_val), scaler.transform(X_test)
+
+
+def scale_leaky(X_train, X_val, X_test):  # the bug in the exercise
+    X_all = np.concatenate([X_train, X_val, X_test])
+    mean, std = X_all.mean(axis=0), X_all.std(axis=0)
+    return (X_train - mean) / std, (X_val - mean) / std, (X_test - mean) / std
+
+
+def scale_each_own(X_train, X_val, X_test):
+    return tuple((X - X.mean(axis=0)) / X.std(axis=0) for X in (X_train, X_val, X_test))
+
+
+def scale_in_place(X_train, X_val, X_test):
+    mean, std = X_train.mean(axis=0), X_train.std(axis=0)
+    for X in (X_val, X_test, X_train):
+        X -= mean
+        X /= std
+    return X_train, X_val, X_test
+
+
+def scale_whole_array(X_train, X_val, X_test):  # one mean for all columns
+    mean, std = X_train.mean(), X_train.std()
+    return (X_train - mean) / std, (X_val - mean) / std, (X_test - mean) / std
+
+
+# ---- q3: majority_baseline_accuracy
+def baseline_bincount(y_train, y_eval):
+    majority = np.bincount(np.asarray(y_train)).argmax()
+    return float((np.asarray(y_eval) == majority).mean())
+
+
+def baseline_torch(y_train, y_eval):
+    y_train, y_eval = torch.as_tensor(y_train), torch.as_tensor(y_eval)
+    majority = torch.bincount(y_train).argmax()
+    return (y_eval == majority).float().mean()
+
+
+def baseline_counter(y_train, y_eval):
+    from collections import Counter
+
+    majority = Counter(int(v) for v in y_train).most_common(1)[0][0]
+    return sum(int(v) == majority for v in y_eval) / len(y_eval)
+
+
+def baseline_eval_majority(y_train, y_eval):
+    return baseline_bincount(y_eval, y_eval)
+
+
+def baseline_class(y_train, y_eval):
+    return int(np.bincount(np.asarray(y_train)).argmax())
+
+
+def baseline_percent(y_train, y_eval):
+    return 100 * baseline_bincount(y_train, y_eval)
+
+
+# ---- q4: threshold_for_recall
+def threshold_search(probs, labels, goal):
+    for t in sorted(probs.tolist(), reverse=True):
+        pred = probs >= t
+        recall = (pred & (labels == 1)).sum() / (labels == 1).sum()
+        if recall >= goal:
+            return t
+
+
+def threshold_torchmetrics(probs, labels, goal):
+    from torchmetrics.classification import BinaryPrecisionRecallCurve
+
+    _, recall, thresholds = BinaryPrecisionRecallCurve()(probs, labels.long())
+    return thresholds[recall[:-1] >= goal].max()
+
+
+def threshold_sorted_positives(probs, labels, goal):  # the k-th most confident positive
+    positives = torch.sort(probs[labels == 1], descending=True).values
+    k = 0
+    while (k + 1) / len(positives) < goal:
+        k += 1
+    return positives[k].item()
+
+
+def threshold_lowest(probs, labels, goal):  # meets the goal with as many false alarms as possible
+    return probs.min().item()
+
+
+def threshold_recall_of_negatives(probs, labels, goal):
+    return threshold_search(probs, 1 - labels, goal)
+
+
+def threshold_strict(probs, labels, goal):  # uses > when searching, so one positive is lost
+    for t in sorted(probs.tolist(), reverse=True):
+        recall = ((probs > t) & (labels == 1)).sum() / (labels == 1).sum()
+        if recall >= goal:
+            return t
+    return 0.0
+
+
+# ---- q5: train_with_early_stopping
+def early_stopping_copy(model, train_one_epoch, validation_loss, patience, max_epochs):
+    best_loss, best_state, bad_epochs = float("inf"), None, 0
+    for _ in range(max_epochs):
+        train_one_epoch()
+        loss = validation_loss()
+        if loss < best_loss:
+            best_loss, best_state, bad_epochs = loss, copy.deepcopy(model.state_dict()), 0
+        else:
+            bad_epochs += 1
+            if bad_epochs == patience:
+                break
+    model.load_state_dict(best_state)
+    return best_loss
+
+
+def early_stopping_clone(model, train_one_epoch, validation_loss, patience, max_epochs):
+    best_loss, best_epoch, best_state = None, 0, None
+    for epoch in range(max_epochs):
+        train_one_epoch()
+        loss = validation_loss()
+        if best_loss is None or loss < best_loss:
+            best_loss, best_epoch = loss, epoch
+            best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
+        elif epoch - best_epoch >= patience:
+            break
+    model.load_state_dict(best_state)
+    return torch.tensor(best_loss)
+
+
+def early_stopping_reference(model, train_one_epoch, validation_loss, patience, max_epochs):
+    best_loss, best_state, bad_epochs = float("inf"), None, 0
+    for _ in range(max_epochs):
+        train_one_epoch()
+        loss = validation_loss()
+        if loss < best_loss:
+            best_loss, best_state, bad_epochs = loss, model.state_dict(), 0
+        else:
+            bad_epochs += 1
+            if bad_epochs == patience:
+                break
+    model.load_state_dict(best_state)
+    return best_loss
+
+
+def early_stopping_one_late(model, train_one_epoch, validation_loss, patience, max_epochs):
+    best_loss, best_state, bad_epochs = float("inf"), None, 0
+    for _ in range(max_epochs):
+        train_one_epoch()
+        loss = validation_loss()
+        if loss < best_loss:
+            best_loss, best_state, bad_epochs = loss, copy.deepcopy(model.state_dict()), 0
+        else:
+            bad_epochs += 1
+            if bad_epochs > patience:
+                break
+    model.load_state_dict(best_state)
+    return best_loss
+
+
+def early_stopping_no_restore(model, train_one_epoch, validation_loss, patience, max_epochs):
+    best_loss, bad_epochs = float("inf"), 0
+    for _ in range(max_epochs):
+        train_one_epoch()
+        loss = validation_loss()
+        if loss < best_loss:
+            best_loss, bad_epochs = loss, 0
+        else:
+            bad_epochs += 1
+            if bad_epochs == patience:
+                break
+    return best_loss
+
+
+def early_stopping_last_loss(model, train_one_epoch, validation_loss, patience, max_epochs):
+    early_stopping_copy(model, train_one_epoch, validation_loss, patience, max_epochs)
+    return None
+
+
+# ---- q6: my_dropout
+def dropout_rand(x, p, training):
+    if not training:
+        return x
+    mask = (torch.rand_like(x) >= p).float()
+    return x * mask / (1 - p)
+
+
+def dropout_bernoulli(x, p, training):
+    if training and p > 0:
+        keep = torch.bernoulli(torch.full_like(x, 1 - p))
+        return torch.where(keep.bool(), x / (1 - p), torch.zeros_like(x))
+    return x.clone()
+
+
+def dropout_no_scaling(x, p, training):
+    if not training:
+        return x
+    return x * (torch.rand_like(x) >= p)
+
+
+def dropout_keeps_p(x, p, training):
+    if not training:
+        return x
+    return x * (torch.rand_like(x) < p) / (1 - p) if p > 0 else x
+
+
+def dropout_also_in_eval(x, p, training):
+    return x * (torch.rand_like(x) >= p) / (1 - p)
+
+
+def dropout_library(x, p, training):  # not by hand: the check switches it off
+    return nn.functional.dropout(x, p, training)
+
+
+def dropout_in_place(x, p, training):
+    if training:
+        x.mul_((torch.rand_like(x) >= p).float() / (1 - p))
+    return x
+
+
+# ---- q7: fit_wine_classifier
+def _train(model, X, y, epochs, lr):
+    optimizer = torch.optim.Adam(model.parameters(), lr=lr)
+    loss_fn = nn.CrossEntropyLoss()
+    for _ in range(epochs):
+        loss = loss_fn(model(X), y)
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+
+
+def fit_logistic(X_train, y_train):
+    mean, std = X_train.mean(axis=0), X_train.std(axis=0)
+    X = torch.from_numpy((X_train - mean) / std).float()
+    model = nn.Linear(13, 3)
+    _train(model, X, torch.from_numpy(y_train).long(), epochs=200, lr=0.05)
+
+    def predict(X_new):
+        model.eval()
+        with torch.inference_mode():
+            return model(torch.from_numpy((X_new - mean) / std).float()).argmax(dim=1)
+    return predict
+
+
+def fit_mlp_torch_stats(X_train, y_train):
+    X = torch.tensor(X_train, dtype=torch.float32)
+    mean, std = X.mean(dim=0), X.std(dim=0)
+    model = nn.Sequential(nn.Linear(13, 16), nn.ReLU(), nn.Dropout(0.2), nn.Linear(16, 3))
+    model.train()
+    _train(model, (X - mean) / std, torch.tensor(y_train), epochs=150, lr=0.01)
+    model.eval()
+    return lambda X_new: model((torch.tensor(X_new, dtype=torch.float32) - mean) / std).argmax(1).numpy()
+
+
+def fit_unscaled(X_train, y_train):
+    model = nn.Linear(13, 3)
+    _train(model, torch.from_numpy(X_train).float(), torch.from_numpy(y_train).long(), epochs=50, lr=0.01)
+    return lambda X_new: model(torch.from_numpy(X_new).float()).argmax(dim=1)
+
+
+def fit_scales_new_rows_by_themselves(X_train, y_train):
+    inner = fit_logistic(X_train, y_train)
+
+    def predict(X_new):  # standardises the rows it is given: one row gives nan
+        scaled_back = (X_new - X_new.mean(axis=0)) / (X_new.std(axis=0) + 1e-12)
+        return inner(scaled_back * X_train.std(axis=0) + X_train.mean(axis=0))
+    return predict
+
+
+def fit_returns_model(X_train, y_train):
+    return nn.Linear(13, 3)
+
+
+def fit_returns_logits(X_train, y_train):
+    mean, std = X_train.mean(axis=0), X_train.std(axis=0)
+    model = nn.Linear(13, 3)
+    _train(model, torch.from_numpy((X_train - mean) / std).float(), torch.from_numpy(y_train).long(), 200, 0.05)
+    return lambda X_new: model(torch.from_numpy((X_new - mean) / std).float()).detach()
+
+
+CASES = {
+    "q1": {
+        "correct": [split_two_calls, split_validation_first],
+        "wrong": [
+            (split_not_stratified, "stratify="),
+            (split_val_too_small, "16 % of all"),
+            (split_fixed_seed, "random_state=seed"),
+            (split_shuffled_apart, "labels no longer belong"),
+            (split_wrong_order, "the order is"),
+        ],
+        "placeholder": not_implemented,
+    },
+    "q2": {
+        "correct": [scale_numpy, scale_torch_unbiased, scale_sklearn],
+        "wrong": [
+            (scale_leaky, "from all three splits"),
+            (scale_each_own, "its own mean and std"),
+            (scale_in_place, "in place"),
+            (scale_whole_array, "per column"),
+        ],
+        "placeholder": not_implemented,
+    },
+    "q3": {
+        "correct": [baseline_bincount, baseline_torch, baseline_counter],
+        "wrong": [
+            (baseline_eval_majority, "majority class of y_eval"),
+            (baseline_class, "the majority class itself"),
+            (baseline_percent, "percentage"),
+        ],
+        "placeholder": not_implemented,
+    },
+    "q4": {
+        "correct": [threshold_search, threshold_torchmetrics, threshold_sorted_positives],
+        "wrong": [
+            (threshold_lowest, "a higher threshold"),
+            (threshold_recall_of_negatives, "the *negatives*"),
+            (threshold_strict, "a higher threshold"),
+        ],
+        "placeholder": not_implemented,
+    },
+    "q5": {
+        "correct": [early_stopping_copy, early_stopping_clone],
+        "wrong": [
+            (early_stopping_reference, "copy.deepcopy(model.state_dict())"),
+            (early_stopping_one_late, "reaches patience"),
+            (early_stopping_no_restore, "never restored"),
+            (early_stopping_last_loss, "return the best validation loss"),
+        ],
+        "placeholder": not_implemented,
+    },
+    "q6": {
+        "correct": [dropout_rand, dropout_bernoulli],
+        "wrong": [
+            (dropout_no_scaling, "divide them by (1 - p)"),
+            (dropout_keeps_p, "1 - p"),
+            (dropout_also_in_eval, "unchanged"),
+            (dropout_library, "switched off PyTorch's dropout"),
+            (dropout_in_place, "in place"),
+        ],
+        "placeholder": not_implemented,
+    },
+    "q7": {
+        "correct": [fit_logistic, fit_mlp_torch_stats],
+        "wrong": [
+            (fit_unscaled, "goal is 0.9"),
+            (fit_scales_new_rows_by_themselves, "the rows it is given"),
+            (fit_returns_model, "returned the model itself"),
+            (fit_returns_logits, "one class label per row"),
+        ],
+        "placeholder": not_implemented,
+    },
+}
+
+
+def test_cases_cover_every_check():
+    assert_complete(lesson07, CASES)
+
+
+@pytest.mark.parametrize("name, answer, status, hint", cases(lesson07, CASES))
+def test_check(name, answer, status, hint):
+    verify(lesson07, name, answer, status, hint)
+
+
+def test_checks_leave_the_random_state_alone():
+    state = torch.get_rng_state()
+    lesson07.q6.evaluate(dropout_rand)
+    lesson07.q7.evaluate(fit_logistic)
+    assert torch.equal(torch.get_rng_state(), state)
+
+
+def test_dropout_is_restored_after_the_check():
+    lesson07.q6.evaluate(dropout_library)
+    assert nn.Dropout(0.5).eval()(torch.ones(3)).tolist() == [1.0, 1.0, 1.0]
+    assert nn.functional.dropout(torch.ones(3), 0.0, True).tolist() == [1.0, 1.0, 1.0]
