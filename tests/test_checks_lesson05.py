@@ -1,46 +1,20 @@
 """Lesson 05 checks: several correct answers pass, typical mistakes fail with their hint."""
 
+import time
+
+import numpy as np
 import pytest
 import torch
 from checkcases import assert_complete, cases, verify
-from sklearn.metrics import accuracy_score
-from sklearn.metrics import confusion_matrix as sk_confusion_matrix
+from sklearn.model_selection import train_test_split
 from torch import nn
 from torch.nn import functional as F
-from torchmetrics.classification import MulticlassAccuracy, MulticlassConfusionMatrix
 
-from helpers.checks import lesson05
+from helpers.checks import CORRECT, INCORRECT, lesson05
 
 
 def not_implemented(*_):
     raise NotImplementedError("Write your code here")
-
-
-# ---------------------------------------------------------------- q1: softmax by hand
-def softmax_stable(logits):
-    shifted = logits - logits.max(dim=1, keepdim=True).values
-    e = shifted.exp()
-    return e / e.sum(dim=1, keepdim=True)
-
-
-def softmax_naive(logits):  # overflows for large logits
-    e = logits.exp()
-    return e / e.sum(dim=1, keepdim=True)
-
-
-def softmax_global_max(logits):  # one maximum for the whole tensor
-    e = (logits - logits.max()).exp()
-    return e / e.sum(dim=1, keepdim=True)
-
-
-def softmax_no_keepdim(logits):  # (N,) row sums do not broadcast against (N, C)
-    e = (logits - logits.max(dim=1).values.unsqueeze(1)).exp()
-    return e / e.sum(dim=1)
-
-
-def softmax_in_place(logits):
-    logits -= logits.max(dim=1, keepdim=True).values
-    return torch.softmax(logits, dim=1)
 
 
 # ---------------------------------------------------------------- q3: choose the loss
@@ -120,60 +94,72 @@ def loss_summed(logits, labels):
     return F.cross_entropy(logits, labels.long(), reduction="sum")
 
 
-# ---------------------------------------------------------------- q4: build a model
-def mlp_64(n_features, n_classes):
-    return nn.Sequential(nn.Linear(n_features, 64), nn.ReLU(), nn.Linear(64, 64), nn.ReLU(),
-                         nn.Linear(64, n_classes))
+def loss_for_float64(logits, labels):  # computed in float64: right to rounding
+    logits = logits.double()
+    if is_binary(logits):
+        return F.binary_cross_entropy_with_logits(logits.reshape(-1), labels.double())
+    return F.cross_entropy(logits, labels.long())
 
 
-def mlp_16(n_features, n_classes):
-    return nn.Sequential(nn.Linear(n_features, 16), nn.ReLU(), nn.Linear(16, 16), nn.ReLU(),
-                         nn.Linear(16, n_classes))
+# ---------------------------------------------------------------- q1: softmax by hand
+def softmax_stable(logits):
+    shifted = logits - logits.max(dim=1, keepdim=True).values
+    e = shifted.exp()
+    return e / e.sum(dim=1, keepdim=True)
 
 
-class TanhNet(nn.Module):
-    def __init__(self, n_features, n_classes):
-        super().__init__()
-        self.hidden = nn.Sequential(nn.Linear(n_features, 32), nn.Tanh(), nn.Linear(32, 32), nn.Tanh())
-        self.out = nn.Linear(32, n_classes)
-
-    def forward(self, x):
-        return self.out(self.hidden(x))
+def softmax_logsumexp(logits):  # exp(z - logsumexp(z)): differs from torch.softmax by ~1e-5 near 1000
+    return torch.exp(logits - torch.logsumexp(logits, dim=1, keepdim=True))
 
 
-def mlp_batchnorm_dropout(n_features, n_classes):  # layers that act differently in eval mode
-    return nn.Sequential(nn.Linear(n_features, 64), nn.BatchNorm1d(64), nn.ReLU(), nn.Linear(64, 64),
-                         nn.ReLU(), nn.Dropout(0.1), nn.Linear(64, n_classes))
+def softmax_numpy(logits):  # float64 NumPy inside, a float64 tensor out
+    z = logits.numpy().astype(np.float64)
+    e = np.exp(z - z.max(axis=1, keepdims=True))
+    return torch.from_numpy(e / e.sum(axis=1, keepdims=True))
 
 
-def mlp_no_activation(n_features, n_classes):
-    return nn.Sequential(nn.Linear(n_features, 64), nn.Linear(64, 64), nn.Linear(64, n_classes))
+def softmax_loop(logits):  # row by row, in plain Python over the rows
+    rows = []
+    for row in logits:
+        e = torch.exp(row - torch.max(row))
+        rows.append(e / torch.sum(e))
+    return torch.stack(rows)
 
 
-def mlp_softmax_end(n_features, n_classes):
-    return nn.Sequential(*mlp_64(n_features, n_classes), nn.Softmax(dim=1))
+def softmax_naive(logits):  # overflows for large logits
+    e = logits.exp()
+    return e / e.sum(dim=1, keepdim=True)
 
 
-def mlp_one_output(n_features, n_classes):
-    return mlp_64(n_features, 1)
+def softmax_row_min(logits):  # shifts by the minimum: exp of a wide row's range overflows
+    e = (logits - logits.min(dim=1, keepdim=True).values).exp()
+    return e / e.sum(dim=1, keepdim=True)
 
 
-def mlp_fixed_sizes(n_features, n_classes):
-    return mlp_64(2, 3)
+def softmax_global_max(logits):  # one maximum for the whole tensor
+    e = (logits - logits.max()).exp()
+    return e / e.sum(dim=1, keepdim=True)
 
 
-def mlp_relu_end(n_features, n_classes):  # logits can never be negative
-    return nn.Sequential(*mlp_64(n_features, n_classes), nn.ReLU())
+def softmax_no_keepdim(logits):  # (N,) row sums do not broadcast against (N, C)
+    e = (logits - logits.max(dim=1).values.unsqueeze(1)).exp()
+    return e / e.sum(dim=1)
 
 
-def mlp_tiny(n_features, n_classes):
-    return nn.Sequential(nn.Linear(n_features, 2), nn.ReLU(), nn.Linear(2, n_classes))
+def softmax_in_place(logits):
+    logits -= logits.max(dim=1, keepdim=True).values
+    e = logits.exp()
+    return e / e.sum(dim=1, keepdim=True)
 
 
-SHARED = mlp_64(2, 3)
+def softmax_half(logits):  # float16 rounding is far coarser than float32's
+    return softmax_stable(logits).half()
 
 
-# ---------------------------------------------------------------- q5: the training loop
+HUGE = torch.zeros(2000, 3000)
+
+
+# ---------------------------------------------------------------- q2: fix the training loop
 def train_standard(model, X, y, epochs, lr):
     loss_fn = nn.CrossEntropyLoss()
     optimizer = torch.optim.Adam(model.parameters(), lr=lr)
@@ -201,157 +187,207 @@ def train_other_order(model, X, y, epochs, lr):
     return losses
 
 
-def make_train(mistake):
+def train_numpy_losses(model, X, y, epochs, lr):  # losses as NumPy float32 scalars
+    optimizer = torch.optim.Adam(model.parameters(), lr=lr)
+    losses = []
+    for _ in range(epochs):
+        optimizer.zero_grad()
+        loss = nn.functional.nll_loss(torch.log_softmax(model(X), dim=1), y)
+        loss.backward()
+        optimizer.step()
+        losses.append(loss.detach().numpy())
+    return losses
+
+
+def make_train(*mistakes):
     def train(model, X, y, epochs, lr):
         optimizer = torch.optim.Adam(model.parameters(), lr=lr)
-        if mistake == "sgd":
+        if "sgd" in mistakes:
             optimizer = torch.optim.SGD(model.parameters(), lr=lr)
-        if mistake == "other model":
+        if "other model" in mistakes:
             optimizer = torch.optim.Adam(nn.Linear(2, 3).parameters(), lr=lr)
         losses = []
         for epoch in range(epochs):
-            if mistake == "optimizer in loop":
+            if "optimizer in loop" in mistakes:
                 optimizer = torch.optim.Adam(model.parameters(), lr=lr)
             logits = model(X)
-            if mistake == "softmax first":
+            if "softmax first" in mistakes:
                 logits = torch.softmax(logits, dim=1)
             loss = F.cross_entropy(logits, y)
-            if mistake != "no zero_grad":
+            if "no zero_grad" not in mistakes and "zero_grad between" not in mistakes:
                 optimizer.zero_grad()
             loss.backward()
-            if mistake != "no step":
+            if "zero_grad between" in mistakes:
+                optimizer.zero_grad()
+            if "no step" not in mistakes:
                 optimizer.step()
-            if mistake == "loss after step":
+            if "loss after step" in mistakes:
                 with torch.no_grad():
                     loss = F.cross_entropy(model(X), y)
-            if mistake != "every other epoch" or epoch % 2 == 0:
+            if "every other epoch" not in mistakes or epoch % 2 == 0:
                 losses.append(loss.item())
-        return None if mistake == "no return" else losses
+        return None if "no return" in mistakes else losses
     return train
 
 
-# ---------------------------------------------------------------- q6: accuracy
-def accuracy_standard(model, X, y):
-    model.eval()
-    with torch.inference_mode():
-        preds = model(X).argmax(dim=1)
-    return (preds == y).float().mean().item()
+def train_the_broken_one(model, X, y, epochs, lr):  # the snippet of the exercise, unchanged
+    return make_train("optimizer in loop", "softmax first", "zero_grad between")(model, X, y, epochs, lr)
 
 
-def accuracy_torchmetrics(model, X, y):
-    model.eval()
-    with torch.no_grad():
-        logits = model(X)
-    metric = MulticlassAccuracy(num_classes=logits.shape[1], average="micro")
-    return metric(logits, y)
+# ---------------------------------------------------------------- q4: a small model for more classes
+def mlp(width, depth=2, act=nn.ReLU):
+    def build(n_features, n_classes):
+        layers, size = [], n_features
+        for _ in range(depth):
+            layers += [nn.Linear(size, width), act()]
+            size = width
+        return nn.Sequential(*layers, nn.Linear(size, n_classes))
+    return build
 
 
-def accuracy_count_ratio(model, X, y):
-    model.eval()
-    with torch.inference_mode():
-        correct = (model(X).softmax(dim=1).argmax(dim=1) == y).sum().item()
-    return correct / len(y)
+class TanhNet(nn.Module):
+    def __init__(self, n_features, n_classes):
+        super().__init__()
+        self.hidden = nn.Sequential(nn.Linear(n_features, 24), nn.Tanh(), nn.Linear(24, 24), nn.Tanh())
+        self.out = nn.Linear(24, n_classes)
+
+    def forward(self, x):
+        return self.out(self.hidden(x))
 
 
-def accuracy_sklearn(model, X, y):
-    model.eval()
-    with torch.no_grad():
-        preds = model(X).argmax(dim=1)
-    return accuracy_score(y.numpy(), preds.numpy())  # a NumPy float
+class NoActivationNet(nn.Module):  # the same linear stack, written as a subclass
+    def __init__(self, n_features, n_classes):
+        super().__init__()
+        self.a, self.b, self.c = nn.Linear(n_features, 32), nn.Linear(32, 32), nn.Linear(32, n_classes)
+
+    def forward(self, x):
+        return self.c(self.b(self.a(x)))
 
 
-def accuracy_no_eval(model, X, y):
-    with torch.inference_mode():
-        return (model(X).argmax(dim=1) == y).float().mean().item()
+class MisspelledForward(nn.Module):
+    def __init__(self, n_features, n_classes):
+        super().__init__()
+        self.net = mlp(32)(n_features, n_classes)
+
+    def foward(self, x):
+        return self.net(x)
 
 
-def accuracy_with_grad(model, X, y):
-    model.eval()
-    return (model(X).argmax(dim=1) == y).float().mean().item()
+def mlp_batchnorm(n_features, n_classes):  # a layer that acts differently in eval mode
+    return nn.Sequential(nn.Linear(n_features, 32), nn.BatchNorm1d(32), nn.ReLU(), nn.Linear(32, 32),
+                         nn.ReLU(), nn.Linear(32, n_classes))
 
 
-def accuracy_macro(model, X, y):
-    model.eval()
-    with torch.inference_mode():
-        logits = model(X)
-    return MulticlassAccuracy(num_classes=logits.shape[1])(logits, y).item()
+SHARED = mlp(32)(2, 3)
 
 
-def accuracy_count(model, X, y):
-    model.eval()
-    with torch.inference_mode():
-        return (model(X).argmax(dim=1) == y).sum().item()
+# ---------------------------------------------------------------- q5: end to end
+def classifier(width=32, epochs=300, lr=0.01, act=nn.ReLU, hidden=2):
+    def train_classifier(X, y):
+        n_classes = int(y.max()) + 1
+        model = mlp(width, hidden, act)(X.shape[1], n_classes)
+        optimizer = torch.optim.Adam(model.parameters(), lr=lr)
+        for _ in range(epochs):
+            loss = F.cross_entropy(model(X), y)
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+        return model
+    return train_classifier
 
 
-def accuracy_percent(model, X, y):
-    return 100 * accuracy_standard(model, X, y)
+def classifier_with_fit(X, y):  # the course's fit, with a validation split of its own
+    from helpers.training import fit
+    X_tr, X_val, y_tr, y_val = train_test_split(X, y, test_size=0.2, random_state=0, stratify=y)
+    model = nn.Sequential(nn.Linear(2, 16), nn.ReLU(), nn.Linear(16, 3))
+    fit(model, (X_tr, y_tr), nn.CrossEntropyLoss(), torch.optim.Adam(model.parameters(), lr=0.02),
+        epochs=300, test_data=(X_val, y_val), progress=False)
+    return model
 
 
-# ---------------------------------------------------------------- q7: confusion matrix
-def confusion_loop(preds, labels, num_classes):
-    matrix = torch.zeros(num_classes, num_classes, dtype=torch.long)
-    for p, t in zip(preds, labels, strict=True):
-        matrix[t, p] += 1
-    return matrix
+class Memoriser(nn.Module):  # returns the training targets whatever its input
+    def __init__(self, y):
+        super().__init__()
+        self.logits = nn.Parameter(F.one_hot(y, 3).float() * 10)
+
+    def forward(self, x):
+        return self.logits[: len(x)]
 
 
-def confusion_fancy_index(preds, labels, num_classes):  # repeated pairs are added only once
-    matrix = torch.zeros(num_classes, num_classes, dtype=torch.long)
-    matrix[labels, preds] += 1
-    return matrix
+def classifier_untrained(X, y):
+    return mlp(32)(2, 3)
 
 
-def confusion_index_put(preds, labels, num_classes):
-    matrix = torch.zeros(num_classes, num_classes, dtype=torch.long)
-    return matrix.index_put_((labels, preds), torch.ones_like(labels), accumulate=True)
+def classifier_slow(X, y):
+    time.sleep(10.5)
+    return classifier()(X, y)
 
 
-def confusion_bincount(preds, labels, num_classes):
-    flat = torch.bincount(labels * num_classes + preds, minlength=num_classes**2)
-    return flat.reshape(num_classes, num_classes)
+# ---------------------------------------------------------------- q6: reading a confusion matrix
+def from_confusion(matrix):
+    m = matrix.double()
+    return (m.diag().sum() / m.sum()).item(), m.diag() / m.sum(dim=1)
+
+
+def from_confusion_numpy(matrix):
+    m = matrix.numpy()
+    return np.trace(m) / m.sum(), np.diag(m) / m.sum(axis=1)  # NumPy scalar and array
+
+
+def from_confusion_loop(matrix):
+    rows = matrix.tolist()
+    per_class = [row[i] / sum(row) for i, row in enumerate(rows)]
+    return sum(rows[i][i] for i in range(len(rows))) / sum(map(sum, rows)), torch.tensor(per_class)
+
+
+def from_confusion_float32(matrix):
+    m = matrix.float()
+    return m.trace() / m.sum(), m.diag() / m.sum(dim=1)  # a 0-d tensor for the accuracy
 
 
 CASES = {
     "q1": {
-        "correct": [
-            lambda logits: torch.softmax(logits, dim=1),
-            lambda logits: F.softmax(logits, dim=-1),
-            softmax_stable,
-            lambda logits: torch.log_softmax(logits, dim=1).exp(),
-            lambda logits: softmax_stable(logits.double()),  # float64 is fine too
-        ],
+        "correct": [softmax_stable, softmax_logsumexp, softmax_numpy, softmax_loop,
+                    lambda logits: softmax_stable(logits.double())],
         "wrong": [
+            (lambda logits: torch.softmax(logits, dim=1), "switches off"),
+            (lambda logits: F.softmax(logits, dim=-1), "switches off"),
+            (lambda logits: logits.softmax(1), "switches off"),
+            (lambda logits: torch.log_softmax(logits, dim=1).exp(), "switches off"),
+            (lambda logits: nn.Softmax(dim=1)(logits), "switches off"),
             (softmax_naive, "nan or inf"),
-            (softmax_global_max, "own maximum"),
-            (lambda logits: torch.softmax(logits, dim=0), "columns sum to one"),
+            (softmax_row_min, "nan or inf"),
+            (softmax_global_max, "nan or inf"),
+            (lambda logits: softmax_stable(logits.T).T, "columns sum to one"),
             (torch.sigmoid, "sigmoid"),
             (lambda logits: logits.exp(), "must sum to one"),
             (softmax_in_place, "in place"),
             (softmax_no_keepdim, "keepdim=True"),
+            (softmax_half, "differ from exp(logit) / row sum"),
+            (lambda logits: HUGE, "shape (2000, 3000)"),
         ],
         "placeholder": not_implemented,
     },
     "q2": {
-        "correct": [
-            lambda logits: logits.argmax(dim=1),
-            lambda logits: torch.softmax(logits, dim=1).argmax(dim=1),
-            lambda logits: torch.max(logits, dim=1).indices,
-            lambda logits: logits.argmax(-1),
-        ],
+        "correct": [train_standard, train_other_order, train_numpy_losses],
         "wrong": [
-            (lambda logits: logits.argmax(dim=0), "argmax(dim=1)"),
-            (lambda logits: torch.sigmoid(logits).round(), "binary recipe"),
-            (lambda logits: torch.softmax(logits, dim=1), "value per class"),
-            (lambda logits: logits.argmax(dim=1).float(), "torch.long"),
-            (lambda logits: logits.argmax(dim=1, keepdim=True), "keepdim"),
-            (lambda logits: logits.argmin(dim=1), "largest logit"),
-            (lambda logits: logits.argmax(), "without dim="),
-            (lambda logits: torch.max(logits, dim=1), ".indices"),
+            (train_the_broken_one, "zero_grad() cleared the gradients"),
+            (make_train("zero_grad between"), "between backward() and step()"),
+            (make_train("no zero_grad"), "zero_grad"),
+            (make_train("optimizer in loop"), "once, before the loop"),
+            (make_train("softmax first"), "raw logits"),
+            (make_train("sgd"), "Adam"),
+            (make_train("no step"), "did not change although they hold gradients"),
+            (make_train("other model"), "did not change although they hold gradients"),
+            (make_train("no return"), "returned None"),
+            (make_train("every other epoch"), "one loss per epoch"),
+            (make_train("loss after step"), "not the training losses"),
+            (make_train("softmax first", "optimizer in loop"), "one optimizer made before the loop"),
         ],
         "placeholder": not_implemented,
     },
     "q3": {
-        "correct": [loss_for_modules, loss_for_functional],
+        "correct": [loss_for_modules, loss_for_functional, loss_for_float64],
         "wrong": [
             (loss_always_soft_ce, "always 0"),
             (loss_sigmoid_then_bce, "loses precision"),
@@ -364,62 +400,51 @@ CASES = {
             (loss_last_dim_one, "binary too"),
             (loss_two_columns_binary, "C = 2"),
             (loss_summed, "sum of the per-sample losses"),
+            (lambda logits, labels: 0.6931, "should be"),  # a hard-coded number
         ],
         "placeholder": not_implemented,
     },
     "q4": {
-        "correct": [mlp_64, mlp_16, TanhNet, mlp_batchnorm_dropout],
+        "correct": [mlp(32), mlp(24, depth=3), TanhNet, mlp_batchnorm],
         "wrong": [
-            (mlp_no_activation, "the model is linear"),
-            (mlp_softmax_end, "raw logits"),
-            (mlp_one_output, "one logit per class"),
-            (mlp_fixed_sizes, "n_features and n_classes"),
-            (mlp_tiny, "held-out accuracy"),
-            (mlp_relu_end, "never negative"),
-            (lambda n_features, n_classes: SHARED, "same model twice"),
-            (lambda n_features, n_classes: nn.Sequential, "is the class"),
+            (mlp(64), "budget"),  # the lesson's network: 4,676 parameters for 4 classes
+            (NoActivationNet, "is linear"),
+            (lambda n_features, n_classes: nn.Sequential(nn.Linear(n_features, 32), nn.Linear(32, n_classes)),
+             "is linear"),
+            (lambda n, c: nn.Sequential(*mlp(32)(n, c), nn.Softmax(dim=1)), "raw logits"),
+            (lambda n, c: mlp(32)(n, 1), "one logit per class"),
+            (lambda n, c: mlp(32)(2, 3), "n_features and n_classes"),
+            (lambda n, c: mlp(2, depth=1)(n, c), "held-out accuracy"),
+            (lambda n, c: nn.Sequential(*mlp(32)(n, c), nn.ReLU()), "never negative"),
+            (lambda n, c: SHARED, "same model twice"),
+            (lambda n, c: nn.Sequential, "is the class"),
+            (MisspelledForward, "forward"),
         ],
         "placeholder": not_implemented,
     },
     "q5": {
-        "correct": [train_standard, train_other_order],
+        "correct": [classifier(), classifier(width=16, epochs=400, lr=0.02, act=nn.Tanh),
+                    classifier_with_fit, classifier(width=64, hidden=1, epochs=250)],
         "wrong": [
-            (make_train("no zero_grad"), "zero_grad"),
-            (make_train("optimizer in loop"), "once, before the loop"),
-            (make_train("softmax first"), "raw logits"),
-            (make_train("sgd"), "Adam"),
-            (make_train("no step"), "did not change"),
-            (make_train("other model"), "did not change"),
-            (make_train("no return"), "returned None"),
-            (make_train("every other epoch"), "one loss per epoch"),
-            (make_train("loss after step"), "not the training losses"),
+            (lambda X, y: Memoriser(y), "held-back points"),
+            (classifier_untrained, "has not learned"),
+            (classifier(hidden=0), "has not learned"),  # a straight-line model cannot draw a ring
+            (classifier(width=128, hidden=2), "limit is 10,000"),
+            (lambda X, y: None, "returned None"),
+            (lambda X, y: classifier()(X, y.float()), "raised"),
+            (classifier_slow, "limit is 10 s"),
         ],
         "placeholder": not_implemented,
     },
     "q6": {
-        "correct": [accuracy_standard, accuracy_torchmetrics, accuracy_count_ratio, accuracy_sklearn],
+        "correct": [from_confusion, from_confusion_numpy, from_confusion_loop, from_confusion_float32],
         "wrong": [
-            (accuracy_no_eval, "model.eval()"),
-            (accuracy_with_grad, "inference_mode"),
-            (accuracy_macro, "macro"),
-            (accuracy_count, "divide by the number of samples"),
-            (accuracy_percent, "percentage"),
-        ],
-        "placeholder": not_implemented,
-    },
-    "q7": {
-        "correct": [
-            confusion_loop,
-            confusion_bincount,
-            confusion_index_put,
-            lambda preds, labels, n: MulticlassConfusionMatrix(num_classes=n)(preds, labels),
-            lambda preds, labels, n: sk_confusion_matrix(labels, preds, labels=list(range(n))),
-        ],
-        "wrong": [
-            (lambda preds, labels, n: confusion_loop(labels, preds, n), "transposed"),
-            (lambda preds, labels, n: sk_confusion_matrix(labels, preds), "never appears"),
-            (lambda preds, labels, n: torch.ones(n, n), "add up to"),
-            (confusion_fancy_index, "at most once"),
+            (lambda m: (from_confusion(m)[1].mean().item(), from_confusion(m)[1]), "macro"),
+            (lambda m: (from_confusion(m)[0], m.diag().double() / m.sum(dim=0)), "column sums"),
+            (lambda m: (from_confusion(m)[0], m.diag() // m.sum(dim=1)), "whole number"),
+            (lambda m: (m.diag().sum().item(), from_confusion(m)[1]), "number of correct samples"),
+            (lambda m: from_confusion(m)[0], "return a pair"),
+            (lambda m: (0.875, from_confusion(m)[1]), "should be"),  # hard-coded
         ],
         "placeholder": not_implemented,
     },
@@ -440,13 +465,46 @@ def test_checks_leave_the_learners_random_state_and_threads_alone():
     expected = torch.rand(3)
     threads = torch.get_num_threads()
     torch.manual_seed(123)
-    lesson05.q4.evaluate(mlp_16)
-    lesson05.q5.evaluate(train_standard)
+    lesson05.q4.evaluate(mlp(16))
+    lesson05.q2.evaluate(train_standard)
+    lesson05.q5.evaluate(classifier_untrained)
     assert torch.equal(torch.rand(3), expected)
     assert torch.get_num_threads() == threads
+
+
+def test_q1_restores_the_library_softmax():
+    lesson05.q1.evaluate(softmax_stable)
+    x = torch.tensor([[0.0, 1.0]])
+    assert torch.allclose(torch.softmax(x, dim=1), x.softmax(1)) and torch.allclose(F.softmax(x, 1), x.softmax(1))
+
+
+def test_q1_tolerance_comes_from_float32_rounding():
+    # at logits near 1000, float32 rounding alone moves a probability by ~1e-5: still correct
+    logits = torch.tensor([[1000.0, 1001.0, 999.0]])
+    assert (softmax_logsumexp(logits).double() - torch.softmax(logits.double(), dim=1)).abs().max() > 1e-6
+    assert lesson05.q1.evaluate(softmax_logsumexp).status == CORRECT
 
 
 def test_q3_reports_the_float_label_error_with_its_real_message():
     outcome = lesson05.q3.evaluate(loss_float_labels_to_ce)
     assert "RuntimeError" in outcome.message
 
+
+def test_huge_answers_are_described_not_dumped():
+    outcome = lesson05.q1.evaluate(lambda logits: HUGE)
+    assert len(outcome.message) < 600
+
+
+@pytest.mark.parametrize("name, answer", [("q2", make_train("no step")), ("q5", classifier_untrained),
+                                          ("q4", NoActivationNet)], ids=["q2", "q5", "q4"])
+def test_wrong_answers_are_judged_fast(name, answer):
+    started = time.perf_counter()
+    outcome = getattr(lesson05, name).evaluate(answer)
+    assert outcome.status == INCORRECT
+    assert time.perf_counter() - started < 10  # generous: the machine is shared
+
+
+def test_make_rings_is_seeded_and_balanced():
+    X, y = lesson05.make_rings(n_per_class=50, seed=3)
+    X2, _ = lesson05.make_rings(n_per_class=50, seed=3)
+    assert torch.equal(X, X2) and torch.equal(torch.bincount(y), torch.tensor([50, 50, 50]))

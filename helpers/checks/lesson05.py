@@ -2,14 +2,19 @@
 
 The checks that train something seed themselves inside ``torch.random.fork_rng``
 (the learner's random state is left as it was) and run on one CPU thread,
-which is the fastest way to train models this small.
+which is the fastest way to train models this small. Cheap tests (types,
+shapes, a forward pass) run before any training, so a wrong answer is judged
+about as fast as a right one.
 """
 
 from __future__ import annotations
 
+import contextlib
 import copy
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Iterator
 from typing import Any
+from unittest import mock
 
 import numpy as np
 import torch
@@ -32,7 +37,59 @@ from helpers.checks.core import (
 from helpers.data import make_spirals
 
 
+def make_rings(n_per_class: int = 200, n_classes: int = 3, noise: float = 0.12,
+               seed: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
+    """Points on concentric rings around the centre, one ring per class (exercise 5's data).
+
+    Ring ``k`` has radius ``k + 1``; each point's radius is jittered by ``noise``
+    times a standard normal draw, its angle is uniform. Returns float32 points
+    ``(n_classes * n_per_class, 2)`` and long labels, shuffled.
+
+    >>> X, y = make_rings(n_per_class=5, seed=1)
+    >>> tuple(X.shape), X.dtype, tuple(y.shape), y.dtype
+    ((15, 2), torch.float32, (15,), torch.int64)
+    """
+    rng = np.random.default_rng(seed)
+    labels = np.repeat(np.arange(n_classes), n_per_class)
+    radius = labels + 1.0 + noise * rng.standard_normal(len(labels))
+    angle = rng.uniform(0.0, 2 * np.pi, len(labels))
+    points = np.stack([radius * np.cos(angle), radius * np.sin(angle)], axis=1)
+    order = rng.permutation(len(labels))
+    return (torch.from_numpy(points[order].astype(np.float32)), torch.from_numpy(labels[order]))
+
+
 # --------------------------------------------------------------------------- q1
+_SOFTMAX_SHORTCUTS = [(torch, "softmax"), (torch, "log_softmax"), (F, "softmax"), (F, "log_softmax"),
+                      (torch.Tensor, "softmax"), (torch.Tensor, "log_softmax"),
+                      (torch.special, "softmax"), (torch.special, "log_softmax")]
+_SWITCHED_OFF = "switched off by the check: this exercise builds softmax by hand"
+
+
+@contextlib.contextmanager
+def _softmax_switched_off() -> Iterator[None]:
+    """Patch every library softmax (and log_softmax) to raise while the learner's function runs."""
+    with contextlib.ExitStack() as stack:
+        for owner, name in _SOFTMAX_SHORTCUTS:
+            stack.enter_context(mock.patch.object(owner, name, side_effect=RuntimeError(
+                f"{getattr(owner, '__name__', 'torch')}.{name} is {_SWITCHED_OFF}")))
+        yield
+
+
+def _exact_softmax(logits: torch.Tensor) -> torch.Tensor:
+    """Softmax in float64 from first principles (the reference; no library softmax)."""
+    z = logits.double()
+    e = torch.exp(z - z.max(dim=1, keepdim=True).values)
+    return e / e.sum(dim=1, keepdim=True)
+
+
+def _softmax_tolerance(logits: torch.Tensor) -> float:
+    """Relative error float32 may make: the shift ``z - m`` is rounded to half an ulp of the
+    largest logit magnitude M (about M * 6e-8), which exp turns into a relative error of that size
+    in each probability; a few more roundings in exp, the sum and the division come on top."""
+    eps = torch.finfo(torch.float32).eps
+    return 8 * eps * (1.0 + float(logits.abs().max()))
+
+
 @exercise(
     "Exponentiate, then divide each row by its own sum: "
     "exp / exp.sum(dim=1, keepdim=True). keepdim keeps the sums as a column (N, 1) that broadcasts.",
@@ -43,96 +100,148 @@ from helpers.data import make_spirals
     "then exponentiate and divide as before.",
 )
 def q1(softmax: Any) -> None:
-    """softmax(logits): (N, C) logits to (N, C) probabilities, stable for large logits."""
+    """softmax(logits): (N, C) logits to (N, C) probabilities, by hand, stable for large logits."""
     cases = [
         torch.tensor([[1.0, 2.0, 3.0], [1.0, 1.0, 1.0]]),
         torch.tensor([[2.0, -1.0, 0.5, 0.0]]),
         torch.linspace(-3.0, 3.0, 15).reshape(5, 3),
         torch.tensor([[1000.0, 1001.0, 999.0], [-1000.0, -1000.0, -999.0]]),
         torch.tensor([[1000.0, 1001.0, 999.0], [0.0, 1.0, -1.0]]),
+        torch.tensor([[-500.0, 500.0, 0.0], [3.0, -800.0, 2.0]]),  # far apart: the row minimum overflows
     ]
     for logits in cases:
-        given = logits.clone()
         shown = f"softmax({logits.tolist()})"
+        expected = _exact_softmax(logits)
         try:
-            answer = call(softmax, given)
+            with _softmax_switched_off():
+                answer = call(softmax, logits)
         except Incorrect as error:
+            if _SWITCHED_OFF in str(error):
+                raise Incorrect("your function calls a library softmax (or log_softmax), which the check "
+                                "switches off for this exercise: build it from torch.exp, a maximum and "
+                                "a sum.") from error
             if "must match the size" in str(error):
                 raise Incorrect(f"{error}. A row maximum or row sum of shape (N,) does not line up "
                                 "with logits of shape (N, C): keep it as a column (N, 1) with "
                                 "keepdim=True, e.g. logits.max(dim=1, keepdim=True).values.") from error
             raise
         out = expect_tensor(answer, shown, shape=logits.shape, floating=True)
-        out = out.detach().cpu().float()  # float64 answers are fine too
-        expect(torch.equal(given, logits), f"{shown} changed its input in place (for example with "
-               "-=): compute a new tensor and leave logits as they were.")
+        out = out.detach().cpu().double()  # float32 and float64 answers are both fine
         if not torch.isfinite(out).all():
-            raise Incorrect(f"{shown} contains nan or inf. exp(1000) overflows float32: subtract each "
-                            "row's own maximum first (logits.max(dim=1, keepdim=True).values); shifting "
-                            "a row does not change its softmax.")
-        if torch.allclose(out, torch.sigmoid(logits), atol=1e-6):
+            raise Incorrect(f"{shown} contains nan or inf: exp of a large number overflows. Subtract a "
+                            "number from each row that makes every exponent <= 0 (a row's own maximum); "
+                            "shifting a row does not change its softmax.")
+        if torch.allclose(out, torch.sigmoid(logits.double()), atol=1e-6):
             raise Incorrect("that is the sigmoid, which squashes each logit on its own (the binary "
                             "recipe). Softmax makes each row of probabilities sum to one.")
         row_sums = out.sum(dim=1)
-        if not torch.allclose(row_sums, torch.ones_like(row_sums), atol=1e-5):
-            if torch.allclose(out.sum(dim=0), torch.ones(out.shape[1]), atol=1e-5):
+        if not torch.allclose(row_sums, torch.ones_like(row_sums), atol=1e-3):  # far off, not rounding
+            if torch.allclose(out.sum(dim=0), torch.ones(out.shape[1], dtype=out.dtype), atol=1e-3):
                 raise Incorrect(f"in {shown} the columns sum to one, not the rows: normalise over the "
                                 "classes, dim=1 (dim=0 runs down the samples).")
             raise Incorrect(f"the rows of {shown} sum to {[round(s, 4) for s in row_sums.tolist()]}; "
                             "each row of probabilities must sum to one: divide each row by its own "
                             "sum, exps.sum(dim=1, keepdim=True).")
-        expect(torch.allclose(out, torch.softmax(logits, dim=1), atol=1e-6),
-               f"{shown} sums to one per row, but the values are not exp(logit) / row sum.")
+        tolerance = _softmax_tolerance(logits)
+        expect(torch.allclose(out, expected, rtol=tolerance, atol=1e-7),
+               f"{shown} sums to one per row, but the values differ from exp(logit) / row sum by up to "
+               f"{float((out - expected).abs().max()):.2g} (float32 rounding allows about "
+               f"{tolerance:.1g} relative; your answer has dtype {answer.dtype}).")
 
 
 # --------------------------------------------------------------------------- q2
+def _q2_problem() -> tuple[nn.Module, torch.Tensor, torch.Tensor]:
+    X, y = make_spirals(n_per_class=40, seed=11)
+    model = nn.Sequential(nn.Linear(2, 16), nn.ReLU(), nn.Linear(16, 16), nn.ReLU(), nn.Linear(16, 3))
+    return model, torch.from_numpy(X), torch.from_numpy(y)
+
+
+def _reference_run(start: nn.Module, X: torch.Tensor, y: torch.Tensor, epochs: int, lr: float,
+                   variant: str) -> tuple[list[float], list[torch.Tensor]]:
+    """Train a copy of ``start`` the right way, or with one typical mistake."""
+    model = copy.deepcopy(start)
+    make: Callable[[], torch.optim.Optimizer] = (
+        (lambda: torch.optim.SGD(model.parameters(), lr=lr)) if variant == "sgd"
+        else (lambda: torch.optim.Adam(model.parameters(), lr=lr))
+    )
+    optimizer = make()
+    losses = []
+    for _ in range(epochs):
+        if variant == "optimizer in loop":
+            optimizer = make()
+        logits = model(X)
+        if variant == "softmax first":
+            logits = torch.softmax(logits, dim=1)
+        loss = F.cross_entropy(logits, y)
+        if variant != "no zero_grad":
+            optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        losses.append(loss.item())
+    return losses, [p.detach().clone() for p in model.parameters()]
+
+
+_Q2_MISTAKES = {
+    "no zero_grad": "your parameters match a run in which gradients add up across epochs: call "
+                    "optimizer.zero_grad() every epoch, before loss.backward().",
+    "optimizer in loop": "your parameters match a run that creates the optimizer anew every epoch, so "
+                         "Adam forgets its running averages: create it once, before the loop.",
+    "softmax first": "your parameters match a run that applies softmax before the loss: "
+                     "nn.CrossEntropyLoss takes the raw logits.",
+    "sgd": "your parameters match plain SGD; the exercise asks for torch.optim.Adam(model.parameters(), "
+           "lr=lr).",
+}
+
+
 @exercise(
-    "The predicted class is the position of the largest logit in each row.",
-    "logits.argmax(dim=1) gives one class index per row, already of dtype torch.long. "
-    "Softmax first is allowed but changes nothing: it keeps the order within a row.",
+    "Three things are wrong. Compare the order of the steps with the lesson's loop, look at what the "
+    "loss function is given, and at where the optimizer is created.",
+    "Before the loop: loss_fn = nn.CrossEntropyLoss() and optimizer = torch.optim.Adam(model.parameters(), "
+    "lr=lr). Each epoch: logits = model(X), loss = loss_fn(logits, y), optimizer.zero_grad(), "
+    "loss.backward(), optimizer.step(), then append loss.item().",
 )
-def q2(logits_to_labels: Any) -> None:
-    """logits_to_labels(logits): (N, C) logits to (N,) long class labels."""
-    cases = [
-        torch.tensor([[2.0, 0.5, -1.0], [0.1, 3.0, 0.2], [-2.0, -1.0, 0.5], [0.3, 0.2, 0.1]]),
-        torch.tensor([[-3.0, -1.0, -2.0, -5.0, -4.0]]),
-        torch.tensor([[0.9, -0.9], [-0.2, 0.2], [5.0, 6.0], [1.0, -1.0], [0.0, 0.5], [-4.0, -3.0]]),
-        torch.tensor([[1.0, 4.0, 2.0], [9.0, 0.0, 1.0], [0.5, 0.0, 8.0]]),  # square: N == C
-    ]
-    for logits in cases:
-        n, c = logits.shape
-        shown = f"logits_to_labels on logits of shape {(n, c)}"
-        out = call(logits_to_labels, logits.clone())
-        if hasattr(out, "values") and hasattr(out, "indices") and not isinstance(out, torch.Tensor):
-            raise Incorrect(f"{shown} returned a pair (values, indices), what torch.max(..., dim=1) "
-                            "gives: the labels are its .indices (or use logits.argmax(dim=1)).")
-        expect_tensor(out, shown)
-        if out.ndim == 0:
-            raise Incorrect(f"{shown} returned a single number: argmax without dim= flattens the whole "
-                            "tensor and returns one index. Pass dim=1 for one label per row.")
-        if tuple(out.shape) == (n, c):
-            if bool(((out == 0) | (out == 1)).all()):
-                raise Incorrect(f"{shown} returned a 0/1 value for every class: sigmoid and round is the "
-                                "binary recipe (one logit per sample). With one logit per class, take the "
-                                "argmax over the classes, dim=1.")
-            raise Incorrect(f"{shown} returned a value per class (probabilities?), shape {(n, c)}; a "
-                            f"label is one class index per row, shape ({n},): use argmax(dim=1).")
-        if tuple(out.shape) == (c,) and n != c:
-            raise Incorrect(f"{shown} returned shape ({c},): argmax(dim=0) picks a sample for each "
-                            "class. You want a class for each sample: argmax(dim=1).")
-        if tuple(out.shape) == (n, 1):
-            raise Incorrect(f"{shown} returned shape ({n}, 1); labels have shape ({n},): drop "
-                            "keepdim=True (or .squeeze(1)).")
-        expect(tuple(out.shape) == (n,), f"{shown} returned shape {tuple(out.shape)}, expected ({n},).")
-        expect(out.dtype == torch.long, f"{shown} returned dtype {out.dtype}; labels are class indices of "
-               "dtype torch.long (argmax returns that already; .long() converts).")
-        expected = logits.argmax(dim=1)
-        if not torch.equal(out, expected):
-            if n == c and torch.equal(out, logits.argmax(dim=0)):
-                raise Incorrect("for square logits your labels are the argmax over dim=0 (down the "
-                                "samples); take it over the classes, dim=1.")
-            raise Incorrect(f"{shown}: expected {expected.tolist()}, got {out.tolist()}; pick the "
-                            "largest logit in each row.")
+def q2(train_model: Any) -> None:
+    """train_model(model, X, y, epochs, lr): full-batch Adam on CrossEntropyLoss; returns the losses."""
+    epochs, lr = 25, 0.02
+    with seeded(0):
+        start, X, y = _q2_problem()
+        model = copy.deepcopy(start)
+        losses = call(train_model, model, X, y, epochs, lr)
+        expect(losses is not None, "train_model returned None: return the list of losses, one per epoch.")
+        try:
+            losses = list(losses)
+        except TypeError:
+            raise Incorrect(f"train_model should return a list of losses, got {describe(losses)}.") from None
+        expect(len(losses) == epochs, f"with epochs={epochs} train_model returned {len(losses)} losses; "
+               "append one loss per epoch.")
+        losses = [as_number(value, f"loss {i} of the list") for i, value in enumerate(losses)]
+        params = [p.detach() for p in model.parameters()]
+        unchanged = all(torch.equal(p, q) for p, q in zip(params, start.parameters(), strict=True))
+        if unchanged:
+            no_grads = all(p.grad is None or not p.grad.any() for p in model.parameters())
+            if no_grads:
+                raise Incorrect("the model's parameters did not change, and after your function they hold "
+                                "no gradients: optimizer.step() found nothing to apply. Either backward() "
+                                "never ran, or zero_grad() cleared the gradients between backward() and "
+                                "step(). The order is zero_grad, backward, step.")
+            raise Incorrect("the model's parameters did not change although they hold gradients: call "
+                            "optimizer.step() every epoch, on an optimizer built on model.parameters() "
+                            "(this model's).")
+        right_losses, right_params = _reference_run(start, X, y, epochs, lr, "adam")
+
+        def same(ps: list[torch.Tensor]) -> bool:
+            return all(torch.allclose(p, q, atol=1e-5) for p, q in zip(params, ps, strict=True))
+
+        if not same(right_params):
+            for variant, hint in _Q2_MISTAKES.items():
+                if same(_reference_run(start, X, y, epochs, lr, variant)[1]):
+                    raise Incorrect(hint)
+            raise Incorrect(f"after {epochs} epochs your model differs from full-batch Adam (lr={lr}) on "
+                            "nn.CrossEntropyLoss with raw logits: one forward pass, zero_grad, backward "
+                            "and step per epoch, with one optimizer made before the loop.")
+        expect(np.allclose(losses, right_losses, atol=1e-5, rtol=1e-4),
+               "the model trained correctly, but the losses you returned are not the training losses: "
+               "append loss.item() of each epoch's forward pass.")
 
 
 # --------------------------------------------------------------------------- q3
@@ -229,7 +338,7 @@ def _q3_error_hint(message: str, kind: str, logits: torch.Tensor) -> str:
 
 
 # --------------------------------------------------------------------------- q4
-_Q4_EPOCHS, _Q4_LR, _Q4_NEEDED = 300, 0.01, 0.90
+_Q4_EPOCHS, _Q4_LR, _Q4_NEEDED, _Q4_BUDGET = 300, 0.01, 0.90, 2_000
 
 
 def _split_spirals(n_classes: int, seed: int) -> tuple[torch.Tensor, ...]:
@@ -241,7 +350,7 @@ def _split_spirals(n_classes: int, seed: int) -> tuple[torch.Tensor, ...]:
 
 
 def _outputs(model: nn.Module, X: torch.Tensor, shown: str) -> torch.Tensor:
-    """The model's outputs in eval mode (so dropout or batch norm are allowed), on the CPU."""
+    """The model's outputs in eval mode (layers that act differently in training are allowed), on the CPU."""
     was_training = model.training
     model.eval()
     try:
@@ -252,46 +361,62 @@ def _outputs(model: nn.Module, X: torch.Tensor, shown: str) -> torch.Tensor:
     return expect_tensor(out, shown).detach().float().cpu()
 
 
+def _expect_classifier_outputs(model: nn.Module, X: torch.Tensor, n_classes: int, who: str) -> None:
+    """Shape (N, C), raw logits (not probabilities, not ReLU'd), and not a linear (affine) map."""
+    out = _outputs(model, X, f"the output of {who}")
+    if tuple(out.shape) == (len(X), 1) or out.ndim == 1:
+        raise Incorrect(f"{who} gives one output per sample; a {n_classes}-class model needs one logit "
+                        "per class: the last Linear layer should have n_classes outputs.")
+    expect(tuple(out.shape) == (len(X), n_classes),
+           f"on inputs of shape {tuple(X.shape)} {who} gave {tuple(out.shape)}, expected "
+           f"({len(X)}, {n_classes}): one logit per class.")
+    far = _outputs(model, 50 * X, f"the output of {who}")
+    if bool(((far >= 0) & (far <= 1)).all()):
+        raise Incorrect(f"the outputs of {who} all lie between 0 and 1 even for far-away inputs: the model "
+                        "ends with a softmax or sigmoid. Return raw logits (end with nn.Linear): "
+                        "CrossEntropyLoss applies the softmax itself.")
+    if bool((far >= 0).all()):
+        raise Incorrect(f"the outputs of {who} are never negative, even for far-away inputs: the model ends "
+                        "with an activation such as ReLU. Logits must be free to take any value: end with "
+                        "nn.Linear, with nothing after it.")
+    a, b = X[:20], X[20:40]
+    zero = torch.zeros(1, X.shape[1])
+    if torch.allclose(_outputs(model, a + b, "") + _outputs(model, zero, ""),
+                      _outputs(model, a, "") + _outputs(model, b, ""), atol=1e-4):
+        raise Incorrect(f"{who} is linear: its output for a + b equals its outputs for a and b added (less "
+                        "the output for 0). Linear layers with nothing in between are still one "
+                        "straight-line classifier, and spirals need curves: put an activation such as "
+                        "nn.ReLU() between the Linear layers.")
+
+
+def _train_and_score(model: nn.Module, data: tuple[torch.Tensor, ...], epochs: int, lr: float) -> float:
+    X_train, y_train, X_test, y_test = (t.to(model_device(model)) for t in data)
+    optimizer = torch.optim.Adam(model.parameters(), lr=lr)
+    loss_fn = nn.CrossEntropyLoss()
+    model.train()
+    for _ in range(epochs):
+        loss = loss_fn(call(model, X_train), y_train)
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+    model.eval()
+    with torch.inference_mode():
+        return (model(X_test).argmax(dim=1) == y_test).float().mean().item()
+
+
 @exercise(
-    "nn.Sequential(nn.Linear(n_features, 64), nn.ReLU(), nn.Linear(64, 64), nn.ReLU(), "
-    "nn.Linear(64, n_classes)).",
+    "Two hidden layers of 32 units fit the budget: (2*32 + 32) + (32*32 + 32) + (32*4 + 4) = 1,284.",
     "No activation after the last layer: CrossEntropyLoss wants raw logits. Without a ReLU (or another "
     "non-linearity) between the Linear layers the model can only draw straight boundaries.",
 )
 def q4(build_model: Any) -> None:
-    """build_model(n_features, n_classes): a fresh classifier the check trains on held-out spirals."""
+    """build_model(n_features, n_classes): a fresh classifier within 2,000 parameters, trained by the check."""
     with seeded(0):
         model = expect_module(call(build_model, 2, 3), "build_model(2, 3)")
         expect(call(build_model, 2, 3) is not model,
                "build_model returned the same model twice: create a new one on every call.")
-        n_params = sum(p.numel() for p in model.parameters())
-        expect(n_params > 0, "build_model(2, 3) has no parameters to train: use nn.Linear layers.")
-        expect(n_params <= 200_000, f"build_model(2, 3) has {n_params:,} parameters; a few thousand are "
-               "plenty for this data (two hidden layers of 64 units are about 4,500).")
-        _, _, X_test, _ = _split_spirals(3, seed=5)
-        out = _outputs(model, X_test, "the output of build_model(2, 3)")
-        if tuple(out.shape) == (len(X_test), 1) or out.ndim == 1:
-            raise Incorrect("the model gives one output per sample; a 3-class model needs one logit per "
-                            "class: the last Linear layer should have n_classes outputs.")
-        expect(tuple(out.shape) == (len(X_test), 3),
-               f"on inputs of shape {tuple(X_test.shape)} the model gave {tuple(out.shape)}, expected "
-               f"({len(X_test)}, 3): one logit per class.")
-        far = _outputs(model, 50 * X_test, "the output of build_model(2, 3)")
-        if bool(((far >= 0) & (far <= 1)).all()):
-            raise Incorrect("the outputs all lie between 0 and 1 even for far-away inputs: the model ends "
-                            "with a softmax or sigmoid. Return raw logits (end with nn.Linear): "
-                            "CrossEntropyLoss applies log-softmax itself.")
-        if bool((far >= 0).all()):
-            raise Incorrect("the outputs are never negative, even for far-away inputs: the model ends "
-                            "with an activation such as ReLU. Logits must be free to take any value: "
-                            "end with nn.Linear, with nothing after it.")
-        a, b = X_test[:20], X_test[20:40]
-        zero = torch.zeros(1, 2)
-        if torch.allclose(_outputs(model, a + b, "") + _outputs(model, zero, ""),
-                          _outputs(model, a, "") + _outputs(model, b, ""), atol=1e-4):
-            raise Incorrect("the model is linear: a stack of Linear layers with nothing in between is "
-                            "still one straight-line classifier, and spirals need curves. Put nn.ReLU() "
-                            "between the Linear layers.")
+        _, _, X_probe, _ = _split_spirals(3, seed=5)
+        _expect_classifier_outputs(model, X_probe, 3, "build_model(2, 3)")
         for n_features, n_classes in ((2, 4), (5, 3)):
             other = expect_module(call(build_model, n_features, n_classes),
                                   f"build_model({n_features}, {n_classes})")
@@ -301,212 +426,123 @@ def q4(build_model: Any) -> None:
                    f"build_model({n_features}, {n_classes}) on inputs of shape (7, {n_features}) gave "
                    f"{shape}, expected (7, {n_classes}): use the arguments n_features and n_classes "
                    "instead of fixed numbers.")
+        four = call(build_model, 2, 4)
+        n_params = sum(p.numel() for p in four.parameters() if p.requires_grad)
+        expect(n_params > 0, "build_model(2, 4) has no parameters to train: use nn.Linear layers.")
+        expect(n_params <= _Q4_BUDGET, f"build_model(2, 4) has {n_params:,} trainable parameters; the budget "
+               f"is {_Q4_BUDGET:,}. Use fewer hidden units.")
         for n_classes, seed in ((3, 5), (4, 6)):
-            X_train, y_train, X_test, y_test = _split_spirals(n_classes, seed)
-            model = call(build_model, 2, n_classes)
-            here = model_device(model)
-            X_train, y_train, X_test, y_test = (t.to(here) for t in (X_train, y_train, X_test, y_test))
-            optimizer = torch.optim.Adam(model.parameters(), lr=_Q4_LR)
-            loss_fn = nn.CrossEntropyLoss()
-            model.train()
-            for _ in range(_Q4_EPOCHS):
-                loss = loss_fn(call(model, X_train), y_train)
-                optimizer.zero_grad()
-                loss.backward()
-                optimizer.step()
-            model.eval()
-            with torch.inference_mode():
-                acc = (model(X_test).argmax(dim=1) == y_test).float().mean().item()
+            acc = _train_and_score(call(build_model, 2, n_classes), _split_spirals(n_classes, seed),
+                                   _Q4_EPOCHS, _Q4_LR)
             expect(acc >= _Q4_NEEDED,
                    f"after {_Q4_EPOCHS} epochs of Adam (lr {_Q4_LR}) on {n_classes} spiral arms your model "
                    f"reached {acc:.2f} held-out accuracy; it needs {_Q4_NEEDED:.2f}. Give it more hidden "
-                   "units or a second hidden layer (with ReLU).")
+                   "units (within the budget) or a second hidden layer (with ReLU).")
 
 
 # --------------------------------------------------------------------------- q5
-def _q5_problem() -> tuple[nn.Module, torch.Tensor, torch.Tensor]:
-    X, y = make_spirals(n_per_class=40, seed=11)
-    model = nn.Sequential(nn.Linear(2, 16), nn.ReLU(), nn.Linear(16, 16), nn.ReLU(), nn.Linear(16, 3))
-    return model, torch.from_numpy(X), torch.from_numpy(y)
+_Q5_NEEDED, _Q5_BUDGET, _Q5_SECONDS = 0.90, 10_000, 10.0
 
 
-def _reference_run(start: nn.Module, X: torch.Tensor, y: torch.Tensor, epochs: int, lr: float,
-                   variant: str) -> tuple[list[float], list[torch.Tensor]]:
-    """Train a copy of ``start`` the right way, or with one typical mistake."""
-    model = copy.deepcopy(start)
-    make: Callable[[], torch.optim.Optimizer] = (
-        (lambda: torch.optim.SGD(model.parameters(), lr=lr)) if variant == "sgd"
-        else (lambda: torch.optim.Adam(model.parameters(), lr=lr))
-    )
-    optimizer = make()
-    losses = []
-    for _ in range(epochs):
-        if variant == "optimizer in loop":
-            optimizer = make()
-        logits = model(X)
-        if variant == "softmax first":
-            logits = torch.softmax(logits, dim=1)
-        loss = F.cross_entropy(logits, y)
-        if variant != "no zero_grad":
-            optimizer.zero_grad()
-        loss.backward()
-        optimizer.step()
-        losses.append(loss.item())
-    return losses, [p.detach().clone() for p in model.parameters()]
-
-
-_Q5_MISTAKES = {
-    "no zero_grad": "gradients add up across epochs: call optimizer.zero_grad() every epoch, before "
-                    "loss.backward().",
-    "optimizer in loop": "the optimizer is created anew every epoch, so Adam forgets its running averages: "
-                         "create it once, before the loop.",
-    "softmax first": "you applied softmax before the loss: nn.CrossEntropyLoss takes the raw logits.",
-    "sgd": "that is plain SGD; the exercise asks for torch.optim.Adam(model.parameters(), lr=lr).",
-}
+def _held_back_rings() -> tuple[torch.Tensor, ...]:
+    """A set of rings the learner never sees (its own seed), split 80/20 by the check."""
+    X, y = make_rings(n_per_class=200, seed=2024)
+    cut = int(0.8 * len(X))  # make_rings shuffles, so a cut is a random split
+    return X[:cut], y[:cut], X[cut:], y[cut:]
 
 
 @exercise(
-    "Before the loop: loss_fn = nn.CrossEntropyLoss() and optimizer = torch.optim.Adam(model.parameters(), "
-    "lr=lr). Each epoch: logits = model(X), loss = loss_fn(logits, y), optimizer.zero_grad(), "
-    "loss.backward(), optimizer.step().",
-    "Append loss.item() to a list every epoch and return the list after the loop.",
+    "Put together what the lesson did: a network with a hidden layer or two and ReLU, n_classes = "
+    "int(y.max()) + 1 outputs, nn.CrossEntropyLoss, torch.optim.Adam(lr=0.01), a few hundred "
+    "full-batch epochs. Return the model.",
+    "Rings are not separable by straight lines: without ReLU (or another non-linearity) between the "
+    "layers the model cannot draw a circle. Inside the function, train on X and y only.",
 )
-def q5(train_model: Any) -> None:
-    """train_model(model, X, y, epochs, lr): full-batch Adam on CrossEntropyLoss; returns the losses."""
-    epochs, lr = 25, 0.02
-    with seeded(0):
-        start, X, y = _q5_problem()
-        model = copy.deepcopy(start)
-        losses = call(train_model, model, X.clone(), y.clone(), epochs, lr)
-        expect(losses is not None, "train_model returned None: return the list of losses, one per epoch.")
-        try:
-            losses = list(losses)
-        except TypeError:
-            raise Incorrect(f"train_model should return a list of losses, got {describe(losses)}.") from None
-        expect(len(losses) == epochs, f"with epochs={epochs} train_model returned {len(losses)} losses; "
-               "append one loss per epoch.")
-        losses = [as_number(value, f"loss {i} of the list") for i, value in enumerate(losses)]
-        params = [p.detach() for p in model.parameters()]
-        unchanged = all(torch.equal(p, q) for p, q in zip(params, start.parameters(), strict=True))
-        expect(not unchanged, "the model's parameters did not change: build the optimizer on "
-               "model.parameters() (this model's) and call loss.backward() and optimizer.step() every epoch.")
-        right_losses, right_params = _reference_run(start, X, y, epochs, lr, "adam")
-
-        def same(ps: list[torch.Tensor]) -> bool:
-            return all(torch.allclose(p, q, atol=1e-5) for p, q in zip(params, ps, strict=True))
-
-        if not same(right_params):
-            for variant, hint in _Q5_MISTAKES.items():
-                if same(_reference_run(start, X, y, epochs, lr, variant)[1]):
-                    raise Incorrect(hint)
-            raise Incorrect(f"after {epochs} epochs your model differs from full-batch Adam (lr={lr}) on "
-                            "nn.CrossEntropyLoss: one forward pass, zero_grad, backward and step per epoch.")
-        expect(np.allclose(losses, right_losses, atol=1e-5, rtol=1e-4),
-               "the model trained correctly, but the losses you returned are not the training losses: "
-               "append loss.item() of each epoch's forward pass.")
+def q5(train_classifier: Any) -> None:
+    """train_classifier(X, y): returns a trained model; judged on rings the learner never saw."""
+    X_train, y_train, X_test, y_test = _held_back_rings()
+    with seeded(1):
+        started = time.perf_counter()
+        model = call(train_classifier, X_train, y_train)
+        seconds = time.perf_counter() - started
+    if model is None:
+        raise Incorrect("train_classifier returned None: return the trained model.")
+    model = expect_module(model, "what train_classifier returned")
+    n_params = sum(p.numel() for p in model.parameters())
+    expect(n_params <= _Q5_BUDGET, f"the model has {n_params:,} parameters; the limit is {_Q5_BUDGET:,}.")
+    expect(seconds <= _Q5_SECONDS, f"train_classifier took {seconds:.1f} s; the limit is {_Q5_SECONDS:.0f} s. "
+           "Fewer epochs or a smaller model will do on 480 points.")
+    out = _outputs(model, X_test, "the output of your model")
+    expect(tuple(out.shape) == (len(X_test), 3),
+           f"on new points of shape {tuple(X_test.shape)} your model gave {describe(out)}, expected logits "
+           f"of shape ({len(X_test)}, 3): one per class (the labels run 0 .. 2).")
+    test_acc = (out.argmax(dim=1) == y_test).float().mean().item()
+    train_acc = (_outputs(model, X_train, "the output of your model").argmax(dim=1) == y_train)
+    train_acc = train_acc.float().mean().item()
+    if test_acc < _Q5_NEEDED:
+        seen = f"it reached {test_acc:.2f} accuracy on the held-back points (it needs {_Q5_NEEDED:.2f})"
+        if train_acc < _Q5_NEEDED:
+            raise Incorrect(f"{seen} and {train_acc:.2f} on the points it trained on: it has not learned the "
+                            "rings. Train longer, check the loop (zero_grad, backward, step), and give the "
+                            "model a hidden layer with ReLU.")
+        raise Incorrect(f"{seen}, but {train_acc:.2f} on the points it trained on: it does well only on what "
+                        "it has seen. A smaller model or fewer epochs may generalise better.")
 
 
 # --------------------------------------------------------------------------- q6
-class _Probe(nn.Module):
-    """A stand-in model: the input is the logits in eval mode; training mode gives another answer
-    (as dropout would). Remembers whether autograd was recording during each forward pass."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.scale = nn.Parameter(torch.ones(()))
-        self.grad_enabled: list[bool] = []
-
-    def forward(self, X: torch.Tensor) -> torch.Tensor:
-        self.grad_enabled.append(torch.is_grad_enabled())
-        logits = X * self.scale
-        return logits.roll(1, dims=1) if self.training else logits
-
-
-def _one_hot_logits(preds: list[int], n_classes: int) -> torch.Tensor:
-    return F.one_hot(torch.tensor(preds), n_classes).float() * 4.0 - 2.0
-
-
 @exercise(
-    "model.eval(), then predict inside `with torch.inference_mode():`, take argmax(dim=1) and compare "
-    "with y.",
-    "(preds == y) is a boolean tensor: .float().mean().item() turns it into a fraction between 0 and 1.",
+    "The diagonal holds the correct predictions: matrix.diag(). All samples: matrix.sum(). The samples "
+    "of true class i: row i, matrix.sum(dim=1)[i].",
+    "accuracy = matrix.diag().sum() / matrix.sum(); per_class = matrix.diag() / matrix.sum(dim=1). "
+    "Convert to float first (.double() or .float()) so the division is not between integers.",
 )
-def q6(accuracy: Any) -> None:
-    """accuracy(model, X, y): the fraction of samples classified correctly, measured in eval mode."""
-    cases = [  # (predicted classes, true labels, number of classes)
-        ([0, 1, 2, 1], [0, 1, 2, 1], 3),
-        ([0, 2, 1, 1, 0, 2], [0, 1, 1, 1, 2, 2], 3),
-        ([0, 0, 0, 0, 0, 0, 2, 2], [0, 0, 0, 0, 0, 0, 1, 2], 3),  # imbalanced: micro != macro
-    ]
-    for preds, labels, n_classes in cases:
-        probe = _Probe()
-        probe.train()
-        X, y = _one_hot_logits(preds, n_classes), torch.tensor(labels)
-        shown = f"accuracy on {len(labels)} samples"
-        value = as_number(call(accuracy, probe, X, y), shown)
-        expected = float(np.mean(np.array(preds) == np.array(labels)))
-        in_training = float(np.mean(X.roll(1, dims=1).argmax(dim=1).numpy() == np.array(labels)))
-        recalls = [np.mean(np.array(preds)[np.array(labels) == c] == c) for c in sorted(set(labels))]
-        if close(value, expected * len(labels)) and not close(value, expected):
-            raise Incorrect(f"{shown} gave {value:g}, the number of correct predictions: divide by the "
-                            "number of samples.")
-        if close(value, 100 * expected) and not close(value, expected):
-            raise Incorrect(f"{shown} gave {value:g}: return a fraction between 0 and 1, not a percentage.")
-        if close(value, in_training) and not close(value, expected):
-            raise Incorrect("your predictions were made in training mode: call model.eval() first. Layers "
-                            "such as dropout behave differently while training.")
-        if close(value, float(np.mean(recalls))) and not close(value, expected):
-            raise Incorrect(f"{shown} gave {value:.4f}, the average of the per-class accuracies: that is "
-                            "torchmetrics' default average='macro'. Accuracy counts samples: pass "
-                            "average='micro', or compare argmax(dim=1) with y yourself.")
-        expect(close(value, expected), f"{shown}: expected {expected:.4f}, got {value:.4f}.")
-        expect(probe.grad_enabled, "accuracy did not call the model: predict with model(X).")
-        expect(not any(probe.grad_enabled),
-               "right value, but autograd was recording while you predicted: wrap the prediction in "
-               "`with torch.inference_mode():` (or torch.no_grad()).")
-
-
-# --------------------------------------------------------------------------- q7
-@exercise(
-    "Start from torch.zeros(num_classes, num_classes) and add 1 at [true label, predicted label] for "
-    "every sample.",
-    "Without a loop: torch.bincount(labels * num_classes + preds, minlength=num_classes**2)"
-    ".reshape(num_classes, num_classes).",
-)
-def q7(confusion_matrix: Any) -> None:
-    """confusion_matrix(preds, labels, num_classes): counts, rows = true labels, columns = predictions."""
-    generator = torch.Generator().manual_seed(3)
+def q6(accuracies_from_confusion: Any) -> None:
+    """accuracies_from_confusion(matrix): (overall accuracy, per-class accuracy) from a confusion matrix."""
     cases = [
-        (torch.tensor([0, 1, 2, 2, 1]), torch.tensor([0, 1, 1, 2, 0]), 3),
-        (torch.tensor([0, 2, 2, 1, 0, 0]), torch.tensor([0, 2, 1, 1, 0, 2]), 4),  # class 3 never appears
-        (torch.randint(0, 5, (50,), generator=generator), torch.randint(0, 5, (50,), generator=generator), 5),
+        torch.tensor([[5, 1, 0], [2, 6, 2], [0, 0, 4]]),
+        torch.tensor([[60, 0, 0], [0, 60, 0], [0, 1, 59]]),
+        torch.tensor([[6, 0, 0], [0, 0, 1], [0, 0, 1]]),  # unbalanced: micro 0.875, macro 0.667
+        torch.tensor([[3, 1, 0, 0], [0, 2, 2, 1], [1, 0, 7, 0], [0, 3, 0, 9]]),
     ]
-    for preds, labels, n in cases:
-        shown = f"confusion_matrix(preds={preds.tolist()[:6]}{'...' if len(preds) > 6 else ''}, labels=..., "
-        shown += f"num_classes={n})"
-        out = call(confusion_matrix, preds.clone(), labels.clone(), n)
-        if isinstance(out, np.ndarray):
-            out = torch.from_numpy(out)
-        expect_tensor(out, shown)
-        if out.ndim == 2 and out.shape[0] == out.shape[1] and out.shape[0] < n:
-            raise Incorrect(f"{shown} has shape {tuple(out.shape)}; it must be ({n}, {n}) even when a class "
-                            "never appears (bincount's minlength, or labels=range(num_classes) in "
-                            "scikit-learn).")
-        expect(tuple(out.shape) == (n, n), f"{shown} has shape {tuple(out.shape)}, expected ({n}, {n}).")
-        expected = torch.zeros(n, n, dtype=torch.long)
-        for p, t in zip(preds.tolist(), labels.tolist(), strict=True):
-            expected[t, p] += 1
-        got = out.detach().cpu().double()
-        if not torch.equal(got, expected.double()) and torch.equal(got, (expected > 0).double()):
-            raise Incorrect("every pair (true, predicted) was counted at most once: "
-                            "matrix[labels, preds] += 1 with index tensors adds 1 only once when a "
-                            "pair repeats. Loop over the samples, or use matrix.index_put_((labels, preds), "
-                            "torch.ones_like(labels), accumulate=True), or torch.bincount.")
-        expect(close(float(got.sum()), float(len(preds)), 1e-9),
-               f"the entries of {shown} add up to {float(got.sum()):g}; every sample counts once, so "
-               f"they should add up to {len(preds)}.")
-        if not torch.equal(got, expected.double()):
-            if torch.equal(got, expected.T.double()):
-                raise Incorrect("your matrix is transposed: rows are the true labels and columns the "
-                                "predictions (scikit-learn's confusion_matrix takes y_true first).")
-            raise Incorrect(f"{shown}: expected {expected.tolist()}, got {got.long().tolist()}.")
+    for matrix in cases:
+        c = matrix.shape[0]
+        shown = f"accuracies_from_confusion({matrix.tolist()})"
+        answer = call(accuracies_from_confusion, matrix)
+        expect(isinstance(answer, (tuple, list)) and len(answer) == 2,
+               f"{shown} returned {describe(answer)}; return a pair (accuracy, per_class).")
+        m = matrix.double()
+        right_acc = float(m.diag().sum() / m.sum())
+        right_per_class = m.diag() / m.sum(dim=1)
+        value = as_number(answer[0], f"the accuracy from {shown}")
+        per_class = answer[1]
+        if isinstance(per_class, np.ndarray):
+            per_class = torch.from_numpy(per_class)
+        if isinstance(per_class, list):
+            try:
+                per_class = torch.tensor(per_class, dtype=torch.float64)
+            except (TypeError, ValueError, RuntimeError):
+                raise Incorrect(f"per_class from {shown} should be a tensor of shape ({c},), but it is "
+                                f"{describe(answer[1])}.") from None
+        expect_tensor(per_class, f"per_class from {shown}", shape=(c,))
+        got = per_class.detach().cpu().double()
+        if not close(value, right_acc, 1e-6):
+            macro = float(right_per_class.mean())
+            if close(value, macro, 1e-6):
+                raise Incorrect(f"for {shown} your accuracy {value:.4f} is the mean of the per-class "
+                                f"accuracies (macro); accuracy counts samples: {right_acc:.4f}, the diagonal's "
+                                "total over all samples.")
+            if close(value, float(m.diag().sum()), 1e-9):
+                raise Incorrect(f"for {shown} your accuracy is {value:g}, the number of correct samples: "
+                                "divide by the number of all samples, matrix.sum().")
+            raise Incorrect(f"for {shown} the accuracy should be {right_acc:.4f}, got {value:.4f}.")
+        if not torch.allclose(got, right_per_class, atol=1e-6, rtol=0):
+            by_column = m.diag() / m.sum(dim=0)
+            if torch.allclose(got, by_column, atol=1e-6, rtol=0, equal_nan=True):
+                raise Incorrect(f"for {shown} your per_class divides by the column sums (the samples "
+                                "predicted as class i); it asks for the samples whose true class is i: "
+                                "the row sums, matrix.sum(dim=1).")
+            if bool((got == got.round()).all()) and not torch.equal(right_per_class, right_per_class.round()):
+                raise Incorrect(f"for {shown} every per_class value is a whole number ({got.tolist()}), "
+                                "where fractions are expected: divide with / (not //) on float counts.")
+            raise Incorrect(f"for {shown} per_class should be {[round(v, 4) for v in right_per_class.tolist()]}, "
+                            f"got {[round(v, 4) for v in got.tolist()]}.")
