@@ -190,7 +190,7 @@ def _save_as_if_on_gpu(obj: Any, path: Path) -> None:
     """torch.save(obj, path), with every tensor recorded as living on a GPU this machine lacks."""
     global _PRETEND_GPU, _TAGGER_REGISTERED
     if not _TAGGER_REGISTERED:
-        torch.serialization.register_package(-1000, _pretend_gpu_tagger, _never_restores)
+        torch.serialization.register_package(-1001, _pretend_gpu_tagger, _never_restores)
         _TAGGER_REGISTERED = True
     _PRETEND_GPU = True
     try:
