@@ -357,18 +357,19 @@ def q4(load_for_inference: Any) -> None:
     """load_for_inference(path, build_model, device): a model ready to predict on `device`."""
     with _sandbox() as folder:
         X, _ = _data(16)
+        built: list[dict] = []
+
+        def build_model(**config: Any) -> nn.Module:
+            built.append(config)
+            return _TinyNet(**config)
+
         for number, hidden_units in enumerate((5, 12)):
             torch.manual_seed(number)
             original = _TinyNet(hidden_units).eval()
             path = folder / f"trained_on_gpu_{number}.pt"
             _save_as_if_on_gpu({"config": {"hidden_units": hidden_units},
                                 "model_state_dict": original.state_dict()}, path)
-            built: list[dict] = []
-
-            def build_model(**config: Any) -> nn.Module:
-                built.append(config)
-                return _TinyNet(**config)
-
+            built.clear()
             device = "cpu" if number == 0 else torch.device("cpu")
             try:
                 result = load_for_inference(str(path), build_model, device)
@@ -483,7 +484,8 @@ def q5(grid_search: Any) -> None:
     try:
         best_key = (float(best[0]), int(best[1]))
     except (TypeError, ValueError):
-        raise Incorrect(f"best should be a pair of numbers (lr, hidden_units), but it is {describe(best)}.") from None
+        raise Incorrect(f"best should be a pair of numbers (lr, hidden_units), but it is "
+                        f"{describe(best)}.") from None
     top = max(v[0] for v in expected.values())
     expect(best_key in expected, f"best is {describe(best)}, which is not a combination of the grid "
            "(give lr first, then hidden_units).")
