@@ -1,150 +1,65 @@
-"""Lesson 06 checks: several correct answers pass, typical mistakes fail with their hint."""
+"""Lesson 06 checks: several correct answers pass, typical and hostile wrong ones fail with their hint."""
 
-import pickle
+import itertools
+import time
 
+import numpy as np
 import pytest
 import torch
 from checkcases import args, assert_complete, cases, verify
+from torch import nn
 
 from helpers.checks import lesson06
+from helpers.checks.core import PLACEHOLDER
 
 
 def not_implemented(*_):
-    raise NotImplementedError("Write your code here")
+    raise NotImplementedError(PLACEHOLDER)
 
 
-PLACEHOLDER_2 = args(not_implemented, not_implemented)
+# ---- q1: adapt_state_dict(old_state, model)
+def adapt_zip(old_state, model):
+    return dict(zip(model.state_dict().keys(), old_state.values(), strict=True))
 
 
-# ---- q1: save_weights / load_weights
-def save_state_dict(model, path):
-    torch.save(model.state_dict(), path)
+def adapt_loop_with_shapes(old_state, model):
+    new = {}
+    for (name, target), tensor in zip(model.state_dict().items(), old_state.values(), strict=True):
+        assert tensor.shape == target.shape
+        new[name] = tensor.clone()
+    return new
 
 
-def save_state_dict_to_open_file(model, path):
-    with open(path, "wb") as f:
-        torch.save(model.state_dict(), f)
+def adapt_by_loading(old_state, model):  # loads into the model and returns its state: also right
+    with torch.no_grad():
+        for target, tensor in zip(model.state_dict().values(), old_state.values(), strict=True):
+            target.copy_(tensor)
+    return model.state_dict()
 
 
-def save_whole_model(model, path):  # pickles the object, not just the numbers
-    torch.save(model, path)
+def adapt_hard_coded(old_state, model):  # the lesson's renaming, whatever the model
+    return {k.replace("layers.", "net.", 1): v for k, v in old_state.items()}
 
 
-def save_wrapped_model(model, path):  # a checkpoint-style dict instead of the bare state_dict
-    torch.save({"model_state_dict": model.state_dict()}, path)
+def adapt_model_weights(old_state, model):  # the model's own (random) weights
+    return dict(model.state_dict())
 
 
-def load_and_eval(model, path):
-    model.load_state_dict(torch.load(path, weights_only=True))
-    model.eval()
-    return model
+def adapt_mutates(old_state, model):  # renames in place
+    for new_name, old_name in zip(list(model.state_dict()), list(old_state), strict=True):
+        old_state[new_name] = old_state.pop(old_name)
+    return old_state
 
 
-def load_to_cpu_then_eval(model, path):
-    state = torch.load(path, map_location="cpu")
-    model.load_state_dict(state, strict=True)
-    return model.eval()
+def adapt_reversed(old_state, model):  # pairs names with the wrong tensors
+    return dict(zip(model.state_dict().keys(), reversed(list(old_state.values())), strict=False))
 
 
-def load_without_eval(model, path):
-    model.load_state_dict(torch.load(path, weights_only=True))
-    return model
+def adapt_misspelled_forward(old_state, model):  # not the placeholder: an attempt that failed
+    raise NotImplementedError('Module [X] is missing the required "forward" function')
 
 
-def load_returns_report(model, path):
-    model.eval()
-    return model.load_state_dict(torch.load(path, weights_only=True))
-
-
-def load_returns_none(model, path):
-    model.load_state_dict(torch.load(path, weights_only=True))
-    model.eval()
-
-
-def load_returns_dict(model, path):
-    return torch.load(path, weights_only=True)
-
-
-def load_whole_model(model, path):
-    return torch.load(path, weights_only=False).eval()
-
-
-# ---- q2: safe_load
-def safe_load_unpickling_error(path):
-    try:
-        return torch.load(path, weights_only=True)
-    except pickle.UnpicklingError:
-        return None
-
-
-def safe_load_any_error(path):
-    try:
-        return torch.load(path, map_location="cpu")  # weights_only=True: the default in torch >= 2.6
-    except Exception:
-        return None
-
-
-def unsafe_load(path):  # full unpickling: runs the payload
-    try:
-        return torch.load(path, weights_only=False)
-    except Exception:
-        return None
-
-
-def safe_load_no_except(path):
-    return torch.load(path, weights_only=True)
-
-
-def safe_load_with_pickle(path):  # a torch file is a zip archive, not a bare pickle
-    try:
-        with open(path, "rb") as f:
-            return pickle.load(f)
-    except Exception:
-        return None
-
-
-# ---- q3: save_checkpoint
-def save_checkpoint(path, model, optimizer, epoch, loss):
-    torch.save({"epoch": epoch, "model_state_dict": model.state_dict(),
-                "optimizer_state_dict": optimizer.state_dict(), "loss": loss.item()}, path)
-
-
-def save_checkpoint_extra(path, model, optimizer, epoch, loss):
-    checkpoint = dict(epoch=epoch, loss=float(loss.detach()), model_state_dict=model.state_dict(),
-                      optimizer_state_dict=optimizer.state_dict(), note="checkpoint")
-    torch.save(checkpoint, path)
-
-
-def save_checkpoint_loss_tensor(path, model, optimizer, epoch, loss):
-    torch.save({"epoch": epoch, "model_state_dict": model.state_dict(),
-                "optimizer_state_dict": optimizer.state_dict(), "loss": loss.detach()}, path)
-
-
-def save_checkpoint_raw_loss(path, model, optimizer, epoch, loss):  # the tensor itself: accepted
-    torch.save({"epoch": epoch, "model_state_dict": model.state_dict(),
-                "optimizer_state_dict": optimizer.state_dict(), "loss": loss}, path)
-
-
-def save_checkpoint_no_optimizer(path, model, optimizer, epoch, loss):
-    torch.save({"epoch": epoch, "model_state_dict": model.state_dict(), "loss": loss.item()}, path)
-
-
-def save_checkpoint_objects(path, model, optimizer, epoch, loss):
-    torch.save({"epoch": epoch, "model_state_dict": model, "optimizer_state_dict": optimizer,
-                "loss": loss.item()}, path)
-
-
-def save_checkpoint_model_twice(path, model, optimizer, epoch, loss):
-    torch.save({"epoch": epoch, "model_state_dict": model.state_dict(),
-                "optimizer_state_dict": model.state_dict(), "loss": loss.item()}, path)
-
-
-def save_checkpoint_next_epoch(path, model, optimizer, epoch, loss):
-    torch.save({"epoch": epoch + 1, "model_state_dict": model.state_dict(),
-                "optimizer_state_dict": optimizer.state_dict(), "loss": loss.item()}, path)
-
-
-# ---- q4: resume
+# ---- q2: resume(path, model, optimizer)
 def resume(path, model, optimizer):
     checkpoint = torch.load(path, weights_only=True)
     model.load_state_dict(checkpoint["model_state_dict"])
@@ -152,11 +67,19 @@ def resume(path, model, optimizer):
     return checkpoint["epoch"]
 
 
-def resume_optimizer_first(path, model, optimizer):
+def resume_optimizer_first_cpu(path, model, optimizer):
     checkpoint = torch.load(path, map_location="cpu", weights_only=True)
     optimizer.load_state_dict(checkpoint["optimizer_state_dict"])
     model.load_state_dict(checkpoint["model_state_dict"])
     return int(checkpoint["epoch"])
+
+
+def resume_as_given(path, model, optimizer):  # the broken snippet, unchanged
+    checkpoint = torch.load(path, weights_only=True)
+    model.load_state_dict(checkpoint["model_state_dict"])
+    optimizer = torch.optim.Adam(model.parameters(), lr=0.05)
+    optimizer.load_state_dict(checkpoint["optimizer_state_dict"])
+    return checkpoint["epoch"]
 
 
 def resume_model_only(path, model, optimizer):
@@ -165,234 +88,333 @@ def resume_model_only(path, model, optimizer):
     return checkpoint["epoch"]
 
 
-def resume_new_optimizer(path, model, optimizer):  # rebinding the name leaves the caller's untouched
-    checkpoint = torch.load(path, weights_only=True)
+def resume_hard_coded_epoch(path, model, optimizer):
+    resume(path, model, optimizer)
+    return 6
+
+
+def resume_epoch_as_float(path, model, optimizer):
+    return float(resume(path, model, optimizer))
+
+
+# ---- q3: make_checkpoint / restore_checkpoint with the loader's generator
+def make_checkpoint(model, optimizer, generator, epoch):
+    return {"epoch": epoch, "model_state_dict": model.state_dict(),
+            "optimizer_state_dict": optimizer.state_dict(), "generator_state": generator.get_state()}
+
+
+def restore_checkpoint(checkpoint, model, optimizer, generator):
     model.load_state_dict(checkpoint["model_state_dict"])
-    optimizer = torch.optim.Adam(model.parameters())
     optimizer.load_state_dict(checkpoint["optimizer_state_dict"])
+    generator.set_state(checkpoint["generator_state"])
     return checkpoint["epoch"]
 
 
-def resume_no_return(path, model, optimizer):
-    checkpoint = torch.load(path, weights_only=True)
-    model.load_state_dict(checkpoint["model_state_dict"])
-    optimizer.load_state_dict(checkpoint["optimizer_state_dict"])
+def make_checkpoint_nested(model, optimizer, generator, epoch):
+    return {"meta": {"epoch": epoch}, "states": [model.state_dict(), optimizer.state_dict()],
+            "rng": {"loader": generator.get_state().clone(), "global": torch.get_rng_state()}}
 
 
-def resume_next_epoch(path, model, optimizer):
-    return resume(path, model, optimizer) + 1
+def restore_checkpoint_nested(checkpoint, model, optimizer, generator):
+    generator.set_state(checkpoint["rng"]["loader"])
+    model.load_state_dict(checkpoint["states"][0])
+    optimizer.load_state_dict(checkpoint["states"][1])
+    return checkpoint["meta"]["epoch"]
 
 
-# ---- q5: make_checkpoint / restore_checkpoint with the random state
-def make_checkpoint(model, optimizer, epoch):
+def make_checkpoint_global_rng(model, optimizer, generator, epoch):  # the lesson's recipe: wrong RNG here
     return {"epoch": epoch, "model_state_dict": model.state_dict(),
             "optimizer_state_dict": optimizer.state_dict(), "rng_state": torch.get_rng_state()}
 
 
-def restore_checkpoint(checkpoint, model, optimizer):
+def restore_checkpoint_global_rng(checkpoint, model, optimizer, generator):
     model.load_state_dict(checkpoint["model_state_dict"])
     optimizer.load_state_dict(checkpoint["optimizer_state_dict"])
     torch.set_rng_state(checkpoint["rng_state"])
     return checkpoint["epoch"]
 
 
-def make_checkpoint_all_rngs(model, optimizer, epoch):
-    import random
-
-    return {"epoch": epoch, "model": model.state_dict(), "optimizer": optimizer.state_dict(),
-            "torch_rng": torch.random.get_rng_state(), "python_rng": random.getstate()}
-
-
-def restore_checkpoint_all_rngs(checkpoint, model, optimizer):
-    import random
-
-    torch.random.set_rng_state(checkpoint["torch_rng"])  # nothing below draws random numbers
-    random.setstate(checkpoint["python_rng"])
-    model.load_state_dict(checkpoint["model"])
-    optimizer.load_state_dict(checkpoint["optimizer"])
-    return checkpoint["epoch"]
-
-
-def make_checkpoint_no_rng(model, optimizer, epoch):
+def make_checkpoint_generator_object(model, optimizer, generator, epoch):  # refused by the safe loader
     return {"epoch": epoch, "model_state_dict": model.state_dict(),
-            "optimizer_state_dict": optimizer.state_dict()}
+            "optimizer_state_dict": optimizer.state_dict(), "generator": generator}
 
 
-def restore_checkpoint_no_rng(checkpoint, model, optimizer):
+def make_checkpoint_numpy_epoch(model, optimizer, generator, epoch):  # a NumPy scalar: refused too
+    return {**make_checkpoint(model, optimizer, generator, epoch), "epoch": np.int64(epoch)}
+
+
+# ---- q4: load_for_inference(path, build_model, device)
+def load_for_inference(path, build_model, device):
+    checkpoint = torch.load(path, map_location="cpu", weights_only=True)
+    model = build_model(**checkpoint["config"])
     model.load_state_dict(checkpoint["model_state_dict"])
-    optimizer.load_state_dict(checkpoint["optimizer_state_dict"])
-    return checkpoint["epoch"]
+    return model.to(device).eval()
 
 
-def make_checkpoint_numpy_rng(model, optimizer, epoch):  # a NumPy array: refused by the safe loader
-    import numpy as np
-
-    return {**make_checkpoint(model, optimizer, epoch), "numpy_rng": np.random.get_state()}
-
-
-def restore_checkpoint_model_only(checkpoint, model, optimizer):
+def load_for_inference_straight_to_device(path, build_model, device):
+    checkpoint = torch.load(path, map_location=device, weights_only=True)
+    model = build_model(hidden_units=checkpoint["config"]["hidden_units"]).to(device)
     model.load_state_dict(checkpoint["model_state_dict"])
-    torch.set_rng_state(checkpoint["rng_state"])
-    return checkpoint["epoch"]
+    model.eval()
+    return model
 
 
-# ---- q6: load_to
-def load_to(path, device):
-    return torch.load(path, map_location=device, weights_only=True)
+def load_for_inference_no_map_location(path, build_model, device):
+    checkpoint = torch.load(path, weights_only=True)
+    model = build_model(**checkpoint["config"])
+    model.load_state_dict(checkpoint["model_state_dict"])
+    return model.to(device).eval()
 
 
-def load_to_torch_device(path, device):
-    return torch.load(path, map_location=torch.device(device))
+def load_for_inference_hard_coded_config(path, build_model, device):
+    checkpoint = torch.load(path, map_location="cpu", weights_only=True)
+    model = build_model(hidden_units=5)
+    model.load_state_dict(checkpoint["model_state_dict"])
+    return model.eval()
 
 
-def load_then_move(path, device):  # too late: torch.load already tried to recreate the GPU tensors
-    return {name: t.to(device) for name, t in torch.load(path, weights_only=True).items()}
+def load_for_inference_no_eval(path, build_model, device):
+    return load_for_inference(path, build_model, device).train()
 
 
-def load_as_older_torch_fails(path, device):  # the same mistake; older torch reports it like this
-    try:
-        return torch.load(path, weights_only=True)
-    except RuntimeError as error:
-        raise pickle.UnpicklingError(f"Weights only load failed. Original error: {error}") from None
+def load_for_inference_returns_report(path, build_model, device):
+    checkpoint = torch.load(path, map_location="cpu", weights_only=True)
+    model = build_model(**checkpoint["config"]).eval()
+    return model.load_state_dict(checkpoint["model_state_dict"])
 
 
-def load_to_fixed_cpu(path, device):
-    return torch.load(path, map_location="cpu", weights_only=True)
+# ---- q5: grid_search(make_model, X_fit, y_fit, X_val, y_val, learning_rates, hidden_units_options, epochs)
+def _fit(model, X, y, lr, epochs):
+    loss_fn = nn.BCEWithLogitsLoss()
+    optimizer = torch.optim.SGD(model.parameters(), lr=lr)
+    model.train()
+    for _ in range(epochs):
+        optimizer.zero_grad()
+        loss = loss_fn(model(X).squeeze(), y)
+        loss.backward()
+        optimizer.step()
+    return model.eval()
 
 
-# ---- q7: best_config
-def best_by_sorting(results):
-    best = results.sort_values(["val_acc", "val_loss"], ascending=[False, True]).iloc[0]
-    return best["lr"], int(best["hidden_units"])
+def _accuracy(model, X, y, threshold=0.5):
+    with torch.no_grad():
+        return ((torch.sigmoid(model(X)).squeeze() > threshold).float() == y).float().mean().item()
 
 
-def best_by_filtering(results):
-    top = results[results["val_acc"] == results["val_acc"].max()]
-    best = top.loc[top["val_loss"].idxmin()]
-    return [float(best.lr), int(best.hidden_units)]
+def grid_search(make_model, X_fit, y_fit, X_val, y_val, learning_rates, hidden_units_options, epochs):
+    results = []
+    for lr in learning_rates:
+        for hidden_units in hidden_units_options:
+            torch.manual_seed(0)
+            model = _fit(make_model(hidden_units), X_fit, y_fit, lr, epochs)
+            results.append({"lr": lr, "hidden_units": hidden_units, "val_acc": _accuracy(model, X_val, y_val)})
+    best = max(results, key=lambda r: r["val_acc"])
+    return results, (best["lr"], best["hidden_units"])
 
 
-def best_as_series(results):
-    ranked = results.sort_values(["val_acc", "val_loss"], ascending=[False, True])
-    return ranked.iloc[0][["lr", "hidden_units"]]
+def grid_search_numpy(make_model, X_fit, y_fit, X_val, y_val, learning_rates, hidden_units_options, epochs):
+    results = []
+    for hidden_units, lr in itertools.product(hidden_units_options, learning_rates):
+        torch.manual_seed(0)
+        model = _fit(make_model(hidden_units), X_fit, y_fit, lr, epochs)
+        with torch.no_grad():
+            pred = model(X_val).reshape(-1).numpy() > 0
+        results.append({"lr": np.float64(lr), "hidden_units": np.int64(hidden_units),
+                        "val_acc": np.mean(pred == y_val.numpy().astype(bool)), "extra": "ok"})
+    best = sorted(results, key=lambda r: -r["val_acc"])[0]
+    return tuple(results), [best["lr"], best["hidden_units"]]
 
 
-def best_by_train_acc(results):
-    best = results.sort_values("train_acc", ascending=False).iloc[0]
-    return best["lr"], best["hidden_units"]
+def grid_search_on_fit(make_model, X_fit, y_fit, X_val, y_val, learning_rates, hidden_units_options, epochs):
+    return grid_search(make_model, X_fit, y_fit, X_fit, y_fit, learning_rates, hidden_units_options, epochs)
 
 
-def best_first_of_ties(results):
-    best = results.loc[results["val_acc"].idxmax()]
-    return best["lr"], best["hidden_units"]
+def grid_search_ignores_lr(make_model, X_fit, y_fit, X_val, y_val, learning_rates, hidden_units_options, epochs):
+    results = []
+    for lr in learning_rates:
+        for hidden_units in hidden_units_options:
+            torch.manual_seed(0)
+            model = _fit(make_model(hidden_units), X_fit, y_fit, 0.1, epochs)  # hard-coded rate
+            results.append({"lr": lr, "hidden_units": hidden_units, "val_acc": _accuracy(model, X_val, y_val)})
+    best = max(results, key=lambda r: r["val_acc"])
+    return results, (best["lr"], best["hidden_units"])
 
 
-def best_by_val_loss(results):
-    best = results.loc[results["val_loss"].idxmin()]
-    return best["lr"], best["hidden_units"]
+def grid_search_worst(make_model, X_fit, y_fit, X_val, y_val, learning_rates, hidden_units_options, epochs):
+    results, _ = grid_search(make_model, X_fit, y_fit, X_val, y_val, learning_rates, hidden_units_options, epochs)
+    worst = min(results, key=lambda r: r["val_acc"])
+    return results, (worst["lr"], worst["hidden_units"])
 
 
-def best_higher_loss_wins(results):  # sorts val_loss the wrong way
-    best = results.sort_values(["val_acc", "val_loss"], ascending=False).iloc[0]
-    return best["lr"], best["hidden_units"]
+def grid_search_percent(make_model, X_fit, y_fit, X_val, y_val, learning_rates, hidden_units_options, epochs):
+    results, best = grid_search(make_model, X_fit, y_fit, X_val, y_val, learning_rates, hidden_units_options,
+                                epochs)
+    return [{**r, "val_acc": 100 * r["val_acc"]} for r in results], best
 
 
-def best_swapped(results):
-    best = results.sort_values(["val_acc", "val_loss"], ascending=[False, True]).iloc[0]
-    return best["hidden_units"], best["lr"]
+def grid_search_one_model(make_model, X_fit, y_fit, X_val, y_val, learning_rates, hidden_units_options, epochs):
+    # one model reused across learning rates: later runs start from trained weights
+    results = []
+    for hidden_units in hidden_units_options:
+        torch.manual_seed(0)
+        model = make_model(hidden_units)
+        for lr in learning_rates:
+            _fit(model, X_fit, y_fit, lr, epochs)
+            results.append({"lr": lr, "hidden_units": hidden_units, "val_acc": _accuracy(model, X_val, y_val)})
+    best = max(results, key=lambda r: r["val_acc"])
+    return results, (best["lr"], best["hidden_units"])
 
 
-def best_by_label(results):  # .loc[0] is the row labelled 0, not the first row after sorting
-    ranked = results.sort_values(["val_acc", "val_loss"], ascending=[False, True])
-    return ranked.loc[0, "lr"], ranked.loc[0, "hidden_units"]
+def grid_search_mutates(make_model, X_fit, y_fit, X_val, y_val, learning_rates, hidden_units_options, epochs):
+    X_fit -= X_fit.mean(0)  # standardises the caller's tensor in place
+    return grid_search(make_model, X_fit, y_fit, X_val, y_val, learning_rates, hidden_units_options, epochs)
 
 
-def best_index(results):
-    return results.sort_values(["val_acc", "val_loss"], ascending=[False, True]).index[0]
+def grid_search_huge(make_model, X_fit, y_fit, X_val, y_val, learning_rates, hidden_units_options, epochs):
+    return list(range(100_000)), None
+
+
+# ---- q6: build_classifier(X, y)
+def _mlp(hidden_units):
+    return nn.Sequential(nn.Linear(2, hidden_units), nn.ReLU(), nn.Linear(hidden_units, hidden_units), nn.ReLU(),
+                         nn.Linear(hidden_units, 1))
+
+
+def _adam(model, X, y, lr=0.01, epochs=300):
+    loss_fn = nn.BCEWithLogitsLoss()
+    optimizer = torch.optim.Adam(model.parameters(), lr=lr)
+    for _ in range(epochs):
+        loss = loss_fn(model(X).squeeze(1), y)
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+    return model
+
+
+def build_classifier(X, y):
+    torch.manual_seed(0)
+    return _adam(_mlp(16), X, y)
+
+
+class RadiusFeatures(nn.Module):  # a different approach: a hand-made feature, then a tiny network
+    def __init__(self):
+        super().__init__()
+        self.net = nn.Sequential(nn.Linear(3, 8), nn.Tanh(), nn.Linear(8, 1))
+
+    def forward(self, x):
+        return self.net(torch.cat([x, (x**2).sum(1, keepdim=True)], dim=1))
+
+
+def build_classifier_features(X, y):
+    torch.manual_seed(1)
+    return _adam(RadiusFeatures(), X, y, lr=0.05, epochs=200)
+
+
+def build_classifier_linear(X, y):  # no hidden layer: a straight line cannot separate rings
+    torch.manual_seed(0)
+    return _adam(nn.Linear(2, 1), X, y)
+
+
+class NoActivation(nn.Module):  # layers without an activation: still a straight line
+    def __init__(self):
+        super().__init__()
+        self.a, self.b = nn.Linear(2, 16), nn.Linear(16, 1)
+
+    def forward(self, x):
+        return self.b(self.a(x))
+
+
+def build_classifier_no_activation(X, y):
+    torch.manual_seed(0)
+    return _adam(NoActivation(), X, y)
+
+
+def build_classifier_sigmoid(X, y):
+    model = build_classifier(X, y)
+    return nn.Sequential(model, nn.Sigmoid())
+
+
+class Memoriser(nn.Module):  # returns the training targets whatever its input
+    def __init__(self, y):
+        super().__init__()
+        self.w = nn.Parameter(torch.zeros(1))
+        self.register_buffer("y", 10 * (2 * y - 1))
+
+    def forward(self, x):
+        return self.y[: len(x)] if len(x) <= len(self.y) else self.y.repeat(len(x) // len(self.y) + 1)[: len(x)]
+
+
+def build_classifier_huge(X, y):
+    torch.manual_seed(0)
+    return _adam(_mlp(128), X, y, epochs=1)
 
 
 CASES = {
     "q1": {
-        "correct": [
-            args(save_state_dict, load_and_eval),
-            args(save_state_dict_to_open_file, load_to_cpu_then_eval),
-        ],
+        "correct": [adapt_zip, adapt_loop_with_shapes, adapt_by_loading],
         "wrong": [
-            (args(save_whole_model, load_whole_model), "refuses"),
-            (args(save_wrapped_model, load_and_eval), "should hold model.state_dict()"),
-            (args(save_state_dict, load_without_eval), "model.eval()"),
-            (args(save_state_dict, load_returns_report), "return the model itself"),
-            (args(save_state_dict, load_returns_none), "returned None"),
-            (args(save_state_dict, load_returns_dict), "model.load_state_dict"),
+            (adapt_hard_coded, "missing keys"),
+            (adapt_model_weights, "predicts differently"),
+            (adapt_mutates, "changed old_state"),
+            (adapt_reversed, "has shape"),
+            (adapt_misspelled_forward, "forward"),
+            (lambda old_state, model: None, "should return a dict"),
         ],
-        "placeholder": PLACEHOLDER_2,
+        "placeholder": not_implemented,
     },
     "q2": {
-        "correct": [safe_load_unpickling_error, safe_load_any_error],
+        "correct": [resume, resume_optimizer_first_cpu],
         "wrong": [
-            (unsafe_load, "ran code from inside the file"),
-            (safe_load_no_except, "catch it and return None"),
-            (safe_load_with_pickle, "returned None for a state_dict"),
-            (lambda path: None, "returned None for a state_dict"),
+            (resume_as_given, "optimizer passed in"),
+            (resume_model_only, "optimizer passed in"),
+            (resume_hard_coded_epoch, "checkpoint holds epoch 9"),
+            (resume_epoch_as_float, "return checkpoint['epoch']"),
         ],
         "placeholder": not_implemented,
     },
     "q3": {
-        "correct": [save_checkpoint, save_checkpoint_extra, save_checkpoint_loss_tensor,
-                    save_checkpoint_raw_loss],
+        "correct": [args(make_checkpoint, restore_checkpoint),
+                    args(make_checkpoint_nested, restore_checkpoint_nested)],
         "wrong": [
-            (save_checkpoint_no_optimizer, "no ['optimizer_state_dict'] key"),
-            (save_checkpoint_objects, "refuses"),
-            (save_checkpoint_model_twice, "holds the model's state_dict"),
-            (save_checkpoint_next_epoch, "expected the epoch passed in"),
+            (args(make_checkpoint_global_rng, restore_checkpoint_global_rng), "generator passed in"),
+            (args(make_checkpoint_generator_object, restore_checkpoint), "refuses"),
+            (args(make_checkpoint_numpy_epoch, restore_checkpoint), "numpy"),
+            (args(lambda *a: [1, 2], restore_checkpoint), "should return a dict"),
         ],
-        "placeholder": not_implemented,
+        "placeholder": args(not_implemented, not_implemented),
     },
     "q4": {
-        "correct": [resume, resume_optimizer_first],
+        "correct": [load_for_inference, load_for_inference_straight_to_device],
         "wrong": [
-            (resume_model_only, "the optimizer was not"),
-            (resume_new_optimizer, "the optimizer was not"),
-            (resume_no_return, "returned None"),
-            (resume_next_epoch, "return checkpoint['epoch']"),
+            (load_for_inference_no_map_location, "gpu"),
+            (load_for_inference_hard_coded_config, "size mismatch"),
+            (load_for_inference_no_eval, "training mode"),
+            (load_for_inference_returns_report, "torch.nn.Module"),
         ],
         "placeholder": not_implemented,
     },
     "q5": {
-        "correct": [
-            args(make_checkpoint, restore_checkpoint),
-            args(make_checkpoint_all_rngs, restore_checkpoint_all_rngs),
-        ],
+        "correct": [grid_search, grid_search_numpy],
         "wrong": [
-            (args(make_checkpoint_no_rng, restore_checkpoint_no_rng), "torch.get_rng_state()"),
-            (args(make_checkpoint, restore_checkpoint_no_rng), "torch.set_rng_state"),
-            (args(make_checkpoint_numpy_rng, restore_checkpoint), "refuses"),
-            (args(make_checkpoint, restore_checkpoint_model_only), "optimizer's state was not restored"),
-        ],
-        "placeholder": PLACEHOLDER_2,
-    },
-    "q6": {
-        "correct": [load_to, load_to_torch_device],
-        "wrong": [
-            (lambda path, device: torch.load(path, weights_only=True), "map_location=device"),
-            (load_as_older_torch_fails, "map_location=device"),
-            (load_to_fixed_cpu, "not a fixed 'cpu'"),
-            # With a GPU, loading onto it and moving afterwards works (if wastefully); without
-            # one, torch.load fails before there is anything to move.
-            *([] if torch.cuda.is_available() else [(load_then_move, "map_location=device")]),
+            (grid_search_on_fit, "fit data"),
+            (grid_search_ignores_lr, "learning rate"),
+            (grid_search_worst, "is not the highest"),
+            (grid_search_percent, "above 1"),
+            (grid_search_one_model, "one fresh model per combination"),
+            (grid_search_mutates, "changed its input"),
+            (grid_search_huge, "100000 items"),
         ],
         "placeholder": not_implemented,
     },
-    "q7": {
-        "correct": [best_by_sorting, best_by_filtering, best_as_series],
+    "q6": {
+        "correct": [build_classifier, build_classifier_features],
         "wrong": [
-            (best_by_train_acc, "training* accuracy"),
-            (best_first_of_ties, "break the tie"),
-            (best_by_val_loss, "lowest val_loss overall"),
-            (best_index, "not its index"),
-            (best_higher_loss_wins, "lower val_loss"),
-            (best_swapped, "wrong order"),
-            (best_by_label, ".iloc[0]"),
+            (build_classifier_linear, "kept back"),
+            (build_classifier_no_activation, "kept back"),
+            (build_classifier_sigmoid, "leave out a final sigmoid"),
+            (lambda X, y: Memoriser(y), "kept back"),
+            (build_classifier_huge, "parameters; the limit"),
+            (lambda X, y: nn.Linear, "is the class"),
         ],
         "placeholder": not_implemented,
     },
@@ -410,9 +432,24 @@ def test_check(name, answer, status, hint):
 
 def test_checks_leave_the_random_state_alone():
     state = torch.get_rng_state()
-    lesson06.q5.evaluate(make_checkpoint, restore_checkpoint)
-    lesson06.q1.evaluate(save_state_dict, load_and_eval)
+    lesson06.q3.evaluate(make_checkpoint, restore_checkpoint)
+    lesson06.q5.evaluate(grid_search)
     assert torch.equal(torch.get_rng_state(), state)
+
+
+def test_a_wrong_answer_is_judged_about_as_fast_as_a_right_one():
+    start = time.perf_counter()
+    lesson06.q5.evaluate(grid_search)
+    right = time.perf_counter() - start
+    start = time.perf_counter()
+    lesson06.q5.evaluate(grid_search_on_fit)
+    wrong = time.perf_counter() - start
+    assert wrong < 2 * right + 0.5
+
+
+def test_hints_stay_short_for_huge_answers():
+    outcome = lesson06.q5.evaluate(grid_search_huge)
+    assert len(outcome.message) < 400
 
 
 def test_the_pretend_gpu_file_is_only_pretend_while_saving(tmp_path):
@@ -422,4 +459,4 @@ def test_the_pretend_gpu_file_is_only_pretend_while_saving(tmp_path):
     locations = []
     torch.load(tmp_path / "gpu.pt", weights_only=True,
                map_location=lambda storage, location: locations.append(location) or storage)
-    assert locations == ["cuda:0"]
+    assert locations == [f"cuda:{torch.cuda.device_count()}"]

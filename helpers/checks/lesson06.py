@@ -1,22 +1,24 @@
 """Checks for exercises/06_saving_loading_tuning_exercises.ipynb.
 
-The checks save, load and train tiny models on tiny data in a temporary folder,
-so each runs in well under a second. They seed themselves and leave the
-learner's random state as they found it.
+The checks save, load and train tiny models on tiny data of their own, in a
+temporary folder. They seed themselves and leave the learner's random state as
+they found it. Exercise 6 (end to end) judges the learner's classifier on points
+the check generates and never shows to the learner's code.
 """
 
 from __future__ import annotations
 
 import contextlib
+import itertools
 import math
 import numbers
 import pickle
 import tempfile
-from collections.abc import Callable, Iterator, Mapping
+import time
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
-import pandas as pd
 import torch
 from torch import nn
 from torch.utils.data import DataLoader, TensorDataset
@@ -30,6 +32,7 @@ from helpers.checks.core import (
     expect,
     expect_module,
     is_placeholder,
+    seeded,
     unimplemented_hint,
 )
 
@@ -37,11 +40,7 @@ from helpers.checks.core import (
 
 
 class _TinyNet(nn.Module):
-    """A small classifier (2 inputs, 1 logit), with dropout unless told otherwise (so eval() matters).
-
-    Dropout draws random numbers while training; the resume checks leave it out, so that
-    only the state they test decides whether two runs agree.
-    """
+    """A small classifier (2 inputs, 1 logit), with dropout unless told otherwise (so eval() matters)."""
 
     def __init__(self, hidden_units: int = 6, dropout: bool = True) -> None:
         super().__init__()
@@ -53,6 +52,28 @@ class _TinyNet(nn.Module):
         return self.out(self.dropout(torch.relu(self.hidden(x)))).squeeze(1)
 
 
+class _TinyNetV2(nn.Module):
+    """_TinyNet after a refactoring: the same computation, stored as `self.layers` (no dropout)."""
+
+    def __init__(self, hidden_units: int = 6) -> None:
+        super().__init__()
+        self.layers = nn.Sequential(nn.Linear(2, hidden_units), nn.ReLU(), nn.Linear(hidden_units, 1))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.layers(x).squeeze(1)
+
+
+class _Wrapped(nn.Module):
+    """A plain nn.Sequential moved inside a class, as `self.body`: every name gains `body.`."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.body = _sequential()
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.body(x).squeeze(1)
+
+
 def _sequential() -> nn.Module:
     return nn.Sequential(nn.Linear(2, 5), nn.Tanh(), nn.Linear(5, 5), nn.ReLU(), nn.Linear(5, 1))
 
@@ -61,6 +82,16 @@ def _data(n: int = 64, seed: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
     generator = torch.Generator().manual_seed(seed)
     X = torch.randn(n, 2, generator=generator)
     y = (X[:, 0] * X[:, 1] > 0).float()  # an XOR-like pattern: needs the hidden layer
+    return X, y
+
+
+def _rings(n: int, seed: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """Two noisy rings (radius 1 -> class 0, radius 2 -> class 1): no straight line separates them."""
+    generator = torch.Generator().manual_seed(seed)
+    y = (torch.rand(n, generator=generator) < 0.5).float()
+    radius = 1.0 + y + 0.3 * torch.randn(n, generator=generator)
+    angle = 2 * math.pi * torch.rand(n, generator=generator)
+    X = torch.stack([radius * torch.cos(angle), radius * torch.sin(angle)], dim=1)
     return X, y
 
 
@@ -113,8 +144,8 @@ def _same_optimizer_state(a: Mapping[str, Any], b: Mapping[str, Any]) -> bool:
 
 @contextlib.contextmanager
 def _sandbox() -> Iterator[Path]:
-    """A temporary folder, and the learner's CPU random state restored afterwards."""
-    with torch.random.fork_rng(devices=[]), tempfile.TemporaryDirectory() as folder:
+    """A temporary folder, one CPU thread, and the learner's random state restored afterwards."""
+    with seeded(0), tempfile.TemporaryDirectory() as folder:
         yield Path(folder)
 
 
@@ -125,7 +156,7 @@ def _load_safely(path: Path, what: str) -> Any:
     except pickle.UnpicklingError as error:
         refused = str(error).split("Unsupported global: GLOBAL ")[-1].split(" ")[0]
         fix = ("save state dicts (model.state_dict(), optimizer.state_dict()), tensors and plain "
-               "numbers, not whole model or optimizer objects.")
+               "numbers, not whole model, optimizer or generator objects.")
         if refused.startswith("numpy"):
             fix = "it holds a NumPy array or number: convert it to a tensor or a plain number, or leave it out."
         raise Incorrect(
@@ -133,31 +164,22 @@ def _load_safely(path: Path, what: str) -> Any:
         ) from error
 
 
-# The booby-trapped file of exercise 2 calls this function when it is unpickled.
-_CODE_RAN: list[str] = []
+def _keys(names: Any, limit: int = 3) -> str:
+    names = list(names)
+    shown = ", ".join(repr(n) for n in names[:limit])
+    return f"[{shown}{', ...' if len(names) > limit else ''}] ({len(names)} in all)"
 
 
-def _record_code_ran(message: str) -> str:
-    _CODE_RAN.append(message)
-    return message
-
-
-class _Payload:
-    """Unpickled, this object runs _record_code_ran(...) instead of rebuilding itself."""
-
-    def __reduce__(self) -> tuple[Callable[[str], str], tuple[str]]:
-        return (_record_code_ran, ("code from inside the file ran",))
-
-
-# Exercise 6 needs a file that says "saved on cuda:0" on any machine, GPU or not. torch.save
-# asks each registered "tagger" where a tensor lives; ours answers "cuda:0" while _PRETEND_GPU
-# is set and otherwise stays silent (returns None), so it changes nothing else.
+# Exercise 4 needs a file that says "saved on cuda:0" on any machine, GPU or not. torch.save
+# asks each registered "tagger" where a tensor lives; ours answers "cuda:<n>" (n = the number
+# of GPUs here, so a GPU this machine lacks) while _PRETEND_GPU is set and otherwise stays
+# silent (returns None), so it changes nothing else.
 _PRETEND_GPU = False
 _TAGGER_REGISTERED = False
 
 
 def _pretend_gpu_tagger(storage: Any) -> str | None:
-    return "cuda:0" if _PRETEND_GPU else None
+    return f"cuda:{torch.cuda.device_count()}" if _PRETEND_GPU else None
 
 
 def _never_restores(storage: Any, location: str) -> None:
@@ -165,10 +187,10 @@ def _never_restores(storage: Any, location: str) -> None:
 
 
 def _save_as_if_on_gpu(obj: Any, path: Path) -> None:
-    """torch.save(obj, path), with every tensor recorded as living on cuda:0."""
+    """torch.save(obj, path), with every tensor recorded as living on a GPU this machine lacks."""
     global _PRETEND_GPU, _TAGGER_REGISTERED
     if not _TAGGER_REGISTERED:
-        torch.serialization.register_package(-1000, _pretend_gpu_tagger, _never_restores)
+        torch.serialization.register_package(-1001, _pretend_gpu_tagger, _never_restores)
         _TAGGER_REGISTERED = True
     _PRETEND_GPU = True
     try:
@@ -181,169 +203,70 @@ def _save_as_if_on_gpu(obj: Any, path: Path) -> None:
 
 
 @exercise(
-    "save_weights: torch.save(model.state_dict(), path). The state_dict holds the numbers; "
-    "the model object itself should not go into the file.",
-    "load_weights: model.load_state_dict(torch.load(path, weights_only=True)), then "
-    "model.eval(), then return model (load_state_dict itself returns a report, not the model).",
+    "The names changed, but the order and the shapes did not: pair the model's own names "
+    "(model.state_dict().keys()) with the file's tensors (old_state.values()), in order.",
+    "dict(zip(model.state_dict().keys(), old_state.values())) builds the new dict; check the shapes "
+    "match if you like, and leave old_state itself unchanged.",
 )
-def q1(save_weights: Any, load_weights: Any) -> None:
-    """save_weights(model, path) saves the state_dict; load_weights(model, path) restores it."""
-    with _sandbox() as folder:
-        for number, make in enumerate((_TinyNet, _sequential)):
-            torch.manual_seed(number)
-            original = make().eval()
-            path = folder / f"weights_{number}.pt"
-            call(save_weights, original, str(path))
-            expect(path.is_file(), "save_weights(model, path) did not create a file at path: "
-                   "call torch.save(..., path).")
-            saved = _load_safely(path, "the file written by save_weights")
-            expected = original.state_dict()
-            expect(isinstance(saved, Mapping) and set(saved) == set(expected),
-                   f"the file should hold model.state_dict() (a dict of parameter names -> tensors), "
-                   f"but it holds {describe(saved)}.")
-            expect(_same_tensors(saved, expected), "the saved tensors differ from the model's: save "
-                   "the state_dict of the model you were given, before changing anything.")
+def q1(adapt_state_dict: Any) -> None:
+    """adapt_state_dict(old_state, model): the old tensors under the model's (new) names."""
+    X, _ = _data(16)
+    for make_old, make_new in ((lambda: _TinyNet(6, dropout=False), lambda: _TinyNetV2(6)),
+                               (_sequential, _Wrapped)):
+        with seeded(1):
+            old_model = make_old().eval()
+        with seeded(2):
+            new_model = make_new()  # other random weights, other names
+        old_state = old_model.state_dict()
+        untouched = {k: v.clone() for k, v in old_state.items()}
+        given = dict(old_state)  # the learner gets its own dict; its tensors are checked afterwards
+        result = call(adapt_state_dict, given, new_model)
+        expect(list(given) == list(untouched) and _same_tensors(given, untouched),
+               "your function changed old_state (its keys or its tensors); build a new dict instead.")
+        expect(isinstance(result, Mapping),
+               f"adapt_state_dict should return a dict, but it returned {describe(result)}.")
+        wanted = list(new_model.state_dict())
+        missing = [k for k in wanted if k not in result]
+        unexpected = [k for k in result if k not in wanted]
+        expect(not missing and not unexpected,
+               f"the returned dict does not fit the model: missing keys {_keys(missing)}, unexpected keys "
+               f"{_keys(unexpected)}. Its keys should be exactly the model's, "
+               f"{_keys(wanted)}.")
+        expect(all(isinstance(result[k], torch.Tensor) for k in wanted),
+               "every value of the returned dict should be a tensor.")
+        shapes = new_model.state_dict()
+        misfit = [k for k in wanted if tuple(result[k].shape) != tuple(shapes[k].shape)]
+        expect(not misfit, f"the returned tensor under {misfit[0]!r} has shape {tuple(result[misfit[0]].shape)}, "
+               f"but the model's {misfit[0]!r} has shape {tuple(shapes[misfit[0]].shape)}: each name "
+               "needs the tensor of the same layer." if misfit else "")
+        with seeded(3):
+            fresh = make_new()
+        fresh.load_state_dict(result)
+        fresh.eval()
+        with torch.inference_mode():
+            same = torch.equal(_logits(fresh, X), _logits(old_model, X))
+        expect(same, "a model loaded with your dict predicts differently from the old model: the "
+               "tensors should be the file's (old_state's), each under the name of the layer it "
+               "belongs to.")
 
-            torch.manual_seed(100 + number)
-            fresh = make()  # different random weights, in training mode
-            result = call(load_weights, fresh, str(path))
-            if isinstance(result, tuple) and hasattr(result, "missing_keys"):
-                raise Incorrect("load_weights returned what model.load_state_dict(...) returns (a "
-                                "report of matched keys); return the model itself.")
-            expect(result is not None, "load_weights returned None: return the model after loading "
-                   "the weights into it.")
-            if isinstance(result, Mapping):
-                raise Incorrect("load_weights returned the state_dict; load it into the model with "
-                                "model.load_state_dict(...) and return the model.")
-            result = expect_module(result, "the value returned by load_weights")
-            expect(_same_parameters(result, original), "the returned model's weights are not the "
-                   "saved ones: call model.load_state_dict(torch.load(path, weights_only=True)).")
-            expect(not result.training, "the returned model is in training mode, so its dropout "
-                   "layer makes every prediction different: call model.eval() before returning it.")
-            X, _ = _data(16)
-            with torch.inference_mode():
-                expect(torch.equal(_logits(result, X), _logits(original, X)),
-                       "the loaded model's predictions differ from the original's.")
+
+_BROKEN_OPTIMIZERS = (
+    (lambda params: torch.optim.Adam(params, lr=0.05), 6),
+    (lambda params: torch.optim.SGD(params, lr=0.1, momentum=0.9), 9),
+)
 
 
 @exercise(
-    "torch.load(path, weights_only=True) loads tensors and plain data only; a file that asks for "
-    "anything else makes it raise pickle.UnpicklingError.",
-    "try: return torch.load(path, weights_only=True) / except pickle.UnpicklingError: return None",
+    "Look at the line that builds an optimizer inside resume: which optimizer does the caller "
+    "keep training with afterwards, and which one received the saved state?",
+    "Do not build a new optimizer in resume: call optimizer.load_state_dict(...) on the optimizer "
+    "passed in, as you do for the model.",
 )
-def q2(safe_load: Any) -> None:
-    """safe_load(path): the file's contents loaded safely, or None if torch refuses the file."""
-    with _sandbox() as folder:
-        torch.manual_seed(0)
-        model = _TinyNet()
-        good_files = {
-            "a state_dict": model.state_dict(),
-            "a checkpoint with numbers and nested dicts": {
-                "epoch": 3, "loss": 0.25, "model_state_dict": model.state_dict(),
-                "settings": {"hidden_units": 6, "lr": 0.1, "names": ["a", "b"]},
-            },
-        }
-        for label, content in good_files.items():
-            path = folder / "good.pt"
-            torch.save(content, path)
-            loaded = call(safe_load, str(path))
-            expect(loaded is not None, f"safe_load returned None for {label}, a file that is safe to "
-                   "load: return what torch.load(path, weights_only=True) gives.")
-            expect(_same_data(loaded, content), f"for {label} safe_load returned {describe(loaded)}, "
-                   "not the file's contents.")
-
-        bad_files = {
-            "a booby-trapped checkpoint (unpickling it would run code)":
-                {"model_state_dict": model.state_dict(), "note": _Payload()},
-            "a whole pickled model object": _sequential(),
-        }
-        for label, content in bad_files.items():
-            path = folder / "bad.pt"
-            torch.save(content, path)
-            _CODE_RAN.clear()
-            try:
-                loaded = safe_load(str(path))
-            except NotImplementedError as error:
-                if is_placeholder(error):
-                    raise NotAttempted from error
-                raise Incorrect(unimplemented_hint(error)) from error
-            except pickle.UnpicklingError as error:
-                raise Incorrect(f"for {label} torch refused to load the file (good!), but the "
-                                "pickle.UnpicklingError escaped from safe_load: catch it and return "
-                                "None.") from error
-            except Exception as error:
-                if _CODE_RAN:
-                    raise Incorrect(f"loading {label} ran code from inside the file! Use "
-                                    "torch.load(path, weights_only=True).") from error
-                raise Incorrect(f"for {label} your code raised {type(error).__name__}: {error}") from error
-            expect(not _CODE_RAN, f"loading {label} ran code from inside the file! Never use "
-                   "weights_only=False for files you do not trust: use weights_only=True.")
-            expect(loaded is None, f"for {label}, which torch refuses to load safely, safe_load "
-                   f"should return None, but it returned {describe(loaded)}.")
-
-
-@exercise(
-    "The checkpoint is a dict with four keys: 'epoch', 'model_state_dict', 'optimizer_state_dict' "
-    "and 'loss'. Save it with torch.save(checkpoint, path).",
-    "Use model.state_dict() and optimizer.state_dict() (called, with brackets) and loss.item().",
-)
-def q3(save_checkpoint: Any) -> None:
-    """save_checkpoint(path, model, optimizer, epoch, loss) writes a resumable checkpoint."""
-    keys = {"epoch", "model_state_dict", "optimizer_state_dict", "loss"}
-    with _sandbox() as folder:
-        for number, (make_optimizer, epoch) in enumerate((
-            (lambda params: torch.optim.Adam(params, lr=0.05), 4),
-            (lambda params: torch.optim.SGD(params, lr=0.1, momentum=0.9), 7),
-        )):
-            torch.manual_seed(number)
-            model = _TinyNet()
-            optimizer = make_optimizer(model.parameters())
-            loss = _train(model, optimizer, [_data(32)], epochs=epoch)  # a tensor with grad_fn
-            path = folder / f"checkpoint_{number}.pt"
-            call(save_checkpoint, str(path), model, optimizer, epoch, loss)
-            expect(path.is_file(), "save_checkpoint did not create a file at path: "
-                   "torch.save(checkpoint, path).")
-            saved = _load_safely(path, "the checkpoint")
-            expect(isinstance(saved, Mapping), f"the file should hold a dict, but it holds {describe(saved)}.")
-            missing = sorted(keys - set(saved))
-            expect(not missing, f"the checkpoint has no {missing} key(s); it needs exactly "
-                   f"'epoch', 'model_state_dict', 'optimizer_state_dict' and 'loss'.")
-            expect(isinstance(saved["epoch"], int) and saved["epoch"] == epoch,
-                   f"checkpoint['epoch'] is {describe(saved['epoch'])}, expected the epoch passed in, {epoch}.")
-            expect(isinstance(saved["model_state_dict"], Mapping)
-                   and _same_tensors(saved["model_state_dict"], model.state_dict()),
-                   "checkpoint['model_state_dict'] should be model.state_dict().")
-            optimizer_state = saved["optimizer_state_dict"]
-            if isinstance(optimizer_state, Mapping) and _same_tensors(optimizer_state, model.state_dict()):
-                raise Incorrect("checkpoint['optimizer_state_dict'] holds the model's state_dict; "
-                                "use optimizer.state_dict().")
-            expect(isinstance(optimizer_state, Mapping) and {"state", "param_groups"} <= set(optimizer_state)
-                   and _same_optimizer_state(optimizer_state, optimizer.state_dict()),
-                   "checkpoint['optimizer_state_dict'] should be optimizer.state_dict(): it holds "
-                   "the optimiser's running averages, which resuming needs.")
-            value = saved["loss"]
-            if isinstance(value, torch.Tensor) and value.numel() == 1:
-                value = value.detach().item()  # a tensor works too, though a number is tidier
-            is_number = isinstance(value, numbers.Real) and not isinstance(value, bool)
-            expect(is_number and math.isclose(float(value), loss.item(), rel_tol=1e-6),
-                   f"checkpoint['loss'] is {describe(value)}; store the loss passed in as a number, "
-                   f"loss.item() (here {loss.item():.4f}).")
-
-
-@exercise(
-    "Load the checkpoint with torch.load(path, weights_only=True), then call load_state_dict on "
-    "BOTH the model and the optimizer, and return checkpoint['epoch'].",
-    "The model and optimizer passed in are the ones training continues with: load into them "
-    "(model.load_state_dict(...), optimizer.load_state_dict(...)) rather than building new ones.",
-)
-def q4(resume: Any) -> None:
-    """resume(path, model, optimizer): restore both states in place, return the saved epoch."""
+def q2(resume: Any) -> None:
+    """resume(path, model, optimizer) fixed: restore both states in place, return the saved epoch."""
     with _sandbox() as folder:
         data = [_data(48)]
-        for number, (make_optimizer, epochs) in enumerate((
-            (lambda params: torch.optim.Adam(params, lr=0.05), 6),
-            (lambda params: torch.optim.SGD(params, lr=0.1, momentum=0.9), 9),
-        )):
+        for number, (make_optimizer, epochs) in enumerate(_BROKEN_OPTIMIZERS):
             torch.manual_seed(number)
             straight = _TinyNet(8, dropout=False)
             straight_optimizer = make_optimizer(straight.parameters())
@@ -361,186 +284,257 @@ def q4(resume: Any) -> None:
             model = _TinyNet(8, dropout=False)
             optimizer = make_optimizer(model.parameters())
             epoch = call(resume, str(path), model, optimizer)
-            expect(epoch is not None, "resume returned None: return the epoch stored in the "
-                   "checkpoint, checkpoint['epoch'].")
-            expect(isinstance(epoch, int) and epoch == epochs,
+            expect(isinstance(epoch, numbers.Integral) and not isinstance(epoch, bool) and epoch == epochs,
                    f"resume returned {describe(epoch)}, but the checkpoint holds epoch {epochs}: "
                    "return checkpoint['epoch'].")
-            expect(_same_parameters(model, first), "after resume the model's parameters are not the "
-                   "checkpoint's: call model.load_state_dict(checkpoint['model_state_dict']) on the "
-                   "model passed in.")
+            expect(_same_parameters(model, first), "after resume the model passed in does not hold the "
+                   "checkpoint's parameters.")
             expect(_same_optimizer_state(optimizer.state_dict(), first_optimizer.state_dict()),
-                   "the model was restored but the optimizer was not: call "
-                   "optimizer.load_state_dict(checkpoint['optimizer_state_dict']) on the optimizer "
-                   "passed in (its momentum and running averages are part of training).")
+                   "after resume the optimizer passed in does not hold the checkpoint's optimizer state "
+                   "(its running averages or momentum): the caller trains on with that optimizer.")
             _train(model, optimizer, data, epochs=epochs)
             expect(_same_parameters(model, straight), "after resuming and training on, the parameters "
                    "differ from an uninterrupted run of the same length.")
 
 
 @exercise(
-    "Besides the model's and optimizer's state dicts, the checkpoint needs the random state that "
-    "decides the shuffle order: torch.get_rng_state() (a tensor, so the file still loads safely).",
-    "In restore_checkpoint, call torch.set_rng_state(checkpoint['rng_state']) after loading the "
-    "two state dicts, then return checkpoint['epoch'].",
+    "The loader draws its shuffle order from the generator passed to DataLoader(..., generator=...), "
+    "not from torch's global random state. A generator has get_state() and set_state(...).",
+    "make_checkpoint: include 'generator_state': generator.get_state(). restore_checkpoint: "
+    "generator.set_state(checkpoint['generator_state']) besides loading the two state dicts.",
 )
-def q5(make_checkpoint: Any, restore_checkpoint: Any) -> None:
-    """make_checkpoint / restore_checkpoint: resume shuffled mini-batch training exactly."""
+def q3(make_checkpoint: Any, restore_checkpoint: Any) -> None:
+    """make_checkpoint / restore_checkpoint with the loader's own generator: resume exactly."""
     with _sandbox() as folder:
         X, y = _data(64)
-        loader = DataLoader(TensorDataset(X, y), batch_size=16, shuffle=True)
         epochs = 3
 
-        def make() -> tuple[nn.Module, torch.optim.Optimizer]:
+        def make(seed: int) -> tuple[nn.Module, torch.optim.Optimizer, torch.Generator, DataLoader]:
             model = _TinyNet(8, dropout=False)
-            return model, torch.optim.Adam(model.parameters(), lr=0.05)
+            generator = torch.Generator().manual_seed(seed)
+            loader = DataLoader(TensorDataset(X, y), batch_size=16, shuffle=True, generator=generator)
+            return model, torch.optim.Adam(model.parameters(), lr=0.05), generator, loader
 
         torch.manual_seed(0)
-        straight, straight_optimizer = make()
-        _train(straight, straight_optimizer, loader, epochs=2 * epochs)
+        straight, straight_optimizer, _, straight_loader = make(7)
+        _train(straight, straight_optimizer, straight_loader, epochs=2 * epochs)
 
         torch.manual_seed(0)
-        first, first_optimizer = make()
-        _train(first, first_optimizer, loader, epochs=epochs)
-        checkpoint = call(make_checkpoint, first, first_optimizer, epochs)
+        first, first_optimizer, first_generator, first_loader = make(7)
+        _train(first, first_optimizer, first_loader, epochs=epochs)
+        generator_then = first_generator.get_state()
+        checkpoint = call(make_checkpoint, first, first_optimizer, first_generator, epochs)
         expect(isinstance(checkpoint, Mapping),
                f"make_checkpoint should return a dict, but it returned {describe(checkpoint)}.")
         path = folder / "checkpoint.pt"
         torch.save(dict(checkpoint), path)
         checkpoint = _load_safely(path, "the checkpoint")
-        # The session ends. A new one builds fresh objects (drawing new random numbers) and restores.
+        # The session ends. A new one builds fresh objects, with a generator seeded differently.
         torch.manual_seed(1000)
-        model, optimizer = make()
-        epoch = call(restore_checkpoint, checkpoint, model, optimizer)
-        expect(isinstance(epoch, int) and epoch == epochs,
+        model, optimizer, generator, loader = make(99)
+        epoch = call(restore_checkpoint, checkpoint, model, optimizer, generator)
+        expect(isinstance(epoch, numbers.Integral) and not isinstance(epoch, bool) and epoch == epochs,
                f"restore_checkpoint returned {describe(epoch)}; return the saved epoch ({epochs}).")
-        expect(_same_parameters(model, first), "after restore_checkpoint the model's parameters "
-               "are not the ones saved: save model.state_dict() and load it with model.load_state_dict.")
+        expect(_same_parameters(model, first), "after restore_checkpoint the model's parameters are not "
+               "the ones saved.")
         expect(_same_optimizer_state(optimizer.state_dict(), first_optimizer.state_dict()),
-               "the optimizer's state was not restored: save optimizer.state_dict() and load it with "
-               "optimizer.load_state_dict.")
+               "after restore_checkpoint the optimizer's state is not the one saved.")
+        expect(torch.equal(generator.get_state(), generator_then),
+               "after restore_checkpoint the generator passed in is not in the state it was in at the "
+               "checkpoint, so the loader would shuffle differently from the uninterrupted run.")
         _train(model, optimizer, loader, epochs=epochs)
-        expect(_same_parameters(model, straight), "the model and optimizer were restored, but "
-               "training after the restart took a different path: the shuffle order comes from "
-               "PyTorch's random number generator. Save torch.get_rng_state() in the checkpoint and "
-               "call torch.set_rng_state(...) in restore_checkpoint.")
+        expect(_same_parameters(model, straight), "everything was restored, but training on took a "
+               "different path from the uninterrupted run.")
 
 
 @exercise(
-    "torch.load has an argument for this: map_location. It decides where the tensors go while "
-    "the file is read, before torch tries to recreate the device the file was saved on.",
-    "return torch.load(path, map_location=device, weights_only=True)",
+    "torch.load(path, map_location=..., weights_only=True) reads the file onto the device you name, "
+    "whatever device the file was saved on.",
+    "checkpoint['config'] is a dict of keyword arguments: build_model(**checkpoint['config']). Then "
+    "load_state_dict, .to(device) and .eval() before returning the model.",
 )
-def q6(load_to: Any) -> None:
-    """load_to(path, device): a saved state_dict with every tensor on `device`."""
+def q4(load_for_inference: Any) -> None:
+    """load_for_inference(path, build_model, device): a model ready to predict on `device`."""
     with _sandbox() as folder:
+        X, _ = _data(16)
+        built: list[dict] = []
+
+        def build_model(**config: Any) -> nn.Module:
+            built.append(config)
+            return _TinyNet(**config)
+
+        for number, hidden_units in enumerate((5, 12)):
+            torch.manual_seed(number)
+            original = _TinyNet(hidden_units).eval()
+            path = folder / f"trained_on_gpu_{number}.pt"
+            _save_as_if_on_gpu({"config": {"hidden_units": hidden_units},
+                                "model_state_dict": original.state_dict()}, path)
+            built.clear()
+            device = "cpu" if number == 0 else torch.device("cpu")
+            try:
+                result = load_for_inference(str(path), build_model, device)
+            except NotImplementedError as error:
+                if is_placeholder(error):
+                    raise NotAttempted from error
+                raise Incorrect(unimplemented_hint(error)) from error
+            except Exception as error:
+                text = str(error)
+                if "deserialize object on" in text or "CUDA" in text:
+                    raise Incorrect("torch.load tried to put the tensors back on the GPU the file was "
+                                    "saved from, which this machine lacks (the error mentions CUDA): "
+                                    "tell torch.load where to put them.") from error
+                if "size mismatch" in text:
+                    raise Incorrect("load_state_dict reported a size mismatch: the model was not built "
+                                    "with the settings saved in checkpoint['config'] (this file has "
+                                    f"hidden_units={hidden_units}).") from error
+                raise Incorrect(f"your code raised {type(error).__name__}: {text[:200]}") from error
+            result = expect_module(result, "the value returned by load_for_inference")
+            expect(built, "build_model was never called: build the model with build_model(**config).")
+            devices = {p.device.type for p in result.parameters()}
+            expect(devices == {"cpu"}, f"the returned model's parameters are on {sorted(devices)}, "
+                   "but the device asked for was cpu.")
+            expect(_same_parameters(result, original), "the returned model's weights are not the ones "
+                   "in checkpoint['model_state_dict'].")
+            expect(not result.training, "the returned model is in training mode, so its dropout layer "
+                   "makes every prediction different: call .eval() before returning it.")
+            with torch.inference_mode():
+                expect(torch.equal(_logits(result, X), _logits(original, X)),
+                       "the loaded model's predictions differ from the original's.")
+
+
+def _accuracy(model: nn.Module, X: torch.Tensor, y: torch.Tensor) -> float:
+    with torch.inference_mode():
+        return ((_logits(model, X) > 0).float() == y).float().mean().item()
+
+
+def _reference_search(X_fit: torch.Tensor, y_fit: torch.Tensor, X_val: torch.Tensor, y_val: torch.Tensor,
+                      learning_rates: list[float], hidden_options: list[int], epochs: int) -> dict:
+    expected = {}
+    for lr, hidden_units in itertools.product(learning_rates, hidden_options):
         torch.manual_seed(0)
-        state = _TinyNet().state_dict()
-        gpu_path = folder / "saved_on_gpu.pt"
-        _save_as_if_on_gpu(state, gpu_path)
-        try:
-            loaded = load_to(str(gpu_path), "cpu")
-        except NotImplementedError as error:
-            if is_placeholder(error):
-                raise NotAttempted from error
-            raise Incorrect(unimplemented_hint(error)) from error
-        except Exception as error:
-            # torch raises a RuntimeError here; some older versions, with weights_only=True, raise
-            # a pickle.UnpicklingError carrying the same text. The text is the evidence.
-            if "deserialize object on" in str(error) or "CUDA" in str(error):
-                raise Incorrect("torch.load tried to put the tensors back on the GPU the file was "
-                                "saved from, which this machine lacks: pass map_location=device to "
-                                "torch.load so that they go to the device you ask for.") from error
-            raise Incorrect(f"your code raised {type(error).__name__}: {error}") from error
-        expect(isinstance(loaded, Mapping) and set(loaded) == set(state),
-               f"load_to should return the saved state_dict, but it returned {describe(loaded)}.")
-        devices = {str(t.device) for t in loaded.values()}
-        expect(devices == {"cpu"}, f"load_to(path, 'cpu') on a file saved on the GPU gave tensors on "
-               f"{sorted(devices)}: pass map_location=device to torch.load.")
-        expect(_same_tensors(loaded, state), "the loaded tensors differ from the saved ones.")
-
-        cpu_path = folder / "saved_on_cpu.pt"
-        torch.save(state, cpu_path)
-        # "meta" is a device every PyTorch has: tensors with a shape but no data.
-        loaded = call(load_to, str(cpu_path), "meta")
-        expect(isinstance(loaded, Mapping) and set(loaded) == set(state),
-               f"load_to should return the saved state_dict, but it returned {describe(loaded)}.")
-        devices = {t.device.type for t in loaded.values()}
-        expect(devices == {"meta"}, f"load_to(path, 'meta') gave tensors on {sorted(devices)}: use "
-               "the device argument (map_location=device), not a fixed 'cpu'.")
-
-
-def _results(rows: list[tuple], index: list[int] | None = None) -> pd.DataFrame:
-    columns = ["lr", "hidden_units", "train_acc", "val_acc", "val_loss"]
-    return pd.DataFrame(rows, columns=columns, index=index)
+        model = _TinyNet(hidden_units, dropout=False)
+        _train(model, torch.optim.SGD(model.parameters(), lr=lr), [(X_fit, y_fit)], epochs)
+        model.eval()
+        expected[(lr, hidden_units)] = (_accuracy(model, X_val, y_val), _accuracy(model, X_fit, y_fit))
+    return expected
 
 
 @exercise(
-    "Judge on the validation columns only: the highest val_acc wins. Training accuracy rewards "
-    "memorising the training data.",
-    "Sort by val_acc (descending) then val_loss (ascending), e.g. results.sort_values(['val_acc', "
-    "'val_loss'], ascending=[False, True]), and read lr and hidden_units from the first row.",
+    "For every pair from itertools.product(learning_rates, hidden_units_options): "
+    "torch.manual_seed(0), model = make_model(hidden_units), an SGD optimizer with that lr, `epochs` "
+    "full-batch steps on the fit data, then accuracy on the validation data.",
+    "Accuracy: ((model(X_val) > 0).float() == y_val).float().mean().item() in eval mode. Collect "
+    "{'lr': ..., 'hidden_units': ..., 'val_acc': ...} per pair; the best pair has the highest val_acc.",
 )
-def q7(best_config: Any) -> None:
-    """best_config(results): (lr, hidden_units) with the highest val_acc, ties by lowest val_loss."""
-    tables = [
-        # a clear winner on validation; another configuration fits the training data better
-        (_results([(0.01, 8, 0.90, 0.88, 0.30), (0.1, 8, 1.00, 0.91, 0.35),
-                   (0.1, 32, 0.97, 0.95, 0.20), (1.0, 2, 0.85, 0.84, 0.40)]), (0.1, 32),
-         "unique best val_acc"),
-        # a tie on val_acc, broken by val_loss; the lowest loss overall is elsewhere
-        (_results([(0.1, 8, 0.99, 0.97, 0.12), (1.0, 32, 1.00, 0.97, 0.05),
-                   (0.01, 32, 0.95, 0.96, 0.03), (1.0, 8, 0.98, 0.93, 0.10)],
-                  index=[7, 3, 5, 0]), (1.0, 32), "tie"),
-        # the row order and index are shuffled, as after filtering a bigger table
-        (_results([(0.3, 16, 0.99, 0.90, 0.25), (0.03, 64, 0.96, 0.92, 0.21),
-                   (0.3, 64, 1.00, 0.92, 0.22)], index=[10, 2, 4]), (0.03, 64), "tie, shuffled index"),
-    ]
-    for results, (lr, hidden_units), label in tables:
+def q5(grid_search: Any) -> None:
+    """grid_search(make_model, X_fit, y_fit, X_val, y_val, learning_rates, hidden_units_options, epochs)."""
+    with seeded(0):
+        X, y = _rings(240, seed=11)
+        X_fit, y_fit, X_val, y_val = X[:160], y[:160], X[160:], y[160:]
+        learning_rates, hidden_options, epochs = [0.01, 1.0], [2, 16], 60
+        expected = _reference_search(X_fit, y_fit, X_val, y_val, learning_rates, hidden_options, epochs)
+        requested: list[int] = []
+
+        def make_model(hidden_units: int) -> nn.Module:
+            requested.append(hidden_units)
+            return _TinyNet(hidden_units, dropout=False)
+
+        answer = call(grid_search, make_model, X_fit, y_fit, X_val, y_val, list(learning_rates),
+                      list(hidden_options), epochs)
+    expect(isinstance(answer, (tuple, list)) and len(answer) == 2,
+           f"grid_search should return a pair (results, best), but it returned {describe(answer)}.")
+    results, best = answer
+    expect(isinstance(results, (list, tuple)) and all(isinstance(r, Mapping) for r in results),
+           f"results should be a list of dicts, but it is {describe(results)}.")
+    expect(len(results) == len(expected), f"results has {len(results)} rows; the grid has "
+           f"{len(learning_rates)} x {len(hidden_options)} = {len(expected)} combinations, one row each.")
+    got = {}
+    for row in results:
+        expect({"lr", "hidden_units", "val_acc"} <= set(row),
+               f"each row needs the keys 'lr', 'hidden_units' and 'val_acc'; one row is {describe(row)}.")
         try:
-            answer = call(best_config, results.copy())
-        except Incorrect as error:
-            if "KeyError" in str(error) and 0 not in results.index:
-                raise Incorrect(f"{error}. This table's row labels (its index) are {list(results.index)}: "
-                                ".loc[0] looks for the row *labelled* 0. For the first row after "
-                                "sorting, use .iloc[0].") from error
-            raise
-        if isinstance(answer, pd.Series):
-            answer = tuple(answer)
-        if isinstance(answer, numbers.Real) and not isinstance(answer, bool):
-            raise Incorrect(f"best_config returned the single number {answer!r}; return the pair "
-                            "(lr, hidden_units) read from the best row, not its index.")
-        expect(isinstance(answer, (tuple, list)) and len(answer) == 2,
-               f"best_config should return a pair (lr, hidden_units), but it returned {describe(answer)}.")
-        got_lr, got_units = answer
-        try:
-            right = math.isclose(float(got_lr), lr) and int(got_units) == hidden_units
+            key = (float(row["lr"]), int(row["hidden_units"]))
+            got[key] = float(row["val_acc"])
         except (TypeError, ValueError):
-            right = False
-        if right:
-            continue
-        by_train = results.sort_values("train_acc", ascending=False).iloc[0]
-        by_loss = results.sort_values("val_loss").iloc[0]
-        first_top = results[results["val_acc"] == results["val_acc"].max()].iloc[0]
-        picked = (got_lr, got_units)
-        if picked == (by_train["lr"], by_train["hidden_units"]):
-            raise Incorrect("you picked the configuration with the best *training* accuracy; choose "
-                            "by validation accuracy (val_acc).")
-        top = results[results["val_acc"] == results["val_acc"].max()]
-        worst_of_top = top.sort_values("val_loss", ascending=False).iloc[0]
-        higher_loss_picks = [(row["lr"], row["hidden_units"]) for row in (first_top, worst_of_top)]
-        if label.startswith("tie") and any(picked == pick for pick in higher_loss_picks):
-            raise Incorrect("two configurations share the best val_acc, and you picked one with a higher "
-                            "val_loss (the first in the table, or the larger loss); break the tie with the "
-                            "lower val_loss: sort by val_loss ascending, e.g. ascending=[False, True].")
-        if picked == (hidden_units, lr):
-            raise Incorrect(f"best_config returned {describe(answer)}: the right row, in the wrong order. "
-                            "Return (lr, hidden_units), learning rate first.")
-        if 0 in results.index and picked == (results.loc[0, "lr"], results.loc[0, "hidden_units"]):
-            raise Incorrect("you returned the row *labelled* 0 (.loc[0]), which sorting does not move; "
-                            "for the first row after sorting, use .iloc[0].")
-        if picked == (by_loss["lr"], by_loss["hidden_units"]):
-            raise Incorrect("you picked the lowest val_loss overall; the rule is the highest val_acc "
-                            "first, with val_loss only to break ties.")
-        raise Incorrect(f"for a table with a {label}, the best configuration is (lr={lr}, "
-                        f"hidden_units={hidden_units}), but best_config returned {describe(answer)}.")
+            raise Incorrect(f"a row holds values that are not numbers: {describe(row)}.") from None
+    expect(set(got) == set(expected), f"the rows cover {sorted(got)}, but the grid is {sorted(expected)}.")
+    expect(sorted(requested) == sorted(h for _, h in expected),
+           f"make_model was called with {describe(sorted(requested))}; the search needs one fresh model per "
+           f"combination, built with make_model(hidden_units): {sorted(h for _, h in expected)}.")
+    # Same recipe, same seed: the same numbers up to rounding, so one validation point (1/80) is room
+    # enough for a prediction that flips on a last-digit difference.
+    slack = 1.0 / len(y_val) + 1e-6
+    wrong = [k for k in expected if abs(got[k] - expected[k][0]) > slack]
+    if wrong:
+        if all(abs(got[k] - expected[k][1]) <= slack for k in expected):
+            raise Incorrect("your val_acc values are the accuracies on the fit data (X_fit, y_fit); "
+                            "measure on X_val, y_val.")
+        if all(v > 1.0 for v in got.values()):
+            raise Incorrect("your val_acc values are above 1: give accuracy as a fraction (0 to 1).")
+        same_for_every_lr = all(
+            len({round(got[(lr, h)], 6) for lr in learning_rates}) == 1 for h in hidden_options)
+        if same_for_every_lr:
+            raise Incorrect("val_acc does not change with the learning rate at all (expected values "
+                            "differ): is each optimizer built with the lr of its row?")
+        k = wrong[0]
+        raise Incorrect(f"for lr={k[0]}, hidden_units={k[1]} you report val_acc {got[k]:.4f}; following "
+                        f"the recipe in the exercise gives {expected[k][0]:.4f}.")
+    expect(isinstance(best, (tuple, list)) and len(best) == 2,
+           f"best should be a pair (lr, hidden_units), but it is {describe(best)}.")
+    try:
+        best_key = (float(best[0]), int(best[1]))
+    except (TypeError, ValueError):
+        raise Incorrect(f"best should be a pair of numbers (lr, hidden_units), but it is "
+                        f"{describe(best)}.") from None
+    top = max(v[0] for v in expected.values())
+    expect(best_key in expected, f"best is {describe(best)}, which is not a combination of the grid "
+           "(give lr first, then hidden_units).")
+    expect(expected[best_key][0] >= top - slack,
+           f"best is {best_key}, whose val_acc ({expected[best_key][0]:.4f}) is not the highest "
+           f"({top:.4f}).")
+
+
+TIME_LIMIT_S = 20.0
+MAX_PARAMETERS = 5000
+TARGET_ACCURACY = 0.90
+
+
+@exercise(
+    "Split X, y into fit and validation parts yourself, try a few settings (hidden units, learning "
+    "rate, epochs) and keep the one that does best on validation; a straight line cannot separate "
+    "two rings, so the model needs hidden layers with an activation between them.",
+    "A model like lesson 06's MoonModel with 16 hidden units, trained with Adam (lr 0.01) for about "
+    "300 full-batch epochs, reaches the target. Return the model; its output must be logits.",
+)
+def q6(build_classifier: Any) -> None:
+    """build_classifier(X, y): a trained model judged on points the check keeps to itself."""
+    with seeded(0):
+        X, y = _rings(600, seed=2024)
+        X_held, y_held = _rings(2000, seed=4048)  # never shown to the learner's code
+        start = time.perf_counter()
+        model = call(build_classifier, X, y)
+        seconds = time.perf_counter() - start
+    model = expect_module(model, "the value returned by build_classifier")
+    expect(seconds <= TIME_LIMIT_S, f"build_classifier took {seconds:.0f} s; the limit is "
+           f"{TIME_LIMIT_S:.0f} s (fewer epochs or a smaller search).")
+    count = sum(p.numel() for p in model.parameters())
+    expect(count <= MAX_PARAMETERS, f"the model has {count:,} parameters; the limit is {MAX_PARAMETERS:,}.")
+    model = model.cpu().eval()
+    with torch.inference_mode():
+        try:
+            out = model(X_held)
+        except Exception as error:
+            raise Incorrect(f"the model failed on a (2000, 2) float tensor: {type(error).__name__}: "
+                            f"{str(error)[:200]}") from error
+    expect(isinstance(out, torch.Tensor) and out.numel() == len(X_held),
+           f"for 2000 points the model should give 2000 logits (shape (2000,) or (2000, 1)), but it gave "
+           f"{describe(out)}.")
+    out = out.reshape(-1).float()
+    accuracy = ((out > 0).float() == y_held).float().mean().item()
+    if accuracy < TARGET_ACCURACY and bool(((out >= 0) & (out <= 1)).all()):
+        as_probabilities = ((out > 0.5).float() == y_held).float().mean().item()
+        raise Incorrect(f"held-back accuracy {accuracy:.3f} when the outputs are read as logits (> 0 means "
+                        f"class 1); every output lies between 0 and 1, and read as probabilities they give "
+                        f"{as_probabilities:.3f}. Return logits: leave out a final sigmoid.")
+    expect(accuracy >= TARGET_ACCURACY, f"on {len(X_held)} points the check kept back your model's accuracy "
+           f"is {accuracy:.3f}; the target is {TARGET_ACCURACY}.")
