@@ -48,8 +48,8 @@ class RowByRow(Dataset):  # keeps the frame, reads one row per item
 
 class PlainClassList:  # not a Dataset subclass, returns a list: a DataLoader accepts it
     def __init__(self, frame, input_columns, target_columns):
-        self.x = torch.from_numpy(frame[input_columns].to_numpy(dtype=float)).float()
-        self.y = torch.from_numpy(frame[target_columns].to_numpy(dtype=float)).float()
+        self.x = torch.from_numpy(frame[input_columns].to_numpy(dtype=float).copy()).float()
+        self.y = torch.from_numpy(frame[target_columns].to_numpy(dtype=float).copy()).float()
 
     def __len__(self):
         return self.x.shape[0]
