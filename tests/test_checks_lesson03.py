@@ -486,6 +486,71 @@ def group_split_drops_rows(groups, n_val_groups, seed):
     return train[1:], val
 
 
+# ---------------------------------------------------------------- q9: mean absolute error
+
+
+def mae_running_sum(model, loader):
+    model.eval()
+    total, n = 0.0, 0
+    with torch.inference_mode():
+        for xb, yb in loader:
+            total = total + (model(xb) - yb).abs().sum(dim=0)
+            n += len(xb)
+    return total / n
+
+
+def mae_concatenate_float64(model, loader):  # gathers everything, computes in float64
+    with torch.no_grad():
+        errors = torch.cat([(model(xb) - yb).abs().double() for xb, yb in loader])
+    return errors.mean(dim=0)
+
+
+def mae_weighted_batch_means(model, loader):  # batch means weighted by size: also right
+    model.eval()
+    total, n = torch.zeros(2), 0
+    with torch.inference_mode():
+        for xb, yb in loader:
+            total += torch.mean(torch.abs(model(xb) - yb), dim=0) * len(xb)
+            n += len(xb)
+    return total / n
+
+
+def mae_mean_of_means(model, loader):
+    with torch.inference_mode():
+        means = [(model(xb) - yb).abs().mean(dim=0) for xb, yb in loader]
+    return torch.stack(means).mean(dim=0)
+
+
+def mae_first_batch(model, loader):
+    xb, yb = next(iter(loader))
+    with torch.inference_mode():
+        return (model(xb) - yb).abs().mean(dim=0)
+
+
+def mae_squared(model, loader):
+    with torch.inference_mode():
+        return torch.cat([(model(xb) - yb) ** 2 for xb, yb in loader]).mean(dim=0)
+
+
+def mae_one_number(model, loader):
+    return mae_running_sum(model, loader).mean()
+
+
+def mae_with_grad(model, loader):
+    errors = torch.cat([(model(xb) - yb).abs() for xb, yb in loader])
+    return errors.mean(dim=0)
+
+
+def mae_trains(model, loader):  # hostile: takes optimizer steps while "evaluating"
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+    for xb, yb in loader:
+        loss = (model(xb) - yb).abs().mean()
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+    return mae_running_sum(model, loader)
+
+
 CASES = {
     "q1": {
         "correct": [TensorsOnce, RowByRow, PlainClassList, tensor_dataset_factory],
@@ -614,6 +679,19 @@ CASES = {
             (group_split_ignores_count, "expected 2"),
             (group_split_drops_rows, "in neither part"),
             (lambda groups, n, seed: "train", "return (train_rows, val_rows)"),
+        ],
+        "placeholder": not_implemented,
+    },
+    "q9": {
+        "correct": [mae_running_sum, mae_concatenate_float64, mae_weighted_batch_means],
+        "wrong": [
+            (mae_mean_of_means, "mean of the batch means"),
+            (mae_first_batch, "first batch only"),
+            (mae_squared, "squared"),
+            (mae_one_number, "shape (2,)"),
+            (mae_with_grad, "requires_grad"),
+            (mae_trains, "changed the model's parameters"),
+            (lambda model, loader: torch.full((2,), 1e6), "(dtype torch.float32)"),
         ],
         "placeholder": not_implemented,
     },

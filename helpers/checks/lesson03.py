@@ -20,6 +20,7 @@ from torch.utils.data import DataLoader, TensorDataset
 from helpers.checks.core import (
     Incorrect,
     call,
+    close,
     describe,
     exercise,
     expect,
@@ -673,4 +674,61 @@ def q8(group_split: Any) -> None:
            "drawn with a generator seeded with `seed`.")
 
 
-__all__ = ["q1", "q2", "q3", "q4", "q5", "q6", "q7", "q8"]
+# ---------------------------------------------------------------- q9: an evaluation loop for a new metric
+
+
+def _mae_data() -> tuple[nn.Linear, DataLoader, torch.Tensor, torch.Tensor]:
+    with seeded(11):
+        model = nn.Linear(3, 2)
+        X = torch.randn(10, 3)
+        y = X @ torch.tensor([[1.0, -2.0], [0.5, 1.0], [2.0, 0.0]]) + torch.randn(10, 2)
+    return model, DataLoader(TensorDataset(X, y), batch_size=4, shuffle=False), X, y  # batches of 4, 4, 2
+
+
+@exercise(
+    "Loop over the batches without training (model.eval(), torch.inference_mode()); add up "
+    "(predictions - yb).abs().sum(dim=0) and the number of samples; divide at the end.",
+    "A mean of batch means gives the last batch of 2 samples as much weight as a batch of 4: sum the "
+    "absolute errors over samples instead.",
+)
+@_own_random_state
+def q9(evaluate_mae: Any) -> None:
+    """evaluate_mae(model, loader) -> tensor (n_outputs,): mean absolute error per output over all samples."""
+    model, loader, X, y = _mae_data()
+    before = copy.deepcopy(model.state_dict())
+    with torch.no_grad():
+        errors = (model(X) - y).abs().double()
+    expected = errors.mean(dim=0)
+    result = call(evaluate_mae, model, loader)
+    for name, value in model.state_dict().items():
+        expect(torch.equal(value, before[name]), "evaluate_mae changed the model's parameters: an "
+               "evaluation only reads the model (no backward(), no step()).")
+    expect_tensor(result, "evaluate_mae's result")
+    got = result.detach().double().reshape(-1) if result.numel() == 2 else None
+    if result.numel() == 1:
+        if close(float(result.detach()), float(expected.mean()), 1e-5):
+            raise Incorrect("you returned one number, the mean over both outputs; return one mean absolute "
+                            "error per output column, a tensor of shape (2,) (reduce with dim=0).")
+        raise Incorrect(f"evaluate_mae returned one number, {describe(result)}; return a tensor of shape (2,), "
+                        "one mean absolute error per output column.")
+    expect(got is not None and tuple(result.shape) in ((2,), (1, 2)),
+           f"evaluate_mae returned a tensor of shape {tuple(result.shape)}; expected (2,): one value per output.")
+    if not torch.allclose(got, expected, rtol=1e-5, atol=1e-6):
+        sizes = [4, 4, 2]
+        batch_means = torch.stack([errors[i:i + n].mean(dim=0) for i, n in zip((0, 4, 8), sizes, strict=True)])
+        squared = ((model(X) - y) ** 2).detach().double().mean(dim=0)
+        if torch.allclose(got, batch_means.mean(dim=0), rtol=1e-5, atol=1e-6):
+            raise Incorrect("you returned the mean of the batch means, but the last batch holds 2 samples, "
+                            "not 4: add up the absolute errors over all samples and divide by their number.")
+        if torch.allclose(got, errors[:4].mean(dim=0), rtol=1e-5, atol=1e-6):
+            raise Incorrect("the result equals the error of the first batch only: loop over every batch.")
+        if torch.allclose(got, squared, rtol=1e-5, atol=1e-6):
+            raise Incorrect("the result is the mean *squared* error; the exercise asks for the mean absolute "
+                            "error, |predictions - targets|.")
+        raise Incorrect(f"evaluate_mae returned {describe(result)}; the mean absolute errors per output are "
+                        f"{describe(expected.float())}.")
+    expect(not result.requires_grad, "the result still tracks gradients (requires_grad=True): evaluate inside "
+           "`with torch.inference_mode():` (or torch.no_grad()).")
+
+
+__all__ = ["q1", "q2", "q3", "q4", "q5", "q6", "q7", "q8", "q9"]
