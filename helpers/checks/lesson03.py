@@ -10,6 +10,7 @@ from collections import Counter
 from collections.abc import Callable
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import torch
 from torch import nn
@@ -19,6 +20,7 @@ from torch.utils.data import DataLoader, TensorDataset
 from helpers.checks.core import (
     Incorrect,
     call,
+    close,
     describe,
     exercise,
     expect,
@@ -26,7 +28,7 @@ from helpers.checks.core import (
     expect_tensor,
     seeded,
 )
-from helpers.data import CROP_INPUTS, CROP_TARGETS, load_crop_yields
+from helpers.data import CROP_INPUTS, CROP_TARGETS, load_crop_yields, load_mtcars
 
 # ---------------------------------------------------------------- shared helpers
 
@@ -67,90 +69,97 @@ def _pair(batch: Any, name: str) -> tuple[torch.Tensor, torch.Tensor]:
     return batch[0], batch[1]
 
 
-def _frames() -> list[tuple[str, pd.DataFrame]]:
-    """Tables to test a Dataset on: the two crop tables, one with shuffled rows and columns."""
+# ---------------------------------------------------------------- q1: a Dataset over any table
+
+
+def _tables() -> list[tuple[str, pd.DataFrame, list[str], list[str]]]:
+    """Tables to test a Dataset on: crops, crops reordered, and mtcars with two column choices."""
     crops15 = load_crop_yields(15)
     shuffled = crops15.sample(frac=1.0, random_state=0)  # index labels are no longer 0..14
     shuffled = shuffled[["oranges_t_ha", "humidity_pct", "region", "apples_t_ha", "temp_f",
                          "rainfall_mm"]]
-    return [("the 15-region table", crops15), ("the 5-region table", load_crop_yields(5)),
-            ("a table with its rows and columns in another order", shuffled)]
-
-
-# ---------------------------------------------------------------- q1: a Dataset class
+    cars = load_mtcars()
+    return [
+        ("the 15-region crop table", crops15, CROP_INPUTS, CROP_TARGETS),
+        ("the crop table with its rows and columns in another order", shuffled, CROP_INPUTS, CROP_TARGETS),
+        ("mtcars with input_columns=['wt', 'hp'], target_columns=['mpg']", cars, ["wt", "hp"], ["mpg"]),
+        ("mtcars with input_columns=['hp', 'wt', 'cyl'], target_columns=['mpg', 'qsec']", cars,
+         ["hp", "wt", "cyl"], ["mpg", "qsec"]),
+    ]
 
 
 @exercise(
-    "__len__ returns the number of rows, len(frame); __getitem__(i) returns the pair "
-    "(inputs of row i, targets of row i).",
-    "Convert once in __init__: torch.tensor(frame[CROP_INPUTS].to_numpy(), dtype=torch.float32), "
-    "and the same for CROP_TARGETS; then __getitem__ only indexes those tensors.",
+    "__len__ returns the number of rows; __getitem__(i) returns the pair (inputs of row i, "
+    "targets of row i), each a 1-D float32 tensor with one value per column asked for.",
+    "Convert once in __init__: torch.tensor(frame[input_columns].to_numpy(), dtype=torch.float32), "
+    "and the same for target_columns; then __getitem__ only indexes those tensors.",
 )
 @_own_random_state
 def q1(dataset_class: Any) -> None:
-    """CropDataset(frame): len = rows; item i = (float32 inputs (3,), float32 targets (2,))."""
+    """TableDataset(frame, input_columns, target_columns): len = rows; item i = (float32, float32)."""
     if not isinstance(dataset_class, type) and hasattr(dataset_class, "__getitem__"):
-        raise Incorrect("pass the class itself, CropDataset, not an object made from it: "
+        raise Incorrect("pass the class itself, TableDataset, not an object made from it: "
                         "the check creates its own from several tables.")
-    expect(callable(dataset_class), f"expected a class such as CropDataset, got {describe(dataset_class)}.")
-    for label, frame in _frames():
+    expect(callable(dataset_class), f"expected a class such as TableDataset, got {describe(dataset_class)}.")
+    for label, frame, input_columns, target_columns in _tables():
         try:
-            dataset = call(dataset_class, frame)
+            dataset = call(dataset_class, frame, list(input_columns), list(target_columns))
         except Incorrect as error:
-            if label.startswith("a table"):
-                raise Incorrect(f"{error}. This table has its rows and columns in another order: "
-                                "select the columns by name, frame[CROP_INPUTS], and the rows by "
-                                "position.") from error
-            raise
+            extra = (" Your class worked on the table in its usual order: select the columns by name, "
+                     "frame[input_columns], never by position." if "another order" in label else "")
+            raise Incorrect(f"on {label}: {error}{extra}") from error
         n = call(len, dataset)
         if n == len(frame.columns) and n != len(frame):
             raise Incorrect(f"for {label} len() gave {n}, the number of columns: it should be the "
                             f"number of rows (samples), {len(frame)}.")
-        expect(n == len(frame), f"for {label} ({len(frame)} rows) len() gave {n}; it should be the "
-               "number of rows.")
-        expected_x = torch.tensor(frame[CROP_INPUTS].to_numpy(), dtype=torch.float32)
-        expected_y = torch.tensor(frame[CROP_TARGETS].to_numpy(), dtype=torch.float32)
+        expect(n == len(frame), f"for {label} ({len(frame)} rows) len() gave {describe(n)}; it should be "
+               "the number of rows.")
+        expected_x = torch.tensor(frame[input_columns].to_numpy(dtype="float64"), dtype=torch.float32)
+        expected_y = torch.tensor(frame[target_columns].to_numpy(dtype="float64"), dtype=torch.float32)
         expect(hasattr(dataset, "__getitem__"), "your dataset has no __getitem__ method, so it "
                "cannot be indexed: define __getitem__(self, index).")
         for i in sorted({0, n // 2, n - 1}):
-            item = call(dataset.__getitem__, i)
+            try:
+                item = call(dataset.__getitem__, i)
+            except Incorrect as error:
+                raise Incorrect(f"on {label}, item {i}: {error}") from error
             expect(isinstance(item, (tuple, list)) and len(item) == 2,
                    f"item {i} should be a pair (inputs, targets), got {describe(item)}.")
             x, y = item
-            for value, what, size, columns in ((x, "inputs", 3, "CROP_INPUTS"),
-                                               (y, "targets", 2, "CROP_TARGETS")):
+            for value, what, columns in ((x, "inputs", input_columns), (y, "targets", target_columns)):
+                size = len(columns)
                 expect_tensor(value, f"the {what} of item {i}")
-                if value.shape == (1, size):
+                if tuple(value.shape) == (1, size):
                     raise Incorrect(f"the {what} of item {i} have shape (1, {size}): one row should "
                                     f"be a 1-D tensor of shape ({size},). Select the row with "
                                     "frame.iloc[i] (not iloc[[i]]) or index a tensor with [i].")
                 expect(tuple(value.shape) == (size,),
-                       f"the {what} of item {i} have shape {tuple(value.shape)}; expected ({size},): "
-                       f"the {size} columns {columns}.")
+                       f"on {label} the {what} of item {i} have shape {tuple(value.shape)}; expected "
+                       f"({size},): one value per column of {columns}.")
                 expect(value.dtype.is_floating_point,
-                       f"the {what} have dtype {value.dtype}: the CSV holds whole numbers, so convert "
-                       "them with dtype=torch.float32 (or .float()); models refuse integer inputs.")
+                       f"the {what} have dtype {value.dtype}: whole numbers in a table become integer "
+                       "tensors, which models refuse; convert with dtype=torch.float32 (or .float()).")
                 expect(value.dtype == torch.float32,
                        f"the {what} have dtype {value.dtype}, but the model's weights are float32 "
                        "and refuse other dtypes: use dtype=torch.float32 (float64 is NumPy's "
                        "default, not PyTorch's).")
-            if label.startswith("a table") and torch.equal(
-                x, torch.tensor(frame.loc[i, CROP_INPUTS].to_numpy(dtype="float32"))
-            ) and not torch.equal(x, expected_x[i]):
+            if "another order" in label and torch.allclose(
+                x, torch.tensor(frame.loc[i, input_columns].to_numpy(dtype="float32"))
+            ) and not torch.allclose(x, expected_x[i]):
                 raise Incorrect("item i should be the i-th row by position: use frame.iloc[i], "
                                 "not frame.loc[i] (the index labels need not be 0, 1, 2, ...).")
-            expect(torch.equal(x, expected_x[i]),
-                   f"for {label} the inputs of item {i} are {x.tolist()}, expected "
-                   f"{expected_x[i].tolist()}: select the columns by name, frame[CROP_INPUTS], and "
-                   "the row by position.")
-            expect(torch.equal(y, expected_y[i]),
-                   f"for {label} the targets of item {i} are {y.tolist()}, expected "
-                   f"{expected_y[i].tolist()}: select the columns by name, frame[CROP_TARGETS].")
-    batch = next(iter(DataLoader(call(dataset_class, load_crop_yields(15)), batch_size=4)))
+            expect(torch.allclose(x, expected_x[i], rtol=1e-6, atol=0),
+                   f"on {label} the inputs of item {i} are {describe(x)}, expected "
+                   f"{describe(expected_x[i])}: select the columns by name, in the order given, "
+                   "and the row by position.")
+            expect(torch.allclose(y, expected_y[i], rtol=1e-6, atol=0),
+                   f"on {label} the targets of item {i} are {describe(y)}, expected "
+                   f"{describe(expected_y[i])}: select the target columns by name, in the order given.")
+    batch = next(iter(DataLoader(call(dataset_class, load_mtcars(), ["wt", "hp"], ["mpg"]), batch_size=4)))
     xb, yb = _pair(batch, "a DataLoader over your dataset")
-    expect(tuple(xb.shape) == (4, 3) and tuple(yb.shape) == (4, 2),
-           f"a DataLoader with batch_size=4 over your dataset gave batches of shapes "
-           f"{tuple(xb.shape)} and {tuple(yb.shape)}; expected (4, 3) and (4, 2).")
+    expect(tuple(xb.shape) == (4, 2) and tuple(yb.shape) == (4, 1),
+           f"a DataLoader with batch_size=4 over your mtcars dataset gave batches of shapes "
+           f"{tuple(xb.shape)} and {tuple(yb.shape)}; expected (4, 2) and (4, 1).")
 
 
 # ---------------------------------------------------------------- q2: batches per epoch
@@ -166,8 +175,8 @@ def q2(batches_per_epoch: Any) -> None:
     """batches_per_epoch(n_samples, batch_size, drop_last) -> int, like len(DataLoader(...))."""
     cases = [(15, 5, False), (15, 4, False), (15, 4, True), (1000, 64, False), (1000, 64, True),
              (10, 3, True), (64, 64, False), (64, 64, True), (3, 5, False), (3, 5, True)]
+    results = []
     for n, size, drop_last in cases:
-        expected = n // size if drop_last else math.ceil(n / size)
         got = call(batches_per_epoch, n, size, drop_last)
         shown = f"batches_per_epoch({n}, {size}, drop_last={drop_last})"
         expect(isinstance(got, numbers.Real) and not isinstance(got, bool),
@@ -175,19 +184,24 @@ def q2(batches_per_epoch: Any) -> None:
         if got != int(got):
             raise Incorrect(f"{shown} returned {got}, not a whole number of batches: round up "
                             "(math.ceil) or down (//), depending on drop_last.")
-        if got == expected:
-            continue
-        if not drop_last and got == n // size:
-            raise Incorrect(f"{shown} returned {got}, but the {n % size} leftover samples still make "
-                            f"a last, smaller batch: {expected} batches. Round up.")
-        if drop_last and got == math.ceil(n / size):
-            raise Incorrect(f"{shown} returned {got}, but drop_last=True drops the incomplete last "
-                            f"batch: {expected} batches. Round down.")
-        if not drop_last and n % size == 0 and got == n // size + 1:
-            raise Incorrect(f"{shown} returned {got}, but {size} divides {n} exactly: {expected} full "
-                            "batches and no leftovers, so no extra batch. Round up only what is left "
-                            "over: math.ceil(n_samples / batch_size).")
-        raise Incorrect(f"{shown} returned {got}, expected {expected}.")
+        results.append((n, size, drop_last, int(got), n // size if drop_last else math.ceil(n / size)))
+    wrong = [r for r in results if r[3] != r[4]]
+    if not wrong:
+        return
+    # A cause is named only when the answer follows that wrong rule on every case tried.
+    if all(got == n // size for n, size, _, got, _ in results):
+        raise Incorrect("your function always rounds down (n_samples // batch_size), but without "
+                        "drop_last the leftover samples still make a last, smaller batch: round up then.")
+    if all(got == math.ceil(n / size) for n, size, _, got, _ in results):
+        raise Incorrect("your function always rounds up, but drop_last=True drops the incomplete last "
+                        "batch: round down then.")
+    if all(got == (n // size if drop_last else n // size + 1) for n, size, drop_last, got, _ in results):
+        raise Incorrect("without drop_last your function adds one batch to n_samples // batch_size even "
+                        "when batch_size divides n_samples exactly (15 samples in batches of 5 make 3, "
+                        "not 4). Round up only what is left over: math.ceil(n_samples / batch_size).")
+    n, size, drop_last, got, expected = wrong[0]
+    raise Incorrect(f"batches_per_epoch({n}, {size}, drop_last={drop_last}) returned {got}, expected "
+                    f"{expected}.")
 
 
 # ---------------------------------------------------------------- q3: drop_last for training vs evaluation
@@ -336,14 +350,17 @@ def _fresh_linear(seed: int) -> nn.Linear:
 
 
 @exercise(
-    "For each batch: predictions = model(xb), loss = loss_fn(predictions, yb), "
-    "optimizer.zero_grad(), loss.backward(), optimizer.step().",
+    "Run the broken version and watch the model's parameters: do they change? Then look at the "
+    "order of zero_grad(), backward() and step().",
     "To return the mean loss per sample, add up loss.item() * len(xb) over the batches and "
     "divide by the number of samples seen.",
 )
 @_own_random_state
 def q5(train_one_epoch: Any) -> None:
-    """train_one_epoch(model, loss_fn, optimizer, loader) -> mean loss per sample; trains one epoch."""
+    """train_one_epoch(model, loss_fn, optimizer, loader) -> mean loss per sample; trains one epoch.
+
+    The answer fixes a broken epoch (zero_grad between backward and step, a mean of batch means).
+    """
     loader, _, _ = _epoch_data()
     lr = 0.05
     for loss_fn in (F.mse_loss, nn.MSELoss()):
@@ -355,9 +372,10 @@ def q5(train_one_epoch: Any) -> None:
         batch_losses, sizes = _reference_epoch(reference, loader, lr)
         _reference_epoch(no_zero, loader, lr, zero_grad=False)
         if torch.equal(model.weight, start.weight) and torch.equal(model.bias, start.bias):
-            raise Incorrect("the model's parameters did not change: for every batch, call "
-                            "loss.backward() (it computes the gradients) and then optimizer.step() "
-                            "(it uses them).")
+            raise Incorrect("the model's parameters did not change during the epoch. An update needs, "
+                            "for every batch, loss.backward() (it fills the gradients) and then "
+                            "optimizer.step() (it uses them), with optimizer.zero_grad() before "
+                            "backward(), never between backward() and step().")
         if torch.allclose(model.weight, no_zero.weight, atol=1e-6) and not torch.allclose(
             model.weight, reference.weight, atol=1e-6
         ):
@@ -392,98 +410,325 @@ def q5(train_one_epoch: Any) -> None:
                         f"epoch was {per_sample:.4f}.")
 
 
-# ---------------------------------------------------------------- q6: predict with standardised inputs
+# ---------------------------------------------------------------- q6: a split with training-only statistics
+
+
+def _split_data(n: int, seed: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """Inputs on three different scales; targets whose first column is the row number."""
+    generator = torch.Generator().manual_seed(seed)
+    inputs = torch.randn(n, 3, generator=generator) * torch.tensor([10.0, 100.0, 1.0]) + torch.tensor(
+        [50.0, 500.0, -3.0])
+    targets = torch.stack([torch.arange(n, dtype=torch.float32), inputs[:, 0] / 10], dim=1)
+    return inputs, targets
+
+
+def _items(part: Any, name: str, n_features: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """All (inputs, targets) items of a dataset, stacked, in float64."""
+    size = call(len, part)
+    xs, ys = [], []
+    for i in range(size):
+        item = call(part.__getitem__, i)
+        x, y = _pair(item, name)
+        expect_tensor(x, f"the inputs of item {i} of {name}")
+        expect_tensor(y, f"the targets of item {i} of {name}")
+        expect(tuple(x.shape) == (n_features,),
+               f"the inputs of item {i} of {name} have shape {tuple(x.shape)}; expected ({n_features},).")
+        expect(x.dtype.is_floating_point, f"the inputs of {name} have dtype {x.dtype}; standardised "
+               "inputs are floats.")
+        xs.append(x.detach().cpu().double())
+        ys.append(y.detach().cpu().double().reshape(-1))
+    return torch.stack(xs), torch.stack(ys)
+
+
+def _standardised(raw: torch.Tensor, mean: torch.Tensor, std: torch.Tensor) -> torch.Tensor:
+    return (raw - mean) / std
+
+
+def _stats(raw: torch.Tensor, ddof: int) -> tuple[torch.Tensor, torch.Tensor]:
+    return raw.mean(dim=0), raw.std(dim=0, correction=ddof)
+
+
+def _split_rows(result: Any, n: int, n_val: int, inputs: torch.Tensor, targets: torch.Tensor, label: str
+                ) -> tuple[list[int], list[int], torch.Tensor, torch.Tensor]:
+    expect(isinstance(result, (tuple, list)) and len(result) == 2,
+           f"split_standardise returned {describe(result)}; return two datasets, (train_ds, val_ds).")
+    train_ds, val_ds = result
+    for part, name in ((train_ds, "train_ds"), (val_ds, "val_ds")):
+        expect(hasattr(part, "__len__") and hasattr(part, "__getitem__"),
+               f"{name} is {describe(part)}; it should be a dataset (something with len() and indexing).")
+    n_train_got, n_val_got = call(len, train_ds), call(len, val_ds)
+    if (n_train_got, n_val_got) == (n_val, n - n_val) and n_val != n - n_val:
+        raise Incorrect(f"{label}: train_ds has {n_train_got} rows and val_ds {n_val_got}: the two are "
+                        "swapped. Return (train_ds, val_ds), with n_val rows in val_ds.")
+    expect((n_train_got, n_val_got) == (n - n_val, n_val),
+           f"{label}: train_ds has {describe(n_train_got)} rows and val_ds {describe(n_val_got)}; "
+           f"expected {n - n_val} and {n_val}.")
+    x_train, y_train = _items(train_ds, "train_ds", inputs.shape[1])
+    x_val, y_val = _items(val_ds, "val_ds", inputs.shape[1])
+    all_targets = targets.double()
+    rows = {}
+    for which, ys in (("train_ds", y_train), ("val_ds", y_val)):
+        found = []
+        for k, y in enumerate(ys):
+            if y.shape != all_targets[0].shape:
+                raise Incorrect(f"the targets of item {k} of {which} have {y.numel()} values; each row of "
+                                f"targets has {all_targets.shape[1]}. Keep the targets as they are.")
+            match = torch.nonzero(torch.all(torch.isclose(all_targets, y, rtol=1e-6, atol=1e-6), dim=1))
+            if len(match) == 0:
+                raise Incorrect(f"the targets of item {k} of {which} ({describe(y)}) are not a row of "
+                                "targets: keep the targets as they are (standardise only the inputs).")
+            found.append(int(match[0]))
+        rows[which] = found
+    train_rows, val_rows = rows["train_ds"], rows["val_ds"]
+    both = set(train_rows) & set(val_rows)
+    expect(not both, f"{label}: {len(both)} row(s) are in both train_ds and val_ds; each row belongs to "
+           "exactly one of them.")
+    expect(len(set(train_rows) | set(val_rows)) == n,
+           f"{label}: some rows appear twice and others not at all; every row should be used once.")
+    return train_rows, val_rows, x_train, x_val
 
 
 @exercise(
-    "Standardise with the training statistics first, (raw_inputs - mean) / std, then call the model.",
-    "Call model.eval() and predict inside `with torch.inference_mode():` (or torch.no_grad()).",
+    "Split first: train_part, val_part = random_split(range(len(inputs)), [n_train, n_val], "
+    "generator=torch.Generator().manual_seed(seed)); the parts hold row numbers.",
+    "Then mean = inputs[train_rows].mean(dim=0), std = inputs[train_rows].std(dim=0), and build "
+    "TensorDataset((inputs[rows] - mean) / std, targets[rows]) for each part.",
 )
 @_own_random_state
-def q6(predict_yields: Any) -> None:
-    """predict_yields(model, raw_inputs, mean, std) -> predictions for the standardised inputs."""
-    crops = load_crop_yields(15)
-    raw = torch.tensor(crops[CROP_INPUTS].to_numpy(), dtype=torch.float32)
-    mean, std = raw.mean(dim=0), raw.std(dim=0)
+def q6(split_standardise: Any) -> None:
+    """split_standardise(inputs, targets, n_val, seed) -> (train_ds, val_ds), inputs standardised
+    with the mean and std of the training rows only; a random split that depends on ``seed``."""
+    splits = {}
+    for n, n_val, seed, data_seed in ((40, 10, 0, 1), (24, 4, 1, 2)):
+        inputs, targets = _split_data(n, data_seed)
+        label = f"split_standardise(<{n} rows>, n_val={n_val}, seed={seed})"
+        result = call(split_standardise, inputs, targets, n_val, seed)
+        train_rows, val_rows, x_train, x_val = _split_rows(result, n, n_val, inputs, targets, label)
+        raw = inputs.double()
+        raw_train, raw_val = raw[train_rows], raw[val_rows]
+        tol = 1e-4  # float32 rounding of values of size about 1 is about 1e-7; any dtype passes
+        matched = None
+        for ddof in (1, 0):  # torch's std (n - 1) and NumPy's (n): both are a standard deviation
+            mean, std = _stats(raw_train, ddof)
+            if torch.allclose(x_train, _standardised(raw_train, mean, std), atol=tol, rtol=0):
+                matched = (mean, std)
+                break
+        if matched is None:
+            all_stats = [_stats(raw, ddof) for ddof in (1, 0)]
+            leaked = (torch.allclose(x_train, _standardised(raw_train, m, s), atol=tol, rtol=0)
+                      for m, s in all_stats)
+            if any(leaked):
+                raise Incorrect(f"{label}: the inputs were standardised with the mean and std of all the "
+                                "rows, validation rows included. Compute them from the training rows only.")
+            if torch.allclose(x_train, raw_train, atol=tol, rtol=0):
+                raise Incorrect(f"{label}: the training inputs are the raw inputs; standardise them, "
+                                "(x - mean) / std.")
+            raise Incorrect(f"{label}: the training inputs are not (x - mean) / std with the mean and "
+                            "standard deviation of the training rows (per column, dim=0).")
+        mean, std = matched
+        if not torch.allclose(x_val, _standardised(raw_val, mean, std), atol=tol, rtol=0):
+            own = [_stats(raw_val, ddof) for ddof in (1, 0)]
+            if any(torch.allclose(x_val, _standardised(raw_val, m, s), atol=tol, rtol=0) for m, s in own):
+                raise Incorrect(f"{label}: the validation inputs were standardised with their own mean and "
+                                "std. Use the training statistics for them too: the model only knows those.")
+            if torch.allclose(x_val, raw_val, atol=tol, rtol=0):
+                raise Incorrect(f"{label}: the validation inputs are still raw; standardise them with the "
+                                "training mean and std.")
+            raise Incorrect(f"{label}: the validation inputs are not (x - mean) / std with the training "
+                            "mean and std.")
+        splits[(n, seed)] = sorted(val_rows)
+    # The split must be random and repeatable: the same seed, the same split; other seeds, others.
+    inputs, targets = _split_data(40, 1)
+    again = _split_rows(call(split_standardise, inputs, targets, 10, 0), 40, 10, inputs, targets,
+                        "split_standardise(..., seed=0) again")[1]
+    expect(sorted(again) == splits[(40, 0)],
+           "called twice with seed=0, split_standardise held out different rows: seed the split, e.g. "
+           "random_split(..., generator=torch.Generator().manual_seed(seed)).")
+    others = {tuple(sorted(_split_rows(call(split_standardise, inputs, targets, 10, seed), 40, 10, inputs,
+                                       targets, f"split_standardise(..., seed={seed})")[1]))
+              for seed in (1, 2, 3)}
+    others.add(tuple(splits[(40, 0)]))
+    expect(len(others) > 1, "seeds 0, 1, 2 and 3 all held out the same rows: the split should be random, "
+           "drawn with a generator seeded with `seed`.")
+
+
+# ---------------------------------------------------------------- q7: a network of any size
+
+
+def _is_affine(net: nn.Module, n_inputs: int) -> bool:
     with seeded(0):
-        model = nn.Sequential(nn.Linear(3, 16), nn.Tanh(), nn.Dropout(0.5), nn.Linear(16, 2))
-    for rows in ([[75.0, 63.0, 44.0]], crops[CROP_INPUTS].to_numpy()[:4].tolist()):
-        model.train()  # as it would be straight after training
-        x = torch.tensor(rows, dtype=torch.float32)
-        model_copy = copy.deepcopy(model).eval()
-        with torch.inference_mode():
-            expected = model_copy((x - mean) / std)
-            unscaled = model_copy(x)
-        with seeded(1):
-            out = call(predict_yields, model, x, mean, std)
-        expect(not hasattr(out, "__array__") or isinstance(out, torch.Tensor),
-               f"predict_yields returned {type(out).__name__}; return the model's output tensor "
-               "itself (no .numpy() or .tolist()).")
-        expect_tensor(out, "the predictions")
-        expect(tuple(out.shape) == (len(rows), 2),
-               f"for {len(rows)} region(s) the predictions have shape {tuple(out.shape)}; expected "
-               f"({len(rows)}, 2), one row per region.")
-        if torch.allclose(out.detach(), unscaled, atol=1e-4):
-            raise Incorrect("the model was trained on standardised inputs: compute "
-                            "(raw_inputs - mean) / std before calling it.")
-        if not torch.allclose(out.detach(), expected, atol=1e-4):
-            if model.training:
-                raise Incorrect("the model is still in training mode, so its dropout layer zeroes "
-                                "random units and the predictions come out random: call model.eval() "
-                                "first.")
-            raise Incorrect("the predictions differ from model((raw_inputs - mean) / std).")
-        expect(not out.requires_grad,
-               "the predictions still track gradients (requires_grad=True): predict inside "
-               "`with torch.inference_mode():` (or torch.no_grad()).")
-
-
-# ---------------------------------------------------------------- q7: a small network
-
-
-def _is_affine(net: nn.Module) -> bool:
-    with seeded(0):
-        a, b = 3 * torch.randn(64, 3), 3 * torch.randn(64, 3)
+        a, b = 3 * torch.randn(64, n_inputs), 3 * torch.randn(64, n_inputs)
     with torch.inference_mode():
-        zero = net(torch.zeros(64, 3))
+        zero = net(torch.zeros(64, n_inputs))
         return torch.allclose(net(a) + net(b) - zero, net(a + b), atol=1e-4)
 
 
 @exercise(
-    "nn.Sequential(nn.Linear(3, hidden_units), an activation, nn.Linear(hidden_units, 2)).",
-    "The activation goes between the two Linear layers, not after the last one: the yields can "
-    "be any number. nn.ReLU(), nn.Tanh() and nn.Sigmoid() all work.",
+    "Three pieces in order: a Linear layer from n_inputs to hidden_units, an activation, a Linear "
+    "layer from hidden_units to n_outputs.",
+    "The activation goes between the two Linear layers, not after the last one: a regression output "
+    "can be any number. nn.ReLU(), nn.Tanh() and nn.Sigmoid() all work.",
 )
 @_own_random_state
 def q7(make_network: Any) -> None:
-    """make_network(hidden_units): 3 inputs -> hidden_units -> activation -> 2 outputs."""
-    for hidden in (4, 16):
+    """make_network(n_inputs, hidden_units, n_outputs): one hidden layer with a non-linear activation."""
+    for n_inputs, hidden, n_outputs in ((3, 4, 2), (2, 16, 1), (5, 8, 3)):
+        shown = f"make_network({n_inputs}, {hidden}, {n_outputs})"
         with seeded(0):
-            net = call(make_network, hidden)
+            net = call(make_network, n_inputs, hidden, n_outputs)
         if isinstance(net, type) and issubclass(net, nn.Module):
             raise Incorrect("make_network returned a class; return a network, e.g. nn.Sequential(...).")
-        net = expect_module(net, f"make_network({hidden})")
-        net.eval()  # switch off any dropout: the checks below need repeatable outputs
+        net = expect_module(net, shown)
+        net.eval()
         with torch.inference_mode():
-            out = call(net, torch.linspace(-2, 2, 15).reshape(5, 3))
-        expect_tensor(out, f"the output of make_network({hidden})")
-        expect(tuple(out.shape) == (5, 2),
-               f"for inputs of shape (5, 3) the network gave {tuple(out.shape)}; expected (5, 2): "
-               "3 inputs in, 2 yields out.")
+            out = call(net, torch.linspace(-2, 2, 5 * n_inputs).reshape(5, n_inputs))
+        expect_tensor(out, f"the output of {shown}")
+        expect(tuple(out.shape) == (5, n_outputs),
+               f"for inputs of shape (5, {n_inputs}) {shown} gave {tuple(out.shape)}; expected "
+               f"(5, {n_outputs}).")
         count = sum(p.numel() for p in net.parameters())
-        wanted = (3 * hidden + hidden) + (hidden * 2 + 2)
+        wanted = (n_inputs + 1) * hidden + (hidden + 1) * n_outputs
         expect(count == wanted,
-               f"make_network({hidden}) has {count} parameters; one hidden layer of {hidden} units, "
-               f"Linear(3, {hidden}) then Linear({hidden}, 2), has {wanted}.")
+               f"{shown} has {count} parameters; one hidden layer, Linear({n_inputs}, {hidden}) then "
+               f"Linear({hidden}, {n_outputs}), has {wanted}.")
         last = list(net.children())[-1] if isinstance(net, nn.Sequential) else None
-        if last is not None and not list(last.parameters()) and not isinstance(
-            last, (nn.Dropout, nn.Identity)
-        ):
+        if last is not None and not list(last.parameters()) and not isinstance(last, nn.Identity):
             raise Incorrect(f"the network ends with {type(last).__name__}(), which limits the outputs; "
-                            "the yields can be any number, so end with the Linear layer and put the "
-                            "activation between the two Linear layers.")
-        expect(not _is_affine(net),
-               "the network is still a straight-line (linear) model: put an activation such as "
-               "nn.ReLU() between the two Linear layers.")
+                            "a regression output can be any number, so end with the Linear layer and put "
+                            "the activation between the two Linear layers.")
+        expect(not _is_affine(net, n_inputs),
+               f"{shown} is still a straight-line (linear) model: its outputs add up like a linear "
+               "function's. Put an activation such as nn.ReLU() between the two Linear layers.")
 
 
-__all__ = ["q1", "q2", "q3", "q4", "q5", "q6", "q7"]
+# ---------------------------------------------------------------- q8: hold out whole groups
+
+
+def _groups_a() -> list[str]:
+    counts = {"farm A": 3, "farm B": 2, "farm C": 4, "farm D": 3, "farm E": 2, "farm F": 3, "farm G": 3}
+    labels = [name for name, count in counts.items() for _ in range(count)]
+    order = torch.randperm(len(labels), generator=torch.Generator().manual_seed(4)).tolist()
+    return [labels[i] for i in order]  # rows of one farm are scattered through the table
+
+
+def _groups_b() -> np.ndarray:
+    return np.array([3, 1, 4, 1, 5, 9, 2, 6, 5, 3, 5, 8, 9, 7, 9, 3, 2, 3, 8, 4, 6, 2, 6, 4])
+
+
+def _indices(value: Any, which: str) -> list[int]:
+    if isinstance(value, torch.Tensor):
+        value = value.tolist()
+    if isinstance(value, np.ndarray):
+        value = value.tolist()
+    try:
+        rows = list(value)
+    except TypeError as error:
+        raise Incorrect(f"{which} is {describe(value)}; return a list of row numbers.") from error
+    expect(all(isinstance(i, (int, np.integer)) and not isinstance(i, bool) for i in rows),
+           f"{which} should hold row numbers (whole numbers), got {describe(rows)}.")
+    return [int(i) for i in rows]
+
+
+def _group_split(fn: Any, groups: Any, n_val_groups: int, seed: int) -> tuple[list[int], list[int]]:
+    n_groups = len(set(np.asarray(groups).tolist()))
+    shown = f"group_split(<{len(groups)} rows, {n_groups} groups>, {n_val_groups}, seed={seed})"
+    result = call(fn, list(groups) if isinstance(groups, list) else groups.copy(), n_val_groups, seed)
+    expect(isinstance(result, (tuple, list)) and len(result) == 2,
+           f"{shown} returned {describe(result)}; return (train_rows, val_rows).")
+    train, val = _indices(result[0], "train_rows"), _indices(result[1], "val_rows")
+    n = len(groups)
+    expect(len(train) == len(set(train)) and len(val) == len(set(val)),
+           f"{shown}: a row number appears twice in one part.")
+    expect(all(0 <= i < n for i in train + val), f"{shown}: some row numbers are outside 0..{n - 1}.")
+    expect(not set(train) & set(val), f"{shown}: rows {sorted(set(train) & set(val))[:5]} are in both parts.")
+    expect(len(train) + len(val) == n, f"{shown}: {n - len(train) - len(val)} row(s) are in neither part; "
+           "every row goes to one of them.")
+    labels = np.asarray(groups).tolist()
+    for group in dict.fromkeys(labels):
+        sides = {("train" if i in set(train) else "val") for i, g in enumerate(labels) if g == group}
+        if len(sides) == 2:
+            raise Incorrect(f"{shown}: group {group!r} has rows in both train_rows and val_rows, so the "
+                            "validation rows have near-twins in training. Hold out whole groups.")
+    val_groups = {labels[i] for i in val}
+    expect(len(val_groups) == n_val_groups,
+           f"{shown}: val_rows holds rows of {len(val_groups)} group(s); expected {n_val_groups}.")
+    return sorted(train), sorted(val)
+
+
+@exercise(
+    "Work with the distinct group names first: names = sorted(set(groups)); pick n_val_groups of them "
+    "at random with a generator seeded with seed (random_split or torch.randperm).",
+    "Then val_rows = [i for i, g in enumerate(groups) if g in val_names], and train_rows the rest.",
+)
+@_own_random_state
+def q8(group_split: Any) -> None:
+    """group_split(groups, n_val_groups, seed) -> (train_rows, val_rows): whole groups held out."""
+    first = _group_split(group_split, _groups_a(), 2, 0)
+    _group_split(group_split, _groups_b(), 3, 1)
+    expect(_group_split(group_split, _groups_a(), 2, 0) == first,
+           "called twice with seed=0, group_split held out different rows: draw with a generator "
+           "seeded with `seed`.")
+    drawn = {tuple(_group_split(group_split, _groups_a(), 2, seed)[1]) for seed in (1, 2, 3)}
+    drawn.add(tuple(first[1]))
+    expect(len(drawn) > 1, "seeds 0, 1, 2 and 3 all held out the same groups: the choice should be random, "
+           "drawn with a generator seeded with `seed`.")
+
+
+# ---------------------------------------------------------------- q9: an evaluation loop for a new metric
+
+
+def _mae_data() -> tuple[nn.Linear, DataLoader, torch.Tensor, torch.Tensor]:
+    with seeded(11):
+        model = nn.Linear(3, 2)
+        X = torch.randn(10, 3)
+        y = X @ torch.tensor([[1.0, -2.0], [0.5, 1.0], [2.0, 0.0]]) + torch.randn(10, 2)
+    return model, DataLoader(TensorDataset(X, y), batch_size=4, shuffle=False), X, y  # batches of 4, 4, 2
+
+
+@exercise(
+    "Loop over the batches without training (model.eval(), torch.inference_mode()); add up "
+    "(predictions - yb).abs().sum(dim=0) and the number of samples; divide at the end.",
+    "A mean of batch means gives the last batch of 2 samples as much weight as a batch of 4: sum the "
+    "absolute errors over samples instead.",
+)
+@_own_random_state
+def q9(evaluate_mae: Any) -> None:
+    """evaluate_mae(model, loader) -> tensor (n_outputs,): mean absolute error per output over all samples."""
+    model, loader, X, y = _mae_data()
+    before = copy.deepcopy(model.state_dict())
+    with torch.no_grad():
+        errors = (model(X) - y).abs().double()
+    expected = errors.mean(dim=0)
+    result = call(evaluate_mae, model, loader)
+    for name, value in model.state_dict().items():
+        expect(torch.equal(value, before[name]), "evaluate_mae changed the model's parameters: an "
+               "evaluation only reads the model (no backward(), no step()).")
+    expect_tensor(result, "evaluate_mae's result")
+    got = result.detach().double().reshape(-1) if result.numel() == 2 else None
+    if result.numel() == 1:
+        if close(float(result.detach()), float(expected.mean()), 1e-5):
+            raise Incorrect("you returned one number, the mean over both outputs; return one mean absolute "
+                            "error per output column, a tensor of shape (2,) (reduce with dim=0).")
+        raise Incorrect(f"evaluate_mae returned one number, {describe(result)}; return a tensor of shape (2,), "
+                        "one mean absolute error per output column.")
+    expect(got is not None and tuple(result.shape) in ((2,), (1, 2)),
+           f"evaluate_mae returned a tensor of shape {tuple(result.shape)}; expected (2,): one value per output.")
+    if not torch.allclose(got, expected, rtol=1e-5, atol=1e-6):
+        sizes = [4, 4, 2]
+        batch_means = torch.stack([errors[i:i + n].mean(dim=0) for i, n in zip((0, 4, 8), sizes, strict=True)])
+        squared = ((model(X) - y) ** 2).detach().double().mean(dim=0)
+        if torch.allclose(got, batch_means.mean(dim=0), rtol=1e-5, atol=1e-6):
+            raise Incorrect("you returned the mean of the batch means, but the last batch holds 2 samples, "
+                            "not 4: add up the absolute errors over all samples and divide by their number.")
+        if torch.allclose(got, errors[:4].mean(dim=0), rtol=1e-5, atol=1e-6):
+            raise Incorrect("the result equals the error of the first batch only: loop over every batch.")
+        if torch.allclose(got, squared, rtol=1e-5, atol=1e-6):
+            raise Incorrect("the result is the mean *squared* error; the exercise asks for the mean absolute "
+                            "error, |predictions - targets|.")
+        raise Incorrect(f"evaluate_mae returned {describe(result)}; the mean absolute errors per output are "
+                        f"{describe(expected.float())}.")
+    expect(not result.requires_grad, "the result still tracks gradients (requires_grad=True): evaluate inside "
+           "`with torch.inference_mode():` (or torch.no_grad()).")
+
+
+__all__ = ["q1", "q2", "q3", "q4", "q5", "q6", "q7", "q8", "q9"]
