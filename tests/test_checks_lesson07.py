@@ -17,47 +17,56 @@ def not_implemented(*_):
 
 
 # ---- q1: three_way_split
-def split_two_calls(X, y, seed):
-    X_rest, X_test, y_rest, y_test = train_test_split(X, y, test_size=0.2, stratify=y, random_state=seed)
+def split_two_calls(X, y, val_fraction, test_fraction, seed):
+    X_rest, X_test, y_rest, y_test = train_test_split(
+        X, y, test_size=test_fraction, stratify=y, random_state=seed)
     X_train, X_val, y_train, y_val = train_test_split(
-        X_rest, y_rest, test_size=0.25, stratify=y_rest, random_state=seed)
+        X_rest, y_rest, test_size=val_fraction / (1 - test_fraction), stratify=y_rest, random_state=seed)
     return X_train, X_val, X_test, y_train, y_val, y_test
 
 
-def split_validation_first(X, y, seed):  # another order of the two cuts, as tensors
-    X_rest, X_val, y_rest, y_val = train_test_split(X, y, test_size=0.2, stratify=y, random_state=seed)
+def split_validation_first(X, y, val_fraction, test_fraction, seed):  # the other cut first, as tensors
+    X_rest, X_val, y_rest, y_val = train_test_split(
+        X, y, test_size=val_fraction, stratify=y, random_state=seed)
     X_train, X_test, y_train, y_test = train_test_split(
-        X_rest, y_rest, test_size=0.25, stratify=y_rest, random_state=seed + 100)
+        X_rest, y_rest, test_size=test_fraction / (1 - val_fraction), stratify=y_rest, random_state=seed + 100)
     return tuple(torch.from_numpy(a) for a in (X_train, X_val, X_test, y_train, y_val, y_test))
 
 
-def split_not_stratified(X, y, seed):
-    X_rest, X_test, y_rest, y_test = train_test_split(X, y, test_size=0.2, random_state=seed)
-    X_train, X_val, y_train, y_val = train_test_split(X_rest, y_rest, test_size=0.25, random_state=seed)
-    return X_train, X_val, X_test, y_train, y_val, y_test
-
-
-def split_val_too_small(X, y, seed):
-    X_rest, X_test, y_rest, y_test = train_test_split(X, y, test_size=0.2, stratify=y, random_state=seed)
+def split_not_stratified(X, y, val_fraction, test_fraction, seed):
+    X_rest, X_test, y_rest, y_test = train_test_split(X, y, test_size=test_fraction, random_state=seed)
     X_train, X_val, y_train, y_val = train_test_split(
-        X_rest, y_rest, test_size=0.2, stratify=y_rest, random_state=seed)
+        X_rest, y_rest, test_size=val_fraction / (1 - test_fraction), random_state=seed)
     return X_train, X_val, X_test, y_train, y_val, y_test
 
 
-def split_fixed_seed(X, y, seed):
-    return split_two_calls(X, y, 0)
-
-
-def split_shuffled_apart(X, y, seed):  # X and y split in separate calls: rows lose their labels
-    X_rest, X_test = train_test_split(X, test_size=0.2, random_state=seed)
-    y_rest, y_test = train_test_split(y, test_size=0.2, random_state=seed + 1)
-    X_train, X_val = train_test_split(X_rest, test_size=0.25, random_state=seed)
-    y_train, y_val = train_test_split(y_rest, test_size=0.25, random_state=seed)
+def split_val_too_small(X, y, val_fraction, test_fraction, seed):  # val_fraction of the rest, not of all
+    X_rest, X_test, y_rest, y_test = train_test_split(
+        X, y, test_size=test_fraction, stratify=y, random_state=seed)
+    X_train, X_val, y_train, y_val = train_test_split(
+        X_rest, y_rest, test_size=val_fraction, stratify=y_rest, random_state=seed)
     return X_train, X_val, X_test, y_train, y_val, y_test
 
 
-def split_wrong_order(X, y, seed):
-    X_train, X_val, X_test, y_train, y_val, y_test = split_two_calls(X, y, seed)
+def split_lesson_copy(X, y, val_fraction, test_fraction, seed):  # the lesson's 60/20/20, fractions ignored
+    return split_two_calls(X, y, 0.2, 0.2, seed)
+
+
+def split_fixed_seed(X, y, val_fraction, test_fraction, seed):
+    return split_two_calls(X, y, val_fraction, test_fraction, 0)
+
+
+def split_shuffled_apart(X, y, val_fraction, test_fraction, seed):  # rows lose their labels
+    X_rest, X_test = train_test_split(X, test_size=test_fraction, random_state=seed)
+    y_rest, y_test = train_test_split(y, test_size=test_fraction, random_state=seed + 1)
+    rest = val_fraction / (1 - test_fraction)
+    X_train, X_val = train_test_split(X_rest, test_size=rest, random_state=seed)
+    y_train, y_val = train_test_split(y_rest, test_size=rest, random_state=seed)
+    return X_train, X_val, X_test, y_train, y_val, y_test
+
+
+def split_wrong_order(X, y, val_fraction, test_fraction, seed):
+    X_train, X_val, X_test, y_train, y_val, y_test = split_two_calls(X, y, val_fraction, test_fraction, seed)
     return X_train, y_train, X_val, y_val, X_test, y_test
 
 
@@ -359,7 +368,8 @@ CASES = {
         "correct": [split_two_calls, split_validation_first],
         "wrong": [
             (split_not_stratified, "stratify="),
-            (split_val_too_small, "16 % of all"),
+            (split_val_too_small, "of what is left after the test cut"),
+            (split_lesson_copy, "expected about"),
             (split_fixed_seed, "random_state=seed"),
             (split_shuffled_apart, "labels no longer belong"),
             (split_wrong_order, "the order is"),

@@ -59,25 +59,29 @@ def _imbalanced(n: int, rare: int) -> tuple[np.ndarray, np.ndarray]:
     return X, y
 
 
+FRACTIONS = ((0.2, 0.2), (0.15, 0.15), (0.1, 0.3))  # (val_fraction, test_fraction) the check asks for
+
+
 @exercise(
-    "Two calls to train_test_split, both with stratify= and random_state=seed: first keep 20 % "
-    "for test, then split the remaining 80 % into 75 % train and 25 % validation (25 % of 80 % is "
-    "20 % of all).",
+    "Two calls to train_test_split, both with stratify= and random_state=seed: first keep "
+    "test_fraction for test, then cut the validation part from what is left. Of the remaining "
+    "1 - test_fraction, validation is val_fraction / (1 - test_fraction).",
     "Pass stratify=y to the first call and stratify=y_rest (the labels of what is left) to the "
     "second, and return X_train, X_val, X_test, y_train, y_val, y_test in that order.",
 )
 def q1(three_way_split: Any) -> None:
-    """three_way_split(X, y, seed): stratified 60/20/20 train/validation/test split."""
+    """three_way_split(X, y, val_fraction, test_fraction, seed): a stratified three-way split."""
     wine_X, wine_y = _wine()
     wine_X = np.column_stack([np.arange(len(wine_y), dtype=float), wine_X])  # column 0: row id
     datasets = [("the wine data", wine_X, wine_y), ("200 rows, 20 in class 1", *_imbalanced(200, 20)),
                 ("500 rows, 40 in class 1", *_imbalanced(500, 40))]
     for name, X, y in datasets:
         n = len(y)
-        for seed in (0, 1, 2, 3):
-            shown = f"three_way_split on {name} with seed={seed}"
+        for seed, (val_fraction, test_fraction) in zip((0, 1, 2), FRACTIONS, strict=True):
+            shown = (f"three_way_split on {name} with val_fraction={val_fraction}, "
+                     f"test_fraction={test_fraction}, seed={seed}")
             X_given, y_given = X.copy(), y.copy()
-            result = call(three_way_split, X_given, y_given, seed)
+            result = call(three_way_split, X_given, y_given, val_fraction, test_fraction, seed)
             expect(np.array_equal(X_given, X) and np.array_equal(y_given, y),
                    f"{shown} changed X or y in place; leave the inputs as they were.")
             expect(isinstance(result, (tuple, list)) and len(result) == 6,
@@ -90,14 +94,17 @@ def q1(three_way_split: Any) -> None:
                        f"{shown}: the {label} part has X of shape {Xp.shape} and y of length "
                        f"{len(yp)}; the order is X_train, X_val, X_test, y_train, y_val, y_test.")
             sizes = [len(p) for p in y_parts]
-            expected = [0.6 * n, 0.2 * n, 0.2 * n]
+            train_fraction = 1 - val_fraction - test_fraction
+            expected = [train_fraction * n, val_fraction * n, test_fraction * n]
             if any(abs(s - e) > 2 for s, e in zip(sizes, expected, strict=True)):
-                if abs(sizes[2] - 0.2 * n) <= 2 and abs(sizes[1] - 0.16 * n) <= 2:
+                too_small = val_fraction * (1 - test_fraction) * n
+                if abs(sizes[2] - test_fraction * n) <= 2 and abs(sizes[1] - too_small) <= 2:
                     raise Incorrect(f"{shown} gave sizes {sizes} (train, validation, test) for {n} rows: "
-                                    "the validation part is 20 % of the remaining 80 %, only 16 % of all. "
-                                    "Take a quarter (test_size=0.25) of what is left.")
+                                    f"the validation part is {val_fraction:.0%} of what is left after the "
+                                    f"test cut, only {val_fraction * (1 - test_fraction):.0%} of all. Of the "
+                                    "remaining rows take val_fraction / (1 - test_fraction).")
                 raise Incorrect(f"{shown} gave sizes {sizes} (train, validation, test) for {n} rows; "
-                                f"expected about {[round(e) for e in expected]} (60 / 20 / 20 %).")
+                                f"expected about {[round(e) for e in expected]}.")
             ids = np.concatenate([p[:, 0] for p in X_parts])
             expect(np.array_equal(np.sort(ids), X[:, 0]),
                    f"{shown}: the three parts should hold every row exactly once, but some rows are "
@@ -114,9 +121,9 @@ def q1(three_way_split: Any) -> None:
                            f"{shown}: the {label} part has {got} rows of class {cls}, but "
                            f"stratifying would give about {want:.0f}. Pass stratify= to both "
                            "train_test_split calls (the second with the labels that are left).")
-        again = call(three_way_split, X.copy(), y.copy(), 0)
-        other = call(three_way_split, X.copy(), y.copy(), 1)
-        first = call(three_way_split, X.copy(), y.copy(), 0)
+        again = call(three_way_split, X.copy(), y.copy(), 0.2, 0.2, 0)
+        other = call(three_way_split, X.copy(), y.copy(), 0.2, 0.2, 1)
+        first = call(three_way_split, X.copy(), y.copy(), 0.2, 0.2, 0)
         expect(np.array_equal(_array(again[2], "X_test"), _array(first[2], "X_test")),
                "two calls with the same seed gave different splits: pass random_state=seed.")
         expect(not np.array_equal(_array(other[2], "X_test"), _array(first[2], "X_test")),
