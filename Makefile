@@ -8,11 +8,12 @@ STAMP  := $(VENV)/.installed
 # Jupyter refuses to run as root (as in many containers) unless told it may.
 LAB_ARGS ?= $(if $(filter 0,$(shell id -u 2>/dev/null)),--allow-root,)
 
-.PHONY: help setup lab test notebooks exercises progress lint lock clean test-floor site serve test-site
+.PHONY: help setup lab test test-slow notebooks exercises progress lint lock clean test-floor site serve test-site
 
 help:
 	@echo "make lab        open the course in JupyterLab (sets up .venv first)"
 	@echo "make test       run every test and execute every notebook (sets up .venv first)"
+	@echo "make test-slow  notebooks under other CPU kernels, every cell run twice, the grading budget"
 	@echo "make test-floor the same tests at the lowest versions requirements.txt allows (own env)"
 	@echo "make notebooks  re-execute lessons and solutions in place, then regenerate exercises"
 	@echo "make exercises  regenerate exercises/ from solutions/"
@@ -38,6 +39,11 @@ lab: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest
+
+# The long notebook tests: every lesson and solutions notebook under other CPU kernels
+# (portability) and with every cell run twice (re-runs), and the grading budget.
+test-slow: $(STAMP)
+	$(BIN)/python -m pytest -m slow
 
 # The lowest versions requirements.txt (and the test extras) allow, resolved by
 # uv from PyPI into their own environment, rebuilt each time (uv caches the

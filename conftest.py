@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 
 import matplotlib
+import pytest
 
 matplotlib.use("Agg")
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -37,3 +38,18 @@ def pytest_xdist_make_scheduler(config, log):
             return path if path.endswith(".ipynb") else nodeid
 
     return NotebookScheduling(config, log)
+
+
+def pytest_collection_modifyitems(config, items):
+    """Leave tests marked ``slow`` to ``make test-slow`` (``pytest -m slow``).
+
+    They execute every lesson and solutions notebook several more times (under
+    other CPU kernels, each cell twice) or grade every solutions notebook, which
+    does not fit the time budget of ``make test``; CI runs them right after it.
+    """
+    if "slow" in (config.getoption("markexpr") or ""):
+        return
+    kept = [item for item in items if item.get_closest_marker("slow") is None]
+    if len(kept) < len(items):
+        config.hook.pytest_deselected(items=[item for item in items if item.get_closest_marker("slow")])
+        items[:] = kept

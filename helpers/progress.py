@@ -121,8 +121,13 @@ class CheckCall:
 
 
 def check_calls(notebook: Any, module: str) -> dict[str, CheckCall]:
-    """Every ``alias.name(...)`` call on the lesson's check module, by check name (first call wins)."""
+    """Every ``alias.name(...)`` call on the lesson's check module, by check name (first call wins).
+
+    Only calls of the lesson's registered checks count: a lesson module may also offer helpers
+    (such as a data generator) that the notebook calls through the same alias.
+    """
     aliases = check_aliases(notebook, module) or {"check"}
+    registered = _registered_names(module)
     calls: dict[str, CheckCall] = {}
     for index, cell in enumerate(notebook.cells):
         source = cell_source(cell)
@@ -130,7 +135,8 @@ def check_calls(notebook: Any, module: str) -> dict[str, CheckCall]:
         for node in ast.walk(tree) if tree else ():
             if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
                     and isinstance(node.func.value, ast.Name) and node.func.value.id in aliases
-                    and node.func.attr != "summary" and node.func.attr not in calls):
+                    and node.func.attr != "summary" and node.func.attr not in calls
+                    and (registered is None or node.func.attr in registered)):
                 calls[node.func.attr] = CheckCall(
                     name=node.func.attr,
                     args=tuple(ast.unparse(a) for a in node.args),
@@ -139,6 +145,19 @@ def check_calls(notebook: Any, module: str) -> dict[str, CheckCall]:
                     text=ast.get_source_segment(_python(source), node) or "",
                 )
     return calls
+
+
+def _registered_names(module: str) -> set[str] | None:
+    """The names of the checks ``module`` registers, or None if it cannot be imported here."""
+    import importlib
+
+    from helpers.checks.core import checks_of
+
+    try:
+        importlib.import_module(module)
+    except Exception:  # not a course module: count every call, as before
+        return None
+    return {check.__name__ for check in checks_of(module)}
 
 
 def rebound_checks(notebook: Any, module: str) -> set[str]:

@@ -15,6 +15,7 @@ import pytest
 from tools.course import ROOT, notebook_paths
 from tools.kernels import NUMERIC_ENVIRONMENTS, portability_differences
 
+pytestmark = pytest.mark.slow  # `make test-slow`: CI runs it after `make test`
 NOTEBOOKS = notebook_paths("notebooks") + notebook_paths("solutions")
 CASES = [(path, name) for path in NOTEBOOKS for name in NUMERIC_ENVIRONMENTS]
 

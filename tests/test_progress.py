@@ -306,7 +306,6 @@ def test_a_corrupt_file_is_not_graded_and_the_exit_code_says_so(batch):
 
 
 @pytest.mark.slow
-@pytest.mark.skipif("'slow' not in config.getoption('markexpr')", reason="slow: run it with pytest -m slow")
 def test_every_solutions_notebook_grades_correct_within_the_budget(tmp_path):
     """Budget: all solutions in at most 2 minutes on 2 cores (run: pytest -m slow tests/test_progress.py)."""
     paths = notebook_paths("solutions")
