@@ -23,6 +23,7 @@ help:
 	@echo "make site       build the course website from the committed notebooks into build/site"
 	@echo "make serve      build the website and serve it at http://127.0.0.1:$(PORT)/"
 	@echo "make test-site  build the website and test every page in headless Chromium"
+	@echo "make clean      remove the virtual environments, the built website and the caches"
 
 # A virtual environment with the exact versions of constraints.txt and the
 # helpers package installed in editable mode (so `import helpers` works anywhere).
@@ -88,7 +89,7 @@ lock:
 	rm -rf .lock-venv
 
 clean:
-	rm -rf $(VENV) $(FLOOR_VENV) .pytest_cache .ruff_cache
+	rm -rf $(VENV) $(FLOOR_VENV) build .pytest_cache .ruff_cache
 
 # The course website: built from the committed notebooks (never executed), offline.
 # See website/conf.py. `make serve PORT=9000` for another port.
