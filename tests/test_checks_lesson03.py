@@ -2,8 +2,10 @@
 
 import math
 import time
+from collections import Counter
 
 import numpy as np
+import pandas as pd
 import pytest
 import torch
 from checkcases import args, assert_complete, cases, lazy, verify
@@ -11,20 +13,62 @@ from torch import nn
 from torch.utils.data import DataLoader, Dataset, TensorDataset, random_split
 
 from helpers.checks import lesson03
-from helpers.data import CROP_INPUTS, CROP_TARGETS, load_crop_yields
+from helpers.data import load_mtcars
 
 
 def not_implemented(*_):
     raise NotImplementedError("Write your code here")
 
 
-# ---------------------------------------------------------------- q1: Dataset classes for any table
+# ---------------------------------------------------------------- q1: Datasets over lists of records
 
 
-class TensorsOnce(Dataset):  # convert once, index later
-    def __init__(self, frame, input_columns, target_columns):
+class RecordsOnce(Dataset):  # convert once, index later
+    def __init__(self, records, input_keys, target_keys, id_key):
+        self.inputs = torch.tensor([[float(r[k]) for k in input_keys] for r in records], dtype=torch.float32)
+        self.targets = torch.tensor([[float(r[k]) for k in target_keys] for r in records], dtype=torch.float32)
+        self.ids = [r[id_key] for r in records]
+
+    def __len__(self):
+        return len(self.ids)
+
+    def __getitem__(self, index):
+        return self.inputs[index], self.targets[index], self.ids[index]
+
+
+class RecordByRecord(Dataset):  # keeps the list, reads one record per item
+    def __init__(self, records, input_keys, target_keys, id_key):
+        self.records, self.ins, self.outs, self.id_key = records, input_keys, target_keys, id_key
+
+    def __len__(self):
+        return len(self.records)
+
+    def __getitem__(self, index):
+        record = self.records[index]
+        x = torch.tensor([record[k] for k in self.ins]).float()
+        y = torch.tensor([record[k] for k in self.outs]).float()
+        return x, y, record[self.id_key]
+
+
+class ViaDataFrame:  # not a Dataset subclass; goes through pandas, returns a list
+    def __init__(self, records, input_keys, target_keys, id_key):
+        frame = pd.DataFrame(records)
+        self.x = torch.from_numpy(frame[input_keys].to_numpy(dtype=np.float32, copy=True))
+        self.y = torch.from_numpy(frame[target_keys].to_numpy(dtype=np.float32, copy=True))
+        self.names = frame[id_key].tolist()
+
+    def __len__(self):
+        return self.x.shape[0]
+
+    def __getitem__(self, index):
+        return [self.x[index], self.y[index], self.names[index]]
+
+
+class CropDatasetPasted(Dataset):  # the lesson's CropDataset with the columns as arguments
+    def __init__(self, frame, input_columns, target_columns, transform=None):
         self.inputs = torch.tensor(frame[input_columns].to_numpy(), dtype=torch.float32)
         self.targets = torch.tensor(frame[target_columns].to_numpy(), dtype=torch.float32)
+        self.transform = transform
 
     def __len__(self):
         return len(self.inputs)
@@ -33,186 +77,298 @@ class TensorsOnce(Dataset):  # convert once, index later
         return self.inputs[index], self.targets[index]
 
 
-class RowByRow(Dataset):  # keeps the frame, reads one row per item
-    def __init__(self, frame, input_columns, target_columns):
-        self.frame, self.ins, self.outs = frame, input_columns, target_columns
+class PairsOnly(RecordsOnce):  # forgot the id
+    def __getitem__(self, index):
+        return self.inputs[index], self.targets[index]
 
+
+class ValuesByPosition(RecordByRecord):  # reads the dict's values in stored order, not by key
+    def __getitem__(self, index):
+        record = self.records[index]
+        values = [float(v) for k, v in record.items() if k in self.ins]
+        return torch.tensor(values), torch.tensor([float(record[k]) for k in self.outs]), record[self.id_key]
+
+
+class SortedKeys(RecordsOnce):  # the right keys in the wrong order
+    def __init__(self, records, input_keys, target_keys, id_key):
+        super().__init__(records, sorted(input_keys), sorted(target_keys), id_key)
+
+
+class Float64Records(RecordsOnce):
+    def __init__(self, records, input_keys, target_keys, id_key):
+        super().__init__(records, input_keys, target_keys, id_key)
+        self.inputs, self.targets = self.inputs.double(), self.targets.double()
+
+
+class IdAsIndex(RecordsOnce):  # returns the position instead of the record's id
+    def __getitem__(self, index):
+        return self.inputs[index], self.targets[index], index
+
+
+class PopsIds(RecordsOnce):  # hostile: takes the ids out of the caller's records
+    def __init__(self, records, input_keys, target_keys, id_key):
+        self.ids = [r.pop(id_key) for r in records]
+        self.inputs = torch.tensor([[float(r[k]) for k in input_keys] for r in records], dtype=torch.float32)
+        self.targets = torch.tensor([[float(r[k]) for k in target_keys] for r in records], dtype=torch.float32)
+
+
+class FirstRecordsOnly(RecordsOnce):  # hostile: a fixed length
     def __len__(self):
-        return len(self.frame)
-
-    def __getitem__(self, index):
-        row = self.frame.iloc[index]
-        return (torch.tensor(row[self.ins].to_numpy(dtype=np.float32)),
-                torch.tensor(row[self.outs].to_numpy(dtype=np.float32)))
-
-
-class PlainClassList:  # not a Dataset subclass, returns a list: a DataLoader accepts it
-    def __init__(self, frame, input_columns, target_columns):
-        self.x = torch.from_numpy(frame[input_columns].to_numpy(dtype=float).copy()).float()
-        self.y = torch.from_numpy(frame[target_columns].to_numpy(dtype=float).copy()).float()
-
-    def __len__(self):
-        return self.x.shape[0]
-
-    def __getitem__(self, index):
-        return [self.x[index], self.y[index]]
-
-
-def tensor_dataset_factory(frame, input_columns, target_columns):
-    return TensorDataset(torch.tensor(frame[input_columns].values.astype("float32")),
-                         torch.tensor(frame[target_columns].values.astype("float32")))
-
-
-class IntegerTensors(TensorsOnce):  # forgot the dtype: whole numbers stay int64 (on crops)
-    def __init__(self, frame, input_columns, target_columns):
-        self.inputs = torch.tensor(frame[input_columns].to_numpy())
-        self.targets = torch.tensor(frame[target_columns].to_numpy())
-
-
-class Float64Tensors(TensorsOnce):  # NumPy's default float
-    def __init__(self, frame, input_columns, target_columns):
-        self.inputs = torch.from_numpy(frame[input_columns].to_numpy(dtype=float))
-        self.targets = torch.from_numpy(frame[target_columns].to_numpy(dtype=float))
-
-
-class LenOfColumns(TensorsOnce):
-    def __init__(self, frame, input_columns, target_columns):
-        super().__init__(frame, input_columns, target_columns)
-        self.frame = frame
-
-    def __len__(self):
-        return len(self.frame.columns)
-
-
-class ByLabel(RowByRow):  # .loc reads the index label, not the position
-    def __getitem__(self, index):
-        row = self.frame.loc[index]
-        return (torch.tensor(row[self.ins].to_numpy(dtype=np.float32)),
-                torch.tensor(row[self.outs].to_numpy(dtype=np.float32)))
-
-
-class RowAsFrame(RowByRow):  # iloc[[i]] keeps a one-row table: shape (1, 3)
-    def __getitem__(self, index):
-        rows = self.frame.iloc[[index]]
-        return (torch.tensor(rows[self.ins].to_numpy(), dtype=torch.float32),
-                torch.tensor(rows[self.outs].to_numpy(), dtype=torch.float32))
-
-
-class ColumnsByPosition(TensorsOnce):  # right for the crop CSV's order, wrong for any other
-    def __init__(self, frame, input_columns, target_columns):
-        self.inputs = torch.tensor(frame.iloc[:, 1:4].to_numpy(dtype=float), dtype=torch.float32)
-        self.targets = torch.tensor(frame.iloc[:, 4:6].to_numpy(dtype=float), dtype=torch.float32)
-
-
-class HardCodedCrops(TensorsOnce):  # ignores the column arguments (hostile)
-    def __init__(self, frame, input_columns, target_columns):
-        super().__init__(frame, CROP_INPUTS, CROP_TARGETS)
-
-
-class SortedColumns(TensorsOnce):  # the right columns in the wrong order
-    def __init__(self, frame, input_columns, target_columns):
-        super().__init__(frame, sorted(input_columns), sorted(target_columns))
-
-
-class FirstTargetOnly(TensorsOnce):  # a scalar target: shape () instead of (1,)
-    def __init__(self, frame, input_columns, target_columns):
-        super().__init__(frame, input_columns, target_columns[0])
-
-
-class InputsOnly(TensorsOnce):
-    def __getitem__(self, index):
-        return self.inputs[index]
+        return 15
 
 
 class GetitemMisspelled(Dataset):  # __getitem_ with one underscore: an attempt, not the placeholder
-    def __init__(self, frame, input_columns, target_columns):
-        self.inputs = torch.tensor(frame[input_columns].to_numpy(), dtype=torch.float32)
+    def __init__(self, records, input_keys, target_keys, id_key):
+        self.records = records
 
     def __len__(self):
-        return len(self.inputs)
+        return len(self.records)
 
     def __getitem_(self, index):
-        return self.inputs[index]
+        return self.records[index]
 
 
 class NotWrittenYet(Dataset):  # the exercise notebook's placeholder
-    def __init__(self, frame, input_columns, target_columns):
+    def __init__(self, records, input_keys, target_keys, id_key):
         raise NotImplementedError("Write your code here")
 
 
-# ---------------------------------------------------------------- q3: loaders
+# ---------------------------------------------------------------- q2: epoch plans
 
 
-def crop_dataset():
-    crops = load_crop_yields(15)
-    return TensorDataset(torch.tensor(crops[CROP_INPUTS].to_numpy(), dtype=torch.float32),
-                         torch.tensor(crops[CROP_TARGETS].to_numpy(), dtype=torch.float32))
+def plan_divmod(n, b, drop_last):
+    full, left = divmod(n, b)
+    if drop_last or left == 0:
+        return full, (b if full else 0)
+    return full + 1, left
 
 
-def loaders(train=None, evaluation=None):
-    ds = crop_dataset()
-    train = train or {"batch_size": 4, "shuffle": True, "drop_last": True}
-    evaluation = evaluation or {"batch_size": 4}
-    return args(DataLoader(ds, **train), DataLoader(ds, **evaluation))
+def plan_ceil_numpy(n, b, drop_last):  # NumPy integers, a list
+    count = n // b if drop_last else math.ceil(n / b)
+    last = 0 if count == 0 else (b if drop_last else n - (count - 1) * b)
+    return [np.int64(count), np.int64(last)]
 
 
-# ---------------------------------------------------------------- q4: apple loaders
+def plan_range(n, b, drop_last):  # the start of every batch, by range
+    starts = [s for s in range(0, n, b) if not drop_last or s + b <= n]
+    return len(starts), (min(b, n - starts[-1]) if starts else 0)
 
 
-def apple_loader(frame, batch_size):
-    x = torch.tensor(frame[CROP_INPUTS].to_numpy(), dtype=torch.float32)
-    y = torch.tensor(frame[["apples_t_ha"]].to_numpy(), dtype=torch.float32)
+def plan_dataloader(n, b, drop_last):  # the shortcut the exercise rules out
+    loader = DataLoader(range(n), batch_size=b, drop_last=drop_last)
+    return len(loader), len(list(loader)[-1]) if len(loader) else 0
+
+
+def plan_modulo(n, b, drop_last):  # last size n % b: 0 when b divides n
+    return (n // b, b if n >= b else 0) if drop_last else (math.ceil(n / b), n % b)
+
+
+def plan_floor(n, b, drop_last):
+    return n // b, n % b or b
+
+
+def plan_ceil(n, b, drop_last):
+    return math.ceil(n / b), n - (math.ceil(n / b) - 1) * b
+
+
+def plan_float(n, b, drop_last):
+    return n / b, b
+
+
+# ---------------------------------------------------------------- q3: make_loaders
+
+
+def loaders_min_size(dataset, batch_size):
+    train = DataLoader(dataset, batch_size=min(batch_size, len(dataset)), shuffle=True, drop_last=True)
+    return train, DataLoader(dataset, batch_size=batch_size)
+
+
+def loaders_conditional_drop(dataset, batch_size):  # drop_last only when there is a full batch
+    train = DataLoader(dataset, batch_size=batch_size, shuffle=True, drop_last=len(dataset) >= batch_size,
+                       generator=torch.Generator().manual_seed(0))
+    return train, DataLoader(dataset, batch_size=1, shuffle=False)
+
+
+def loaders_lesson(dataset, batch_size):  # the lesson's DataLoader with drop_last=True, as it is
+    return (DataLoader(dataset, batch_size=batch_size, shuffle=True, drop_last=True),
+            DataLoader(dataset, batch_size=batch_size))
+
+
+def loaders_short_last(dataset, batch_size):
+    return DataLoader(dataset, batch_size=batch_size, shuffle=True), DataLoader(dataset, batch_size=batch_size)
+
+
+def loaders_eval_shuffled(dataset, batch_size):
+    train, _ = loaders_min_size(dataset, batch_size)
+    return train, DataLoader(dataset, batch_size=batch_size, shuffle=True)
+
+
+def loaders_eval_drop_last(dataset, batch_size):
+    train, _ = loaders_min_size(dataset, batch_size)
+    return train, DataLoader(dataset, batch_size=batch_size, drop_last=True)
+
+
+def loaders_not_shuffled(dataset, batch_size):
+    train = DataLoader(dataset, batch_size=min(batch_size, len(dataset)), drop_last=True)
+    return train, DataLoader(dataset, batch_size=batch_size)
+
+
+def loaders_eval_one_batch(dataset, batch_size):  # evaluation in one batch of everything: over the limit
+    train, _ = loaders_min_size(dataset, batch_size)
+    return train, DataLoader(dataset, batch_size=len(dataset))
+
+
+def loaders_other_data(dataset, batch_size):  # hostile: ignores the dataset it is given
+    other = TensorDataset(torch.zeros(15, 2), 100 + torch.arange(15.0).reshape(15, 1))
+    return loaders_min_size(other, batch_size)
+
+
+# ---------------------------------------------------------------- q4: fuel loaders
+
+
+def fuel_loader(frame, batch_size):
+    x = torch.tensor(frame[["wt", "hp"]].to_numpy(), dtype=torch.float32)
+    y = torch.tensor(frame[["mpg"]].to_numpy(), dtype=torch.float32)
     return DataLoader(TensorDataset(x, y), batch_size=batch_size, shuffle=True)
 
 
-def apple_loader_unsqueeze(frame, batch_size):
-    x = torch.from_numpy(frame[CROP_INPUTS].to_numpy()).float()
-    y = torch.tensor(frame["apples_t_ha"].to_numpy()).float().unsqueeze(1)
-    return DataLoader(TensorDataset(x, y), batch_size=batch_size)
+def fuel_loader_unsqueeze(frame, batch_size):
+    x = torch.from_numpy(frame[["wt", "hp"]].to_numpy().copy()).float()
+    y = torch.from_numpy(frame["mpg"].to_numpy().copy()).float().unsqueeze(1)
+    return DataLoader(list(zip(x, y, strict=True)), batch_size=batch_size, shuffle=True)  # a list of pairs
 
 
-def apple_loader_broken(frame, batch_size):  # the exercise's starting point
-    x = torch.tensor(frame[CROP_INPUTS].to_numpy())
-    y = torch.tensor(frame["apples_t_ha"].to_numpy())
+def fuel_batches_broken(frame, batch_size):  # the exercise's snippet, as given
+    x = torch.tensor(frame[["wt", "hp"]].to_numpy())
+    y = torch.tensor(frame["mpg"].to_numpy())
+    input_loader = DataLoader(x, batch_size=batch_size, shuffle=True)
+    target_loader = DataLoader(y, batch_size=batch_size, shuffle=True)
+    return zip(input_loader, target_loader, strict=False)
+
+
+def fuel_two_loaders_fixed_dtype_shape(frame, batch_size):  # dtype and shape fixed, still two shuffles
+    x = torch.tensor(frame[["wt", "hp"]].to_numpy(), dtype=torch.float32)
+    y = torch.tensor(frame[["mpg"]].to_numpy(), dtype=torch.float32)
+
+    class Zipped:
+        def __iter__(self):
+            return zip(DataLoader(x, batch_size=batch_size, shuffle=True),
+                       DataLoader(y, batch_size=batch_size, shuffle=True), strict=False)
+    return Zipped()
+
+
+def fuel_zip_fixed(frame, batch_size):  # one shuffle, but a zip: used up after one pass
+    x = torch.tensor(frame[["wt", "hp"]].to_numpy(), dtype=torch.float32)
+    y = torch.tensor(frame[["mpg"]].to_numpy(), dtype=torch.float32)
+    order = torch.randperm(len(x))
+    x_loader, y_loader = DataLoader(x[order], batch_size=batch_size), DataLoader(y[order], batch_size=batch_size)
+    return zip(x_loader, y_loader, strict=True)
+
+
+def fuel_float64(frame, batch_size):
+    x = torch.tensor(frame[["wt", "hp"]].to_numpy())
+    y = torch.tensor(frame[["mpg"]].to_numpy())
     return DataLoader(TensorDataset(x, y), batch_size=batch_size, shuffle=True)
 
 
-def apple_loader_int(frame, batch_size):  # right shapes, integer dtype
-    x = torch.tensor(frame[CROP_INPUTS].to_numpy())
-    y = torch.tensor(frame[["apples_t_ha"]].to_numpy())
-    return DataLoader(TensorDataset(x, y), batch_size=batch_size)
+def fuel_flat_targets(frame, batch_size):
+    x = torch.tensor(frame[["wt", "hp"]].to_numpy(), dtype=torch.float32)
+    y = torch.tensor(frame["mpg"].to_numpy(), dtype=torch.float32)
+    return DataLoader(TensorDataset(x, y), batch_size=batch_size, shuffle=True)
 
 
-def apple_loader_flat_float(frame, batch_size):  # float32 but still (batch,)
-    x = torch.tensor(frame[CROP_INPUTS].to_numpy(), dtype=torch.float32)
-    y = torch.tensor(frame["apples_t_ha"].to_numpy(), dtype=torch.float32)
-    return DataLoader(TensorDataset(x, y), batch_size=batch_size)
+def fuel_not_shuffled(frame, batch_size):
+    return DataLoader(fuel_loader(frame, batch_size).dataset, batch_size=batch_size)
 
 
-def orange_loader(frame, batch_size):
-    x = torch.tensor(frame[CROP_INPUTS].to_numpy(), dtype=torch.float32)
-    y = torch.tensor(frame[["oranges_t_ha"]].to_numpy(), dtype=torch.float32)
-    return DataLoader(TensorDataset(x, y), batch_size=batch_size)
+def fuel_swapped_columns(frame, batch_size):
+    x = torch.tensor(frame[["hp", "wt"]].to_numpy(), dtype=torch.float32)
+    y = torch.tensor(frame[["mpg"]].to_numpy(), dtype=torch.float32)
+    return DataLoader(TensorDataset(x, y), batch_size=batch_size, shuffle=True)
 
 
-def apple_loader_drop_last(frame, batch_size):
-    return DataLoader(apple_loader(frame, batch_size).dataset, batch_size=batch_size, drop_last=True)
+def fuel_hard_coded(frame, batch_size):  # hostile: always the mtcars table
+    return fuel_loader(load_mtcars(), batch_size)
 
 
-def apple_loader_mixed_up(frame, batch_size):  # targets shuffled apart from their inputs
-    x = torch.tensor(frame[CROP_INPUTS].to_numpy(), dtype=torch.float32)
-    y = torch.tensor(frame[["apples_t_ha"]].to_numpy()[::-1].copy(), dtype=torch.float32)
-    return DataLoader(TensorDataset(x, y), batch_size=batch_size)
+# ---------------------------------------------------------------- q5: weighted epochs
 
 
-# ---------------------------------------------------------------- q5: one epoch
+def weighted_epoch(model, optimizer, loader):
+    total, total_weight = 0.0, 0.0
+    for xb, yb, wb in loader:
+        wb = wb.unsqueeze(1)
+        loss = (wb * (model(xb) - yb) ** 2).sum() / wb.sum()
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        total += loss.item() * wb.sum().item()
+        total_weight += wb.sum().item()
+    return total / total_weight
 
 
-def epoch_weighted(model, loss_fn, optimizer, loader):
-    model.train()
+def weighted_epoch_squeeze(model, optimizer, loader):  # squeezes the predictions; tensor result
+    terms, weights = [], []
+    for xb, yb, wb in loader:
+        errors = (model(xb).squeeze(1) - yb.squeeze(1)) ** 2
+        loss = torch.sum(wb * errors) / torch.sum(wb)
+        loss.backward()
+        optimizer.step()
+        optimizer.zero_grad()  # after step: also clears before the next backward
+        terms.append((wb * errors).sum().detach())
+        weights.append(wb.sum())
+    return torch.stack(terms).sum() / torch.stack(weights).sum()
+
+
+def weighted_epoch_numpy(model, optimizer, loader):  # view(-1, 1), returns a NumPy float
+    sums, weight = [], 0.0
+    for xb, yb, wb in loader:
+        optimizer.zero_grad()
+        loss = (wb.view(-1, 1) * (model(xb) - yb).pow(2)).sum() / wb.sum()
+        loss.backward()
+        optimizer.step()
+        sums.append(loss.item() * wb.sum().item())
+        weight += float(wb.sum())
+    return np.float64(sum(sums) / weight)
+
+
+def weighted_broken(model, optimizer, loader):  # the exercise's snippet, as given
+    batch_losses = []
+    for xb, yb, wb in loader:
+        loss = (wb * (model(xb) - yb) ** 2).sum() / wb.sum()
+        loss.backward()
+        optimizer.zero_grad()
+        optimizer.step()
+        batch_losses.append(loss.item())
+    return sum(batch_losses) / len(batch_losses)
+
+
+def weighted_order_fixed_only(model, optimizer, loader):  # zero_grad moved, broadcasting left in
+    batch_losses = []
+    for xb, yb, wb in loader:
+        loss = (wb * (model(xb) - yb) ** 2).sum() / wb.sum()
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        batch_losses.append(loss.item())
+    return sum(batch_losses) / len(batch_losses)
+
+
+def weighted_mean_of_means(model, optimizer, loader):  # updates right, value a mean of batch means
+    batch_losses = []
+    for xb, yb, wb in loader:
+        loss = (wb.unsqueeze(1) * (model(xb) - yb) ** 2).sum() / wb.sum()
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        batch_losses.append(loss.item())
+    return sum(batch_losses) / len(batch_losses)
+
+
+def weighted_by_count(model, optimizer, loader):  # the lesson's fit: weights by the number of samples
     total, n = 0.0, 0
-    for xb, yb in loader:
-        loss = loss_fn(model(xb), yb)
+    for xb, yb, wb in loader:
+        loss = (wb.unsqueeze(1) * (model(xb) - yb) ** 2).sum() / wb.sum()
         optimizer.zero_grad()
         loss.backward()
         optimizer.step()
@@ -221,33 +377,11 @@ def epoch_weighted(model, loss_fn, optimizer, loader):
     return total / n
 
 
-def epoch_zero_grad_last(model, loss_fn, optimizer, loader):  # zero_grad after step, tensor result
-    losses = []
-    for xb, yb in loader:
-        loss = loss_fn(yb, model(xb))  # MSE is symmetric
-        loss.backward()
-        optimizer.step()
-        optimizer.zero_grad()
-        losses.append(loss.detach() * xb.shape[0])
-    return torch.stack(losses).sum() / len(loader.dataset)
-
-
-def epoch_graph_attached(model, loss_fn, optimizer, loader):  # sums loss tensors, not .item()
-    total, n = 0, 0
-    for xb, yb in loader:
-        loss = loss_fn(model(xb), yb)
-        optimizer.zero_grad()
-        loss.backward()
-        optimizer.step()
-        total = total + loss * len(xb)  # still attached to the graph: wasteful, but correct
-        n += len(xb)
-    return total / n
-
-
-def epoch_no_zero_grad(model, loss_fn, optimizer, loader):
+def weighted_ignores_weights(model, optimizer, loader):  # the lesson's fit with F.mse_loss
     total, n = 0.0, 0
-    for xb, yb in loader:
-        loss = loss_fn(model(xb), yb)
+    for xb, yb, _ in loader:
+        loss = torch.nn.functional.mse_loss(model(xb), yb)
+        optimizer.zero_grad()
         loss.backward()
         optimizer.step()
         total += loss.item() * len(xb)
@@ -255,66 +389,21 @@ def epoch_no_zero_grad(model, loss_fn, optimizer, loader):
     return total / n
 
 
-def epoch_no_step(model, loss_fn, optimizer, loader):
-    total, n = 0.0, 0
-    for xb, yb in loader:
-        loss = loss_fn(model(xb), yb)
-        optimizer.zero_grad()
-        loss.backward()
-        total += loss.item() * len(xb)
-        n += len(xb)
-    return total / n
-
-
-def epoch_no_backward(model, loss_fn, optimizer, loader):
-    total, n = 0.0, 0
-    for xb, yb in loader:
-        loss = loss_fn(model(xb), yb)
-        optimizer.zero_grad()
-        optimizer.step()
-        total += loss.item() * len(xb)
-        n += len(xb)
-    return total / n
-
-
-def epoch_mean_of_means(model, loss_fn, optimizer, loader):
-    losses = []
-    for xb, yb in loader:
-        loss = loss_fn(model(xb), yb)
-        optimizer.zero_grad()
+def weighted_no_zero_grad(model, optimizer, loader):
+    for xb, yb, wb in loader:
+        loss = (wb.unsqueeze(1) * (model(xb) - yb) ** 2).sum() / wb.sum()
         loss.backward()
         optimizer.step()
-        losses.append(loss.item())
-    return sum(losses) / len(losses)
+    return 1.0
 
 
-def epoch_last_loss(model, loss_fn, optimizer, loader):
-    for xb, yb in loader:
-        loss = loss_fn(model(xb), yb)
-        optimizer.zero_grad()
-        loss.backward()
-        optimizer.step()
-    return loss.item()
+def weighted_returns_nothing(model, optimizer, loader):
+    weighted_epoch(model, optimizer, loader)
 
 
-def epoch_returns_nothing(model, loss_fn, optimizer, loader):
-    epoch_weighted(model, loss_fn, optimizer, loader)
-
-
-def epoch_zero_grad_between(model, loss_fn, optimizer, loader):  # the exercise's broken order
-    total, n = 0.0, 0
-    for xb, yb in loader:
-        loss = loss_fn(model(xb), yb)
-        loss.backward()
-        optimizer.zero_grad()
-        optimizer.step()
-        total += loss.item() * len(xb)
-        n += len(xb)
-    return total / n
-
-
-def epoch_numpy_scalar(model, loss_fn, optimizer, loader):  # returns a NumPy float
-    return np.float64(epoch_weighted(model, loss_fn, optimizer, loader))
+def weighted_hard_coded(model, optimizer, loader):  # hostile: right updates, a made-up value
+    weighted_epoch(model, optimizer, loader)
+    return 2.5
 
 
 # ---------------------------------------------------------------- q6: split with training-only statistics
@@ -410,79 +499,179 @@ def split_scaled_targets(inputs, targets, n_val, seed):  # standardises the targ
     return TensorDataset(train_ds.tensors[0], (t - t.mean(dim=0)) / t.std(dim=0)), val_ds
 
 
-# ---------------------------------------------------------------- q7: networks
+# ---------------------------------------------------------------- q7: networks of any depth
 
 
-class SigmoidNet(nn.Module):
-    def __init__(self, n_inputs, hidden_units, n_outputs):
+def network_sequential(n_inputs, hidden_sizes, n_outputs):
+    sizes = [n_inputs, *hidden_sizes, n_outputs]
+    layers = []
+    for a, b in zip(sizes, sizes[1:], strict=False):
+        layers += [nn.Linear(a, b), nn.ReLU()]
+    return nn.Sequential(*layers[:-1])
+
+
+def network_tanh_list(n_inputs, hidden_sizes, n_outputs):  # builds with a loop and insert
+    sizes = [n_inputs, *hidden_sizes, n_outputs]
+    layers = [nn.Linear(sizes[0], sizes[1])]
+    for a, b in zip(sizes[1:-1], sizes[2:], strict=True):
+        layers += [nn.Tanh(), nn.Linear(a, b)]
+    return nn.Sequential(*layers)
+
+
+class SubclassNet(nn.Module):  # nn.ModuleList and a sigmoid written in forward
+    def __init__(self, n_inputs, hidden_sizes, n_outputs):
         super().__init__()
-        self.hidden = nn.Linear(n_inputs, hidden_units)
-        self.out = nn.Linear(hidden_units, n_outputs)
+        sizes = [n_inputs, *hidden_sizes, n_outputs]
+        self.layers = nn.ModuleList(nn.Linear(a, b) for a, b in zip(sizes, sizes[1:], strict=False))
 
     def forward(self, x):
-        return self.out(torch.sigmoid(self.hidden(x)))
+        for layer in self.layers[:-1]:
+            x = torch.sigmoid(layer(x))
+        return self.layers[-1](x)
 
 
-class NoActivationNet(SigmoidNet):  # a subclass with no activation: still a straight line
+class SubclassNoActivation(SubclassNet):  # the subclass without activations: one linear map
     def forward(self, x):
-        return self.out(self.hidden(x))
+        for layer in self.layers:
+            x = layer(x)
+        return x
 
 
-class ForwardMisspelledNet(nn.Module):
-    def __init__(self, n_inputs, hidden_units, n_outputs):
-        super().__init__()
-        self.hidden = nn.Linear(n_inputs, hidden_units)
-        self.out = nn.Linear(hidden_units, n_outputs)
+class SubclassMissingOne(SubclassNet):  # an activation after the first hidden layer only
+    def forward(self, x):
+        for k, layer in enumerate(self.layers[:-1]):
+            x = layer(x)
+            x = torch.relu(x) if k == 0 else x
+        return self.layers[-1](x)
+
+
+class ForwardMisspelled(SubclassNet):
+    forward = nn.Module.forward
 
     def foward(self, x):
-        return self.out(torch.relu(self.hidden(x)))
+        return SubclassNet.forward(self, x)
+
+
+def network_lesson(n_inputs, hidden_sizes, n_outputs):  # the lesson's 3-16-2 network with arguments
+    return nn.Sequential(nn.Linear(n_inputs, hidden_sizes), nn.Tanh(), nn.Linear(hidden_sizes, n_outputs))
+
+
+def network_first_hidden_only(n_inputs, hidden_sizes, n_outputs):  # uses one hidden layer whatever the list
+    hidden = hidden_sizes[0] if hidden_sizes else 8
+    return nn.Sequential(nn.Linear(n_inputs, hidden), nn.ReLU(), nn.Linear(hidden, n_outputs))
+
+
+def network_relu_at_the_end(n_inputs, hidden_sizes, n_outputs):
+    return nn.Sequential(network_sequential(n_inputs, hidden_sizes, n_outputs), nn.ReLU())
+
+
+def network_scaled_not_activated(n_inputs, hidden_sizes, n_outputs):  # "activation" x * 2: still linear
+    class Double(nn.Module):
+        def forward(self, x):
+            return 2 * x
+    sizes = [n_inputs, *hidden_sizes, n_outputs]
+    layers = []
+    for a, b in zip(sizes, sizes[1:], strict=False):
+        layers += [nn.Linear(a, b), Double()]
+    return nn.Sequential(*layers[:-1])
+
+
+def network_with_batchnorm(n_inputs, hidden_sizes, n_outputs):  # extra parameters beyond the Linear layers
+    net = network_sequential(n_inputs, hidden_sizes, n_outputs)
+    return nn.Sequential(nn.BatchNorm1d(n_inputs), *net)
+
+
+def count(n_inputs, hidden_sizes, n_outputs):
+    sizes = [n_inputs, *hidden_sizes, n_outputs]
+    return sum((a + 1) * b for a, b in zip(sizes, sizes[1:], strict=False))
+
+
+def count_loop_numpy(n_inputs, hidden_sizes, n_outputs):  # a loop, returning a NumPy integer
+    total, previous = np.int64(0), n_inputs
+    for size in [*hidden_sizes, n_outputs]:
+        total += previous * size + size
+        previous = size
+    return total
+
+
+def count_by_building(n_inputs, hidden_sizes, n_outputs):  # the lesson's n_parameters on a built network
+    return sum(p.numel() for p in network_sequential(n_inputs, hidden_sizes, n_outputs).parameters())
+
+
+def count_weights_only(n_inputs, hidden_sizes, n_outputs):
+    sizes = [n_inputs, *hidden_sizes, n_outputs]
+    return sum(a * b for a, b in zip(sizes, sizes[1:], strict=False))
+
+
+def count_one_hidden(n_inputs, hidden_sizes, n_outputs):  # the one-hidden-layer formula, whatever the list
+    h = sum(hidden_sizes)
+    return (n_inputs + 1) * h + (h + 1) * n_outputs
 
 
 # ---------------------------------------------------------------- q8: group splits
 
 
-def group_split_randperm(groups, n_val_groups, seed):
-    names = sorted(set(np.asarray(groups).tolist()))
-    chosen = torch.randperm(len(names), generator=torch.Generator().manual_seed(seed))[:n_val_groups].tolist()
-    val_names = {names[i] for i in chosen}
+def group_split_walk(groups, min_val_rows, seed):
     labels = np.asarray(groups).tolist()
+    sizes = Counter(labels)
+    names = sorted(sizes)
+    order = torch.randperm(len(names), generator=torch.Generator().manual_seed(seed)).tolist()
+    val_names, n_val = set(), 0
+    for i in order:
+        if n_val >= min_val_rows:
+            break
+        val_names.add(names[i])
+        n_val += sizes[names[i]]
     return ([i for i, g in enumerate(labels) if g not in val_names],
             [i for i, g in enumerate(labels) if g in val_names])
 
 
-def group_split_random_split_arrays(groups, n_val_groups, seed):  # random_split over names, arrays out
+def group_split_numpy(groups, min_val_rows, seed):  # NumPy throughout, arrays out
     labels = np.asarray(groups)
-    names = list(dict.fromkeys(labels.tolist()))
-    _, val_part = random_split(names, [len(names) - n_val_groups, n_val_groups],
-                               generator=torch.Generator().manual_seed(seed))
-    in_val = np.isin(labels, list(val_part))
+    names, counts = np.unique(labels, return_counts=True)
+    order = np.random.default_rng(seed).permutation(len(names))
+    running = np.cumsum(counts[order])
+    k = int(np.searchsorted(running, min_val_rows)) + 1  # groups needed to reach min_val_rows
+    in_val = np.isin(labels, names[order[:k]])
     return np.flatnonzero(~in_val), torch.from_numpy(np.flatnonzero(in_val))
 
 
-def group_split_rows(groups, n_val_groups, seed):  # splits rows, not groups: the leak
-    order = torch.randperm(len(groups), generator=torch.Generator().manual_seed(seed)).tolist()
-    return sorted(order[n_val_groups * 3:]), sorted(order[:n_val_groups * 3])
-
-
-def group_split_n_rows(groups, n_val_groups, seed):  # holds out n rows of distinct groups
+def group_split_lesson(groups, min_val_rows, seed):  # the lesson's random_split: min_val_rows groups
     labels = np.asarray(groups).tolist()
-    first = {}
-    for i, g in enumerate(labels):
-        first.setdefault(g, i)
-    val = sorted(first.values())[:n_val_groups]
-    return [i for i in range(len(labels)) if i not in val], val
+    names = sorted(set(labels))
+    _, val_part = random_split(names, [len(names) - min_val_rows, min_val_rows],
+                               generator=torch.Generator().manual_seed(seed))
+    val_names = set(val_part)
+    return ([i for i, g in enumerate(labels) if g not in val_names],
+            [i for i, g in enumerate(labels) if g in val_names])
 
 
-def group_split_fixed(groups, n_val_groups, seed):  # hostile: ignores the seed
-    return group_split_randperm(groups, n_val_groups, 0)
+def group_split_rows(groups, min_val_rows, seed):  # splits rows, not groups: the leak
+    order = torch.randperm(len(groups), generator=torch.Generator().manual_seed(seed)).tolist()
+    return sorted(order[min_val_rows:]), sorted(order[:min_val_rows])
 
 
-def group_split_ignores_count(groups, n_val_groups, seed):  # hostile: always one group
-    return group_split_randperm(groups, 1, seed)
+def group_split_one_short(groups, min_val_rows, seed):  # stops one group too early
+    labels = np.asarray(groups).tolist()
+    sizes = Counter(labels)
+    names = sorted(sizes)
+    order = torch.randperm(len(names), generator=torch.Generator().manual_seed(seed)).tolist()
+    val_names, n_val = set(), 0
+    for i in order:
+        if n_val + sizes[names[i]] >= min_val_rows:
+            break
+        val_names.add(names[i])
+        n_val += sizes[names[i]]
+    return ([i for i, g in enumerate(labels) if g not in val_names],
+            [i for i, g in enumerate(labels) if g in val_names])
 
 
-def group_split_drops_rows(groups, n_val_groups, seed):
-    train, val = group_split_randperm(groups, n_val_groups, seed)
+def group_split_fixed(groups, min_val_rows, seed):  # hostile: ignores the seed
+    return group_split_walk(groups, min_val_rows, 0)
+
+
+def group_split_drops_rows(groups, min_val_rows, seed):
+    train, val = group_split_walk(groups, min_val_rows, seed)
     return train[1:], val
 
 
@@ -553,83 +742,74 @@ def mae_trains(model, loader):  # hostile: takes optimizer steps while "evaluati
 
 CASES = {
     "q1": {
-        "correct": [TensorsOnce, RowByRow, PlainClassList, tensor_dataset_factory],
+        "correct": [RecordsOnce, RecordByRecord, ViaDataFrame],
         "wrong": [
-            (IntegerTensors, "whole numbers"),
-            (Float64Tensors, "float32"),
-            (LenOfColumns, "number of columns"),
-            (ByLabel, "iloc"),
-            (RowAsFrame, "(1, 3)"),
-            (ColumnsByPosition, "select the columns by name"),
-            (HardCodedCrops, "mtcars"),
-            (SortedColumns, "in the order given"),
-            (FirstTargetOnly, "have shape ()"),
-            (InputsOnly, "pair"),
+            (CropDatasetPasted, "not a DataFrame"),
+            (PairsOnly, "triple (inputs, targets, id)"),
+            (ValuesByPosition, "keep the order of the keys given"),
+            (SortedKeys, "keep the order of the keys given"),
+            (Float64Records, "float32"),
+            (IdAsIndex, "record[id_key] as it is"),
+            (PopsIds, "changed the records"),
+            (FirstRecordsOnly, "len() gave 15"),
             (GetitemMisspelled, "__getitem__"),
-            (lazy(lambda: TensorsOnce(load_crop_yields(15), CROP_INPUTS, CROP_TARGETS)), "pass the class itself"),
+            (lazy(lambda: RecordsOnce([{"a": 1, "b": 2, "id": 0}], ["a"], ["b"], "id")), "pass the class itself"),
         ],
         "placeholder": NotWrittenYet,
     },
     "q2": {
-        "correct": [
-            lambda n, b, drop_last: n // b if drop_last else math.ceil(n / b),
-            lambda n, b, drop_last: n // b if drop_last else -(-n // b),
-            lambda n, b, drop_last: len(DataLoader(range(n), batch_size=b, drop_last=drop_last)),
-            lambda n, b, drop_last: (n if drop_last else n + b - 1) // b,
-            lambda n, b, drop_last: np.int64(n // b if drop_last else math.ceil(n / b)),  # a NumPy integer
-        ],
+        "correct": [plan_divmod, plan_ceil_numpy, plan_range],
         "wrong": [
-            (lambda n, b, drop_last: n // b, "round up then"),
-            (lambda n, b, drop_last: math.ceil(n / b), "round down then"),
-            (lambda n, b, drop_last: n / b, "not a whole number"),
-            (lambda n, b, drop_last: n // b if drop_last else n // b + 1, "divides n_samples exactly"),
-            (lambda n, b, drop_last: None, "whole number"),
-            (lambda n, b, drop_last: 4, "returned 4, expected 3"),  # hard-coded: right for the example only
+            (plan_dataloader, "DataLoader(...) is disabled"),
+            (plan_modulo, "is 0 when batch_size divides n_samples"),
+            (plan_floor, "always rounded down"),
+            (plan_ceil, "always rounded up"),
+            (plan_float, "not a whole number"),
+            (lambda n, b, drop_last: math.ceil(n / b), "return a pair"),
+            (lambda n, b, drop_last: (4, 3), "returned (4, 3), expected (3, 5)"),  # hard-coded for one case
             (lambda n, b, drop_last: list(range(10 ** 5)), "100000 items"),  # huge: described, not dumped
         ],
         "placeholder": not_implemented,
     },
     "q3": {
-        "correct": [
-            lazy(loaders),
-            lazy(lambda: loaders(
-                train={"batch_size": 4, "shuffle": True, "drop_last": True,
-                       "generator": torch.Generator().manual_seed(1)},
-                evaluation={"batch_size": 15})),
-            lazy(lambda: loaders(evaluation={"batch_size": 5, "shuffle": True})),
-        ],
+        "correct": [loaders_min_size, loaders_conditional_drop],
         "wrong": [
-            (lazy(lambda: loaders(train={"batch_size": 4, "shuffle": True})), "drop_last=True"),
-            (lazy(lambda: loaders(train={"batch_size": 4, "drop_last": True})), "shuffle=True"),
-            (lazy(lambda: loaders(evaluation={"batch_size": 4, "drop_last": True})), "skips 3"),
-            (lazy(lambda: loaders(train={"batch_size": 5, "shuffle": True, "drop_last": True})),
-             "batch_size=4"),
-            (lazy(lambda: args([crop_dataset()[0:4]], DataLoader(crop_dataset()))), "DataLoader"),
+            (loaders_lesson, "no batch at all"),
+            (loaders_short_last, "the last one is short"),
+            (loaders_eval_shuffled, "out of order"),
+            (loaders_eval_drop_last, "skips 3 of the 15"),
+            (loaders_not_shuffled, "same order every epoch"),
+            (loaders_eval_one_batch, "more than batch_size = 4"),
+            (loaders_other_data, "not from the dataset it was given"),
+            (lambda dataset, batch_size: DataLoader(dataset), "return (train_loader, eval_loader)"),
         ],
-        "placeholder": args(..., ...),
+        "placeholder": not_implemented,
     },
     "q4": {
-        "correct": [apple_loader, apple_loader_unsqueeze],
+        "correct": [fuel_loader, fuel_loader_unsqueeze],
         "wrong": [
-            (apple_loader_broken, "double brackets"),
-            (apple_loader_flat_float, "broadcast"),
-            (apple_loader_int, "float32"),
-            (orange_loader, "orange"),
-            (apple_loader_drop_last, "keep every region"),
-            (apple_loader_mixed_up, "do not match"),
+            (fuel_batches_broken, "have shape (8,)"),
+            (fuel_float64, "float64"),
+            (fuel_flat_targets, "broadcast"),
+            (fuel_two_loaders_fixed_dtype_shape, "not together"),
+            (fuel_zip_fixed, "used up after one pass"),
+            (fuel_not_shuffled, "same order every pass"),
+            (fuel_swapped_columns, "['wt', 'hp']"),
+            (fuel_hard_coded, "keep every car"),
         ],
         "placeholder": not_implemented,
     },
     "q5": {
-        "correct": [epoch_weighted, epoch_zero_grad_last, epoch_graph_attached, epoch_numpy_scalar],
+        "correct": [weighted_epoch, weighted_epoch_squeeze, weighted_epoch_numpy],
         "wrong": [
-            (epoch_zero_grad_between, "never between backward() and step()"),
-            (epoch_no_zero_grad, "pile up"),
-            (epoch_no_step, "did not change"),
-            (epoch_no_backward, "did not change"),
-            (epoch_mean_of_means, "weight each batch"),
-            (epoch_last_loss, "last batch"),
-            (epoch_returns_nothing, "returned None"),
+            (weighted_broken, "did not change"),
+            (weighted_order_fixed_only, "broadcasts to (b, b)"),
+            (weighted_mean_of_means, "mean of the batch losses"),
+            (weighted_by_count, "number of samples"),
+            (weighted_ignores_weights, "weights were ignored"),
+            (weighted_no_zero_grad, "pile up"),
+            (weighted_returns_nothing, "returned None"),
+            (weighted_hard_coded, "returned 2.5000"),
         ],
         "placeholder": not_implemented,
     },
@@ -650,33 +830,34 @@ CASES = {
     },
     "q7": {
         "correct": [
-            lambda i, h, o: nn.Sequential(nn.Linear(i, h), nn.ReLU(), nn.Linear(h, o)),
-            lambda i, h, o: nn.Sequential(nn.Linear(i, h), nn.Tanh(), nn.Linear(h, o)),
-            lambda i, h, o: nn.Sequential(nn.Linear(i, h), nn.GELU(), nn.Linear(h, o)),
-            SigmoidNet,
+            args(network_sequential, count),
+            args(network_tanh_list, count_loop_numpy),
+            args(SubclassNet, count),
         ],
         "wrong": [
-            (lambda i, h, o: nn.Sequential(nn.Linear(i, h), nn.Linear(h, o)), "straight-line"),
-            (NoActivationNet, "straight-line"),
-            (lambda i, h, o: nn.Sequential(nn.Linear(i, h), nn.ReLU(), nn.Linear(h, o), nn.ReLU()),
-             "ends with ReLU"),
-            # hostile: ignores the sizes it is given
-            (lambda i, h, o: nn.Sequential(nn.Linear(3, h), nn.ReLU(), nn.Linear(h, 2)), "raised"),
-            (lambda i, h, o: nn.Sequential(nn.Linear(i, h), nn.ReLU(), nn.Linear(h, 1)), "expected (5, 2)"),
-            (lambda i, h, o: nn.Sequential(nn.Linear(i, h), nn.ReLU(), nn.Linear(h, h), nn.ReLU(),
-                                           nn.Linear(h, o)), "parameters"),
-            (ForwardMisspelledNet, "forward"),
-            (lambda i, h, o: SigmoidNet, "returned a class"),
+            (args(network_sequential, count_by_building), "nn.Linear(...) is disabled"),
+            (args(network_sequential, count_weights_only), "the weights only"),
+            (args(network_sequential, count_one_hidden), "returned 3, expected 18"),
+            (args(network_lesson, count), "hidden_sizes is a list"),
+            (args(network_first_hidden_only, count), "needs 1"),
+            (args(SubclassNoActivation, count), "no activation between them"),
+            (args(SubclassMissingOne, count), "Linear layer 3 receives exactly what Linear layer 2"),
+            (args(network_relu_at_the_end, count), "not the output of its last Linear layer"),
+            (args(network_scaled_not_activated, count), "still a linear model"),
+            (args(network_with_batchnorm, count), "nothing else should have parameters"),
+            (args(ForwardMisspelled, count), "forward"),
+            (args(lambda i, h, o: SubclassNet, count), "returned a class"),
+            (args(lambda i, h, o: nn.Linear(i, o), count), "it needs 2"),
         ],
-        "placeholder": not_implemented,
+        "placeholder": args(not_implemented, not_implemented),
     },
     "q8": {
-        "correct": [group_split_randperm, group_split_random_split_arrays],
+        "correct": [group_split_walk, group_split_numpy],
         "wrong": [
+            (group_split_lesson, "stop drawing groups"),
             (group_split_rows, "hold out whole groups"),
-            (group_split_n_rows, "hold out whole groups"),
+            (group_split_one_short, "fewer than min_val_rows"),
             (group_split_fixed, "seeds 0, 1, 2 and 3"),
-            (group_split_ignores_count, "expected 2"),
             (group_split_drops_rows, "in neither part"),
             (lambda groups, n, seed: "train", "return (train_rows, val_rows)"),
         ],
@@ -707,23 +888,30 @@ def test_check(name, answer, status, hint):
     verify(lesson03, name, answer, status, hint)
 
 
-def test_q5_accepts_a_graph_attached_loss_without_a_warning(recwarn):
-    assert lesson03.q5.evaluate(epoch_graph_attached).status == "correct"
-    assert not [w for w in recwarn if "requires_grad" in str(w.message)]
-
-
 def test_hints_stay_short_for_huge_answers():
     outcome = lesson03.q2.evaluate(lambda n, b, drop_last: list(range(10 ** 5)))
     assert outcome.status == "incorrect" and len(outcome.message) < 700
 
 
+def test_q2_and_q7_leave_the_shortcuts_working_afterwards():
+    assert lesson03.q2.evaluate(plan_dataloader).status == "incorrect"
+    assert lesson03.q7.evaluate(network_sequential, count_by_building).status == "incorrect"
+    assert len(DataLoader(range(10), batch_size=4)) == 3  # patched only while the answer ran
+    assert nn.Linear(2, 3).weight.shape == (3, 2)
+
+
+def test_q7_with_only_the_network_written_is_not_attempted():
+    assert lesson03.q7.evaluate(network_sequential, not_implemented).status == "not attempted"
+
+
 @pytest.mark.parametrize("name, answer", [
-    ("q5", epoch_zero_grad_between), ("q6", split_all_statistics), ("q7", NoActivationNet),
-    ("q8", group_split_rows),
+    ("q3", args(loaders_lesson)), ("q4", args(fuel_two_loaders_fixed_dtype_shape)),
+    ("q5", args(weighted_broken)), ("q6", args(split_all_statistics)),
+    ("q7", args(SubclassNoActivation, count)), ("q8", args(group_split_rows)),
 ])
 def test_wrong_answers_are_judged_fast(name, answer):
     start = time.perf_counter()
-    assert getattr(lesson03, name).evaluate(answer).status == "incorrect"
+    assert getattr(lesson03, name).evaluate(*answer.args).status == "incorrect"
     assert time.perf_counter() - start < 3.0  # about a second on a busy 2-core machine
 
 
@@ -731,9 +919,10 @@ def test_checks_leave_the_global_random_state_alone():
     torch.manual_seed(123)
     expected = torch.rand(3)
     torch.manual_seed(123)
-    lesson03.q3.evaluate(*loaders().args)
-    lesson03.q4.evaluate(apple_loader)
+    lesson03.q3.evaluate(loaders_min_size)
+    lesson03.q4.evaluate(fuel_loader)
+    lesson03.q5.evaluate(weighted_epoch)
     lesson03.q6.evaluate(split_random_split)
-    lesson03.q7.evaluate(lambda i, h, o: nn.Sequential(nn.Linear(i, h), nn.ReLU(), nn.Linear(h, o)))
-    lesson03.q8.evaluate(group_split_randperm)
+    lesson03.q7.evaluate(network_sequential, count)
+    lesson03.q8.evaluate(group_split_walk)
     assert torch.equal(torch.rand(3), expected)

@@ -2,20 +2,21 @@
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import functools
 import math
 import numbers
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
+from unittest import mock
 
 import numpy as np
 import pandas as pd
 import torch
 from torch import nn
-from torch.nn import functional as F
-from torch.utils.data import DataLoader, TensorDataset
+from torch.utils.data import BatchSampler, DataLoader, TensorDataset
 
 from helpers.checks.core import (
     Incorrect,
@@ -68,347 +69,439 @@ def _pair(batch: Any, name: str) -> tuple[torch.Tensor, torch.Tensor]:
            f"each batch of {name} should be a pair (inputs, targets), got {describe(batch)}.")
     return batch[0], batch[1]
 
+# ---------------------------------------------------------------- q1: a Dataset over a list of records
 
-# ---------------------------------------------------------------- q1: a Dataset over any table
 
-
-def _tables() -> list[tuple[str, pd.DataFrame, list[str], list[str]]]:
-    """Tables to test a Dataset on: crops, crops reordered, and mtcars with two column choices."""
-    crops15 = load_crop_yields(15)
-    shuffled = crops15.sample(frac=1.0, random_state=0)  # index labels are no longer 0..14
-    shuffled = shuffled[["oranges_t_ha", "humidity_pct", "region", "apples_t_ha", "temp_f",
-                         "rainfall_mm"]]
-    cars = load_mtcars()
+def _records_sets() -> list[tuple[str, list[dict], list[str], list[str], str]]:
+    """Record lists to test a Dataset on: crops (keys in varying orders), mtcars, and held-back readings."""
+    crops = load_crop_yields(15).to_dict("records")
+    # Records from a feed need not list their keys in one order: every other one is reversed.
+    crops = [dict(reversed(list(r.items()))) if i % 2 else r for i, r in enumerate(crops)]
+    cars = load_mtcars().to_dict("records")
+    with seeded(5):
+        values = torch.randn(7, 3).mul(torch.tensor([3.0, 0.5, 20.0])).round(decimals=3).tolist()
+    readings = [{"c": c, "station": 100 + i, "a": a, "note": "ok" if i % 3 else "check", "b": b}
+                for i, (a, b, c) in enumerate(values)]  # ids are numbers here, and extra keys are ignored
     return [
-        ("the 15-region crop table", crops15, CROP_INPUTS, CROP_TARGETS),
-        ("the crop table with its rows and columns in another order", shuffled, CROP_INPUTS, CROP_TARGETS),
-        ("mtcars with input_columns=['wt', 'hp'], target_columns=['mpg']", cars, ["wt", "hp"], ["mpg"]),
-        ("mtcars with input_columns=['hp', 'wt', 'cyl'], target_columns=['mpg', 'qsec']", cars,
-         ["hp", "wt", "cyl"], ["mpg", "qsec"]),
+        ("the crop records (input_keys=CROP_INPUTS, target_keys=CROP_TARGETS, id_key='region')", crops,
+         CROP_INPUTS, CROP_TARGETS, "region"),
+        ("the mtcars records (input_keys=['hp', 'wt', 'cyl'], target_keys=['mpg', 'qsec'], id_key='model')",
+         cars, ["hp", "wt", "cyl"], ["mpg", "qsec"], "model"),
+        ("the check's own 7 records (input_keys=['b', 'a'], target_keys=['c'], id_key='station')", readings,
+         ["b", "a"], ["c"], "station"),
     ]
 
 
+def _same_id(got: Any, expected: Any) -> bool:
+    if isinstance(got, torch.Tensor):
+        return got.numel() == 1 and not isinstance(expected, str) and got.item() == expected
+    return bool(got == expected) and type(got) is not bool
+
+
 @exercise(
-    "__len__ returns the number of rows; __getitem__(i) returns the pair (inputs of row i, "
-    "targets of row i), each a 1-D float32 tensor with one value per column asked for.",
-    "Convert once in __init__: torch.tensor(frame[input_columns].to_numpy(), dtype=torch.float32), "
-    "and the same for target_columns; then __getitem__ only indexes those tensors.",
+    "records[i] is a dict: read each value by its key, record[key], in the order of input_keys "
+    "(and target_keys), and turn the list of values into a float32 tensor.",
+    "Convert once in __init__ (a list comprehension over the records per tensor), keep the ids in a "
+    "list, and let __getitem__ return (self.inputs[i], self.targets[i], self.ids[i]).",
 )
 @_own_random_state
 def q1(dataset_class: Any) -> None:
-    """TableDataset(frame, input_columns, target_columns): len = rows; item i = (float32, float32)."""
+    """RecordDataset(records, input_keys, target_keys, id_key): item i = (inputs, targets, id) of record i."""
     if not isinstance(dataset_class, type) and hasattr(dataset_class, "__getitem__"):
-        raise Incorrect("pass the class itself, TableDataset, not an object made from it: "
-                        "the check creates its own from several tables.")
-    expect(callable(dataset_class), f"expected a class such as TableDataset, got {describe(dataset_class)}.")
-    for label, frame, input_columns, target_columns in _tables():
+        raise Incorrect("pass the class itself, RecordDataset, not an object made from it: "
+                        "the check creates its own from several lists of records.")
+    expect(callable(dataset_class), f"expected a class such as RecordDataset, got {describe(dataset_class)}.")
+    for label, records, input_keys, target_keys, id_key in _records_sets():
+        given = copy.deepcopy(records)
         try:
-            dataset = call(dataset_class, frame, list(input_columns), list(target_columns))
+            dataset = call(dataset_class, given, list(input_keys), list(target_keys), id_key)
         except Incorrect as error:
-            extra = (" Your class worked on the table in its usual order: select the columns by name, "
-                     "frame[input_columns], never by position." if "another order" in label else "")
+            extra = (" records is a list of dicts, one per row, not a DataFrame: frame[columns] does not "
+                     "work on a list; read record[key] from each dict." if "list indices" in str(error) else "")
             raise Incorrect(f"on {label}: {error}{extra}") from error
+        expect(given == records, f"on {label}: your class changed the records it was given; leave them "
+               "as they are.")
         n = call(len, dataset)
-        if n == len(frame.columns) and n != len(frame):
-            raise Incorrect(f"for {label} len() gave {n}, the number of columns: it should be the "
-                            f"number of rows (samples), {len(frame)}.")
-        expect(n == len(frame), f"for {label} ({len(frame)} rows) len() gave {describe(n)}; it should be "
-               "the number of rows.")
-        expected_x = torch.tensor(frame[input_columns].to_numpy(dtype="float64"), dtype=torch.float32)
-        expected_y = torch.tensor(frame[target_columns].to_numpy(dtype="float64"), dtype=torch.float32)
+        expect(n == len(records), f"for {label} ({len(records)} records) len() gave {describe(n)}; it "
+               "should be the number of records.")
         expect(hasattr(dataset, "__getitem__"), "your dataset has no __getitem__ method, so it "
                "cannot be indexed: define __getitem__(self, index).")
-        for i in sorted({0, n // 2, n - 1}):
+        for i in sorted({0, 1, n // 2, n - 1}):
+            record = records[i]
             try:
                 item = call(dataset.__getitem__, i)
             except Incorrect as error:
                 raise Incorrect(f"on {label}, item {i}: {error}") from error
-            expect(isinstance(item, (tuple, list)) and len(item) == 2,
-                   f"item {i} should be a pair (inputs, targets), got {describe(item)}.")
-            x, y = item
-            for value, what, columns in ((x, "inputs", input_columns), (y, "targets", target_columns)):
-                size = len(columns)
-                expect_tensor(value, f"the {what} of item {i}")
-                if tuple(value.shape) == (1, size):
-                    raise Incorrect(f"the {what} of item {i} have shape (1, {size}): one row should "
-                                    f"be a 1-D tensor of shape ({size},). Select the row with "
-                                    "frame.iloc[i] (not iloc[[i]]) or index a tensor with [i].")
-                expect(tuple(value.shape) == (size,),
+            expect(isinstance(item, (tuple, list)), f"item {i} should be a triple (inputs, targets, id), "
+                   f"got {describe(item)}.")
+            expect(len(item) == 3, f"item {i} has {len(item)} parts; it should be a triple "
+                   f"(inputs, targets, id), the id being record[id_key], e.g. {describe(record[id_key])}.")
+            x, y, name = item
+            for value, what, keys in ((x, "inputs", input_keys), (y, "targets", target_keys)):
+                expect_tensor(value, f"on {label} the {what} of item {i}")
+                expect(tuple(value.shape) == (len(keys),),
                        f"on {label} the {what} of item {i} have shape {tuple(value.shape)}; expected "
-                       f"({size},): one value per column of {columns}.")
-                expect(value.dtype.is_floating_point,
-                       f"the {what} have dtype {value.dtype}: whole numbers in a table become integer "
-                       "tensors, which models refuse; convert with dtype=torch.float32 (or .float()).")
+                       f"({len(keys)},): one value per key of {keys}.")
                 expect(value.dtype == torch.float32,
-                       f"the {what} have dtype {value.dtype}, but the model's weights are float32 "
-                       "and refuse other dtypes: use dtype=torch.float32 (float64 is NumPy's "
-                       "default, not PyTorch's).")
-            if "another order" in label and torch.allclose(
-                x, torch.tensor(frame.loc[i, input_columns].to_numpy(dtype="float32"))
-            ) and not torch.allclose(x, expected_x[i]):
-                raise Incorrect("item i should be the i-th row by position: use frame.iloc[i], "
-                                "not frame.loc[i] (the index labels need not be 0, 1, 2, ...).")
-            expect(torch.allclose(x, expected_x[i], rtol=1e-6, atol=0),
-                   f"on {label} the inputs of item {i} are {describe(x)}, expected "
-                   f"{describe(expected_x[i])}: select the columns by name, in the order given, "
-                   "and the row by position.")
-            expect(torch.allclose(y, expected_y[i], rtol=1e-6, atol=0),
-                   f"on {label} the targets of item {i} are {describe(y)}, expected "
-                   f"{describe(expected_y[i])}: select the target columns by name, in the order given.")
-    batch = next(iter(DataLoader(call(dataset_class, load_mtcars(), ["wt", "hp"], ["mpg"]), batch_size=4)))
-    xb, yb = _pair(batch, "a DataLoader over your dataset")
+                       f"the {what} have dtype {value.dtype}, but a model's weights are float32 and refuse "
+                       "other dtypes: make them float32 (dtype=torch.float32, or .float()).")
+                wanted = torch.tensor([float(record[k]) for k in keys], dtype=torch.float64)
+                got = value.detach().cpu().double()
+                if not torch.allclose(got, wanted, rtol=1e-6, atol=1e-6):
+                    if sorted(got.tolist()) == sorted(wanted.tolist()):
+                        raise Incorrect(f"on {label} the {what} of item {i} hold the right values in another "
+                                        f"order: keep the order of the keys given, {keys}.")
+                    raise Incorrect(f"on {label} the {what} of item {i} are {describe(value)}, expected "
+                                    f"{describe(wanted.float())}: record i's values for {keys}, read by key.")
+            if not _same_id(name, record[id_key]):
+                raise Incorrect(f"on {label} the id of item {i} is {describe(name)}; it should be "
+                                f"record[id_key] as it is, {describe(record[id_key])}.")
+    records = load_mtcars().to_dict("records")
+    batch = next(iter(DataLoader(call(dataset_class, records, ["wt", "hp"], ["mpg"], "model"), batch_size=4)))
+    expect(isinstance(batch, (tuple, list)) and len(batch) == 3,
+           f"a DataLoader over your mtcars dataset gave batches of {describe(batch)}; expected three parts.")
+    xb, yb, names = batch
     expect(tuple(xb.shape) == (4, 2) and tuple(yb.shape) == (4, 1),
            f"a DataLoader with batch_size=4 over your mtcars dataset gave batches of shapes "
            f"{tuple(xb.shape)} and {tuple(yb.shape)}; expected (4, 2) and (4, 1).")
+    expect(list(names) == [r["model"] for r in records[:4]],
+           f"the ids of the first batch are {describe(names)}; expected the first four car models.")
+
+# ---------------------------------------------------------------- q2: the batches of an epoch, by arithmetic
 
 
-# ---------------------------------------------------------------- q2: batches per epoch
+def _refuse(name: str) -> Callable[..., None]:
+    def refuse(*_: Any, **__: Any) -> None:
+        raise RuntimeError(f"{name} is disabled in this exercise: work the numbers out with arithmetic")
+    return refuse
+
+
+@contextlib.contextmanager
+def _no_loaders() -> Iterator[None]:
+    """Disable DataLoader and BatchSampler (however they were imported) while the answer runs."""
+    with contextlib.ExitStack() as stack:
+        for cls in (DataLoader, BatchSampler):
+            stack.enter_context(mock.patch.object(cls, "__init__", _refuse(f"{cls.__name__}(...)")))
+        yield
+
+
+def _plan(n: int, size: int, drop_last: bool) -> tuple[int, int]:
+    if drop_last:
+        return n // size, (size if n >= size else 0)
+    return math.ceil(n / size), (n - (math.ceil(n / size) - 1) * size if n else 0)
+
+
+def _whole(value: Any, shown: str, what: str) -> int:
+    expect(isinstance(value, numbers.Real) and not isinstance(value, bool),
+           f"{shown} gave {describe(value)} as {what}; it should be a whole number.")
+    expect(value == int(value), f"{shown} gave {value} as {what}, not a whole number: round up or down, "
+           "depending on drop_last.")
+    return int(value)
 
 
 @exercise(
-    "Divide and round: a last, smaller batch still counts as a batch, unless drop_last=True "
-    "drops it.",
-    "math.ceil(n_samples / batch_size) without drop_last, n_samples // batch_size with it.",
+    "A last, smaller batch still counts as a batch, unless drop_last=True drops it. What is left over "
+    "after the full batches is the size of that last batch.",
+    "Careful with the edges: when batch_size divides n_samples the last batch is full, and with "
+    "drop_last=True and fewer samples than batch_size there is no batch at all.",
 )
 @_own_random_state
-def q2(batches_per_epoch: Any) -> None:
-    """batches_per_epoch(n_samples, batch_size, drop_last) -> int, like len(DataLoader(...))."""
+def q2(epoch_plan: Any) -> None:
+    """epoch_plan(n_samples, batch_size, drop_last) -> (number of batches, size of the last batch)."""
     cases = [(15, 5, False), (15, 4, False), (15, 4, True), (1000, 64, False), (1000, 64, True),
-             (10, 3, True), (64, 64, False), (64, 64, True), (3, 5, False), (3, 5, True)]
+             (10, 3, True), (64, 64, False), (64, 64, True), (3, 5, False), (3, 5, True), (1, 1, True)]
     results = []
-    for n, size, drop_last in cases:
-        got = call(batches_per_epoch, n, size, drop_last)
-        shown = f"batches_per_epoch({n}, {size}, drop_last={drop_last})"
-        expect(isinstance(got, numbers.Real) and not isinstance(got, bool),
-               f"{shown} returned {describe(got)}; return a whole number.")
-        if got != int(got):
-            raise Incorrect(f"{shown} returned {got}, not a whole number of batches: round up "
-                            "(math.ceil) or down (//), depending on drop_last.")
-        results.append((n, size, drop_last, int(got), n // size if drop_last else math.ceil(n / size)))
+    with _no_loaders():
+        for n, size, drop_last in cases:
+            shown = f"epoch_plan({n}, {size}, drop_last={drop_last})"
+            got = call(epoch_plan, n, size, drop_last)
+            expect(isinstance(got, (tuple, list)) and len(got) == 2,
+                   f"{shown} returned {describe(got)}; return a pair (number of batches, size of the last "
+                   "batch).")
+            count, last = _whole(got[0], shown, "the number of batches"), _whole(got[1], shown, "the last size")
+            results.append((n, size, drop_last, (count, last), _plan(n, size, drop_last)))
     wrong = [r for r in results if r[3] != r[4]]
     if not wrong:
         return
+    counts_right = all(got[0] == want[0] for *_, got, want in results)
     # A cause is named only when the answer follows that wrong rule on every case tried.
-    if all(got == n // size for n, size, _, got, _ in results):
-        raise Incorrect("your function always rounds down (n_samples // batch_size), but without "
-                        "drop_last the leftover samples still make a last, smaller batch: round up then.")
-    if all(got == math.ceil(n / size) for n, size, _, got, _ in results):
-        raise Incorrect("your function always rounds up, but drop_last=True drops the incomplete last "
-                        "batch: round down then.")
-    if all(got == (n // size if drop_last else n // size + 1) for n, size, drop_last, got, _ in results):
-        raise Incorrect("without drop_last your function adds one batch to n_samples // batch_size even "
-                        "when batch_size divides n_samples exactly (15 samples in batches of 5 make 3, "
-                        "not 4). Round up only what is left over: math.ceil(n_samples / batch_size).")
-    n, size, drop_last, got, expected = wrong[0]
-    raise Incorrect(f"batches_per_epoch({n}, {size}, drop_last={drop_last}) returned {got}, expected "
-                    f"{expected}.")
+    if not counts_right:
+        if all(got[0] == n // size for n, size, _, got, _ in results):
+            raise Incorrect("the number of batches is always rounded down (n_samples // batch_size), but "
+                            "without drop_last the leftover samples still make a last, smaller batch.")
+        if all(got[0] == math.ceil(n / size) for n, size, _, got, _ in results):
+            raise Incorrect("the number of batches is always rounded up, but drop_last=True drops the "
+                            "incomplete last batch.")
+        if all(got[0] == (n // size if drop_last else n // size + 1) for n, size, drop_last, got, _ in results):
+            raise Incorrect("without drop_last your count adds one batch to n_samples // batch_size even when "
+                            "batch_size divides n_samples exactly (15 samples in batches of 5 make 3, not 4).")
+    elif all(got[1] == (n % size if not drop_last else want[1]) for n, size, drop_last, got, want in results):
+        raise Incorrect("without drop_last your last size is n_samples % batch_size, which is 0 when batch_size "
+                        "divides n_samples; then the last batch is a full one (64 samples in batches of 64: "
+                        "one batch of 64).")
+    n, size, drop_last, got, want = wrong[0]
+    raise Incorrect(f"epoch_plan({n}, {size}, drop_last={drop_last}) returned {got}, expected {want}.")
+
+# ---------------------------------------------------------------- q3: a training and an evaluation loader
 
 
-# ---------------------------------------------------------------- q3: drop_last for training vs evaluation
+def _numbered(n: int) -> TensorDataset:
+    """A dataset whose targets are the row numbers, so that every batch says which rows it holds."""
+    with seeded(n):
+        inputs = torch.randn(n, 2)
+    return TensorDataset(inputs, torch.arange(n, dtype=torch.float32).reshape(n, 1))
 
 
-def _row_indices(loader: DataLoader, name: str) -> tuple[list[list[int]], int]:
-    """The dataset rows (by position) in each batch of one pass, and the dataset's length."""
-    dataset = loader.dataset
-    keys = {}
-    for i in range(len(dataset)):
-        x, _ = dataset[i]
-        keys.setdefault(_row_key(x), i)
-    batches = []
+def _pass_rows(loader: Any, name: str, n: int) -> list[list[int]]:
+    """The row numbers in each batch of one pass over ``loader`` (over a :func:`_numbered` dataset)."""
+    rows = []
     for batch in _batches(loader, name):
-        xb, _ = _pair(batch, name)
-        expect_tensor(xb, f"the inputs of a batch of {name}")
-        expect(xb.ndim == 2, f"{name} yields inputs of shape {tuple(xb.shape)}, not batches of "
-               "shape (batch size, 3): give it a batch_size.")
-        batches.append([keys.get(_row_key(x), -1) for x in xb])
-    return batches, len(dataset)
+        _, yb = _pair(batch, name)
+        expect_tensor(yb, f"the targets of a batch of {name}")
+        found = [int(v) for v in yb.reshape(-1).tolist()]
+        expect(all(0 <= i < n for i in found), f"{name} yields samples that are not from the dataset it was "
+               "given: build both loaders over `dataset`.")
+        rows.append(found)
+    return rows
 
 
 @exercise(
-    "Training: batch_size=4, shuffle=True and drop_last=True, so every batch has exactly 4 "
-    "regions. Evaluation: every region must count, so keep drop_last=False.",
-    "DataLoader(crop_ds, batch_size=4, shuffle=True, drop_last=True) for training; "
-    "DataLoader(crop_ds, batch_size=4) for evaluation.",
+    "Training: batches of exactly batch_size, reshuffled every epoch. Which DataLoader argument drops a "
+    "short last batch, and what does it leave when the whole data set is smaller than one batch?",
+    "Evaluation: every sample once, in the dataset's order, so keep shuffle=False and drop_last=False.",
 )
 @_own_random_state
-def q3(train_loader: Any, eval_loader: Any) -> None:
-    """train_loader: full batches of 4, reshuffled; eval_loader: every region exactly once."""
-    for loader, name in ((train_loader, "train_loader"), (eval_loader, "eval_loader")):
-        expect(isinstance(loader, DataLoader),
-               f"{name} should be a torch.utils.data.DataLoader, got {describe(loader)}.")
-        expect(len(loader.dataset) == 15,
-               f"{name} is over a dataset of {len(loader.dataset)} samples; build it over crop_ds "
-               "(15 regions).")
-    epochs = [_row_indices(train_loader, "train_loader")[0] for _ in range(3)]
-    sizes = [len(batch) for batch in epochs[0]]
-    expect(all(size == sizes[0] for size in sizes[:-1]) and sizes[0] == 4,
-           f"train_loader gave batches of sizes {sizes}; use batch_size=4.")
-    expect(sizes[-1] == 4, f"train_loader gave batches of sizes {sizes}: the last one is short. "
-           "drop_last=True drops it, so every training batch has exactly 4 regions.")
-    expect(len(sizes) == 3, f"train_loader gave {len(sizes)} batches, expected 15 // 4 = 3.")
-    in_order = [list(range(4 * b, 4 * b + 4)) for b in range(3)]
-    expect(not all(epoch == in_order for epoch in epochs),
-           "train_loader serves the regions in the same order every epoch: set shuffle=True for "
-           "training.")
-    batches, n = _row_indices(eval_loader, "eval_loader")
-    seen = Counter(i for batch in batches for i in batch)
-    expect(all(count == 1 for count in seen.values()),
-           "eval_loader serves some regions more than once: one pass should cover each region once.")
-    missing = n - len(seen)
-    expect(missing == 0,
-           f"eval_loader skips {missing} of the {n} regions: an evaluation must count every sample, "
-           "so keep drop_last=False there (the default).")
+def q3(make_loaders: Any) -> None:
+    """make_loaders(dataset, batch_size) -> (train_loader, eval_loader)."""
+    for n, size in ((15, 4), (12, 4), (3, 8)):
+        shown = f"make_loaders(<dataset of {n} samples>, batch_size={size})"
+        result = call(make_loaders, _numbered(n), size)
+        expect(isinstance(result, (tuple, list)) and len(result) == 2,
+               f"{shown} returned {describe(result)}; return (train_loader, eval_loader).")
+        train_loader, eval_loader = result
+        for loader, name in ((train_loader, "train_loader"), (eval_loader, "eval_loader")):
+            expect(isinstance(loader, DataLoader),
+                   f"{shown}: {name} should be a torch.utils.data.DataLoader, got {describe(loader)}.")
+        epochs = [_pass_rows(train_loader, "train_loader", n) for _ in range(3)]
+        sizes = [len(batch) for batch in epochs[0]]
+        if n < size:
+            expect(sizes, f"{shown}: train_loader gave no batch at all, so a training loop would never update "
+                   f"the model. With fewer samples ({n}) than batch_size there is no full batch: train on "
+                   "one batch of all of them.")
+            expect(sizes == [n], f"{shown}: train_loader gave batches of sizes {sizes}; with fewer samples "
+                   f"than batch_size, one batch of all {n} is the most one update can use.")
+        else:
+            expect(sizes, f"{shown}: train_loader gave no batch at all.")
+            if sizes[-1] < size and all(s == size for s in sizes[:-1]):
+                raise Incorrect(f"{shown}: train_loader gave batches of sizes {sizes}: the last one is short. "
+                                "Every training batch should hold exactly batch_size samples.")
+            expect(all(s == size for s in sizes),
+                   f"{shown}: train_loader gave batches of sizes {sizes}; each should hold {size}.")
+            expect(len(sizes) == n // size, f"{shown}: train_loader gave {len(sizes)} batches of {size}; "
+                   f"{n} samples make {n // size} full batches.")
+        for epoch in epochs:
+            flat = [i for batch in epoch for i in batch]
+            expect(len(flat) == len(set(flat)), f"{shown}: train_loader serves a sample twice in one epoch.")
+        orders = {tuple(i for batch in epoch for i in batch) for epoch in epochs}
+        expect(n < size or len(orders) > 1, f"{shown}: train_loader serves the samples in the same order "
+               "every epoch; training batches should be reshuffled every epoch.")
+        batches = _pass_rows(eval_loader, "eval_loader", n)
+        flat = [i for batch in batches for i in batch]
+        expect(all(len(batch) <= size for batch in batches),
+               f"{shown}: eval_loader gave batches of sizes {[len(b) for b in batches]}; none may hold more "
+               f"than batch_size = {size} samples.")
+        if sorted(flat) == list(range(n)) and flat != list(range(n)):
+            raise Incorrect(f"{shown}: eval_loader serves every sample once but out of order, so its "
+                            "predictions would not line up with the dataset's rows: do not shuffle it.")
+        missing = n - len(set(flat))
+        expect(missing == 0 or len(flat) != len(set(flat)),
+               f"{shown}: eval_loader skips {missing} of the {n} samples: an evaluation must count every "
+               "sample.")
+        expect(flat == list(range(n)), f"{shown}: one pass of eval_loader served rows {describe(flat)}; "
+               f"expected each of the {n} rows once, in order.")
+
+# ---------------------------------------------------------------- q4: repair a training loader (debugging)
 
 
-# ---------------------------------------------------------------- q4: fix the shape of a loader
+def _fuel_frames() -> list[tuple[pd.DataFrame, int]]:
+    """mtcars, and the check's own table of 10 cars with the same columns (held back)."""
+    cars = load_mtcars()
+    with seeded(9):
+        wt = (2 + 3 * torch.rand(10)).double().round(decimals=3)
+        hp = torch.randint(60, 300, (10,))
+        mpg = (45 - 5 * wt - 0.03 * hp.double() + torch.rand(10).double()).round(decimals=1)
+    own = pd.DataFrame({"model": [f"car {i}" for i in range(10)], "hp": hp.numpy(), "mpg": mpg.numpy(),
+                        "wt": wt.numpy()})
+    return [(cars, 8), (cars, 5), (own, 4)]
 
 
 @exercise(
-    "The model outputs shape (batch, 1), so the targets must be (batch, 1) too, not (batch,). "
-    "Double brackets keep a column 2-D: frame[['apples_t_ha']].",
-    "Both tensors must be float32: torch.tensor(frame[CROP_INPUTS].to_numpy(), dtype=torch.float32) "
-    "and torch.tensor(frame[['apples_t_ha']].to_numpy(), dtype=torch.float32); then "
-    "DataLoader(TensorDataset(x, y), batch_size=batch_size, shuffle=True).",
+    "Run the snippet: one problem raises an error (read its dtype), one is a shape that broadcasts, "
+    "and one you only see by comparing a batch with the table: does each car keep its own mpg?",
+    "Two loaders shuffle independently. Put inputs and targets in one TensorDataset and one DataLoader, "
+    "as float32 tensors, with the targets of shape (N, 1).",
 )
 @_own_random_state
-def q4(apple_loader: Any) -> None:
-    """apple_loader(frame, batch_size): batches x (b, 3) float32 and y (b, 1) float32 apple yields."""
-    for frame, size in ((load_crop_yields(15), 4), (load_crop_yields(5), 2)):
-        loader = call(apple_loader, frame, size)
-        shown = f"apple_loader(<{len(frame)}-region table>, {size})"
-        batches = _batches(loader, shown)
-        expect(batches, f"{shown} yielded no batches.")
-        pairs = []
-        for k, batch in enumerate(batches):
-            xb, yb = _pair(batch, shown)
-            expect_tensor(xb, f"the inputs of batch {k}")
-            expect_tensor(yb, f"the targets of batch {k}")
-            b = len(xb)
-            expect(tuple(xb.shape) == (b, 3),
-                   f"the inputs of a batch have shape {tuple(xb.shape)}; expected ({b}, 3), "
-                   "the columns CROP_INPUTS.")
-            if tuple(yb.shape) == (b,):
-                raise Incorrect(f"the targets of a batch have shape ({b},) but the model outputs "
-                                f"({b}, 1): F.mse_loss would broadcast them to ({b}, {b}) and compute "
-                                "the wrong loss. Keep the column 2-D: frame[['apples_t_ha']] "
-                                "(double brackets), or .unsqueeze(1).")
-            expect(tuple(yb.shape) == (b, 1),
-                   f"the targets of a batch have shape {tuple(yb.shape)}; expected ({b}, 1): "
-                   "one column, the apple yield.")
-            for value, what in ((xb, "inputs"), (yb, "targets")):
-                expect(value.dtype == torch.float32,
-                       f"the {what} have dtype {value.dtype}; they must be float32 like the model's "
-                       "weights (dtype=torch.float32, or .float()).")
-            expect(b <= size and (b == size or k == len(batches) - 1),
-                   f"{shown} gave a batch of {b} samples; batches should hold batch_size = {size} "
-                   "(only the last may be smaller).")
-            pairs += [(_row_key(x), round(float(y), 4)) for x, y in zip(xb, yb, strict=True)]
-        expected_x = torch.tensor(frame[CROP_INPUTS].to_numpy(), dtype=torch.float32)
-        apples = frame["apples_t_ha"].tolist()
-        oranges = frame["oranges_t_ha"].tolist()
-        expected = Counter((_row_key(x), float(a)) for x, a in zip(expected_x, apples, strict=True))
-        with_oranges = Counter((_row_key(x), float(o)) for x, o in zip(expected_x, oranges, strict=True))
-        if Counter(pairs) != expected:
-            if Counter(pairs) == with_oranges:
-                raise Incorrect("the targets are the orange yields; this loader is for apples "
-                                "(the column 'apples_t_ha').")
-            expect(len(pairs) == len(frame),
-                   f"one pass gave {len(pairs)} samples, but the table has {len(frame)} regions: "
-                   "keep every region (no drop_last).")
-            raise Incorrect("the (inputs, apple yield) pairs do not match the table's rows: each "
-                            "region's inputs must stay with its own yield.")
+def q4(fuel_loader: Any) -> None:
+    """fuel_loader(frame, batch_size): a reshuffled loader of (inputs [wt, hp] (b, 2), mpg (b, 1)), float32."""
+    for frame, size in _fuel_frames():
+        shown = f"fuel_loader(<table of {len(frame)} cars>, {size})"
+        loader = call(fuel_loader, frame.copy(), size)
+        expected_x = torch.tensor(frame[["wt", "hp"]].to_numpy(dtype="float64"), dtype=torch.float32)
+        mpg = frame["mpg"].tolist()
+        expected = Counter((_row_key(x), round(float(m), 4)) for x, m in zip(expected_x, mpg, strict=True))
+        orders = []
+        for epoch in range(3):
+            batches = _batches(loader, shown)
+            if epoch and not batches:
+                raise Incorrect(f"the second pass over {shown} gave no batches: it is used up after one pass "
+                                "(a zip or an iterator is). A training loader is looped over once per epoch: "
+                                "return a DataLoader.")
+            expect(batches, f"{shown} yielded no batches.")
+            pairs = []
+            for k, batch in enumerate(batches):
+                xb, yb = _pair(batch, shown)
+                expect_tensor(xb, f"the inputs of batch {k}")
+                expect_tensor(yb, f"the targets of batch {k}")
+                b = len(xb)
+                expect(tuple(xb.shape) == (b, 2),
+                       f"the inputs of a batch have shape {tuple(xb.shape)}; expected ({b}, 2): wt and hp.")
+                if tuple(yb.shape) == (b,):
+                    raise Incorrect(f"the targets of a batch have shape ({b},) but nn.Linear(2, 1) outputs "
+                                    f"({b}, 1): predictions - targets would broadcast to ({b}, {b}) and the "
+                                    f"loss would compare every car with every other. Make the targets ({b}, 1).")
+                expect(tuple(yb.shape) == (b, 1),
+                       f"the targets of a batch have shape {tuple(yb.shape)}; expected ({b}, 1): one column, mpg.")
+                for value, what in ((xb, "inputs"), (yb, "targets")):
+                    expect(value.dtype == torch.float32,
+                           f"the {what} have dtype {value.dtype}; they must be float32 like the model's "
+                           "weights (dtype=torch.float32, or .float()).")
+                expect(b <= size and (b == size or k == len(batches) - 1),
+                       f"{shown} gave a batch of {b} samples; batches should hold batch_size = {size} "
+                       "(only the last may be smaller).")
+                pairs += [(_row_key(x), round(float(y), 4)) for x, y in zip(xb, yb, strict=True)]
+            if Counter(pairs) != expected:
+                inputs_seen = Counter(key for key, _ in pairs)
+                targets_seen = Counter(m for _, m in pairs)
+                expect(len(pairs) == len(frame), f"one pass of {shown} gave {len(pairs)} samples, but the "
+                       f"table has {len(frame)} cars: keep every car.")
+                if inputs_seen == Counter(key for key, _ in expected) and targets_seen == Counter(
+                        m for _, m in expected):
+                    raise Incorrect("every car's inputs and every mpg value are there, but not together: a "
+                                    "batch pairs the inputs of some cars with the mpg of others. Two loaders "
+                                    "shuffle independently; keep inputs and targets in one dataset.")
+                swapped = Counter((key[::-1], m) for key, m in pairs)
+                if swapped == expected:
+                    raise Incorrect("the inputs hold hp then wt; the columns should be in the order "
+                                    "['wt', 'hp'].")
+                raise Incorrect(f"the (inputs, mpg) pairs of {shown} do not match the table's rows.")
+            orders.append(tuple(key for key, _ in pairs))
+        expect(len(set(orders)) > 1, f"{shown} serves the cars in the same order every pass; a training "
+               "loader should reshuffle them every epoch.")
+
+# ---------------------------------------------------------------- q5: a weighted training epoch (debugging)
 
 
-# ---------------------------------------------------------------- q5: one training epoch
-
-
-def _epoch_data() -> tuple[DataLoader, torch.Tensor, torch.Tensor]:
-    generator = torch.Generator().manual_seed(3)
+def _weighted_data(seed: int) -> DataLoader:
+    """Batches of 4, 4 and 2 samples: inputs (b, 3), targets (b, 1) and weights (b,), as a loader yields them."""
+    generator = torch.Generator().manual_seed(seed)
     X = torch.randn(10, 3, generator=generator)
-    y = X @ torch.tensor([[1.0, -2.0], [0.5, 1.0], [2.0, 0.0]]) + 0.1 * torch.randn(10, 2, generator=generator)
-    return DataLoader(TensorDataset(X, y), batch_size=4, shuffle=False), X, y  # batches of 4, 4, 2
+    y = X @ torch.tensor([[1.0], [-2.0], [0.5]]) + 0.3 * torch.randn(10, 1, generator=generator)
+    w = 0.25 + 3 * torch.rand(10, generator=generator)  # weights of very different sizes
+    return DataLoader(TensorDataset(X, y, w), batch_size=4, shuffle=False)
 
 
-def _reference_epoch(model: nn.Module, loader: DataLoader, lr: float, zero_grad: bool = True
-                     ) -> tuple[list[float], list[int]]:
+def _weighted_reference(model: nn.Module, loader: DataLoader, lr: float, variant: str = "right"
+                        ) -> tuple[list[float], list[float]]:
+    """One epoch by a known rule; returns each batch's loss (before its update) and weight total."""
     optimizer = torch.optim.SGD(model.parameters(), lr=lr)
-    losses, sizes = [], []
-    for xb, yb in loader:
-        loss = F.mse_loss(model(xb), yb)
-        if zero_grad:
+    losses, weights = [], []
+    for xb, yb, wb in loader:
+        errors = (model(xb) - yb) ** 2
+        if variant == "broadcast":
+            loss = (wb * errors).sum() / wb.sum()  # (b,) * (b, 1) -> (b, b)
+        elif variant == "unweighted":
+            loss = errors.mean()
+        else:
+            loss = (wb.unsqueeze(1) * errors).sum() / wb.sum()
+        if variant != "no zero_grad":
             optimizer.zero_grad()
         loss.backward()
         optimizer.step()
         losses.append(loss.item())
-        sizes.append(len(xb))
-    return losses, sizes
+        weights.append(wb.sum().item())
+    return losses, weights
 
 
-def _fresh_linear(seed: int) -> nn.Linear:
+def _fresh_linear(seed: int, n_outputs: int) -> nn.Linear:
     with seeded(seed):
-        return nn.Linear(3, 2)
+        return nn.Linear(3, n_outputs)
+
+
+def _same_parameters(a: nn.Module, b: nn.Module, atol: float = 1e-5) -> bool:
+    pairs = zip(a.parameters(), b.parameters(), strict=True)
+    return all(torch.allclose(p, q, atol=atol, rtol=0) for p, q in pairs)
 
 
 @exercise(
-    "Run the broken version and watch the model's parameters: do they change? Then look at the "
-    "order of zero_grad(), backward() and step().",
-    "To return the mean loss per sample, add up loss.item() * len(xb) over the batches and "
-    "divide by the number of samples seen.",
+    "Run the broken version and watch the model's parameters: do they change? Then print the shapes of "
+    "wb and of the squared errors inside the loop.",
+    "The epoch's value is a mean over samples weighted by w: add up each batch's loss times its total "
+    "weight, and divide by the total weight of the epoch.",
 )
 @_own_random_state
-def q5(train_one_epoch: Any) -> None:
-    """train_one_epoch(model, loss_fn, optimizer, loader) -> mean loss per sample; trains one epoch.
-
-    The answer fixes a broken epoch (zero_grad between backward and step, a mean of batch means).
-    """
-    loader, _, _ = _epoch_data()
+def q5(train_weighted_epoch: Any) -> None:
+    """train_weighted_epoch(model, optimizer, loader) -> the epoch's weighted MSE; one update per batch."""
     lr = 0.05
-    for loss_fn in (F.mse_loss, nn.MSELoss()):
-        model = _fresh_linear(7)
+    for data_seed in (3, 4):
+        loader = _weighted_data(data_seed)
+        model = _fresh_linear(7, 1)
         start = copy.deepcopy(model)
-        reference, no_zero = copy.deepcopy(model), copy.deepcopy(model)
+        references = {variant: copy.deepcopy(model) for variant in
+                      ("right", "broadcast", "unweighted", "no zero_grad")}
         optimizer = torch.optim.SGD(model.parameters(), lr=lr)
-        result = call(train_one_epoch, model, loss_fn, optimizer, loader)
-        batch_losses, sizes = _reference_epoch(reference, loader, lr)
-        _reference_epoch(no_zero, loader, lr, zero_grad=False)
-        if torch.equal(model.weight, start.weight) and torch.equal(model.bias, start.bias):
-            raise Incorrect("the model's parameters did not change during the epoch. An update needs, "
-                            "for every batch, loss.backward() (it fills the gradients) and then "
-                            "optimizer.step() (it uses them), with optimizer.zero_grad() before "
-                            "backward(), never between backward() and step().")
-        if torch.allclose(model.weight, no_zero.weight, atol=1e-6) and not torch.allclose(
-            model.weight, reference.weight, atol=1e-6
-        ):
-            raise Incorrect("the gradients pile up from batch to batch: call optimizer.zero_grad() "
-                            "before loss.backward() for every batch.")
-        expect(torch.allclose(model.weight, reference.weight, atol=1e-5)
-               and torch.allclose(model.bias, reference.bias, atol=1e-5),
-               "after one epoch the parameters differ from one correct pass over the batches: for "
-               "each batch, forward, loss, zero_grad, backward, step, once.")
-        expect(result is not None, "train_one_epoch returned None: return the mean loss per sample.")
+        result = call(train_weighted_epoch, model, optimizer, loader)
+        runs = {variant: _weighted_reference(net, loader, lr, variant) for variant, net in references.items()}
+        if _same_parameters(model, start, atol=0):
+            raise Incorrect("the model's parameters did not change during the epoch. An update needs, for "
+                            "every batch, loss.backward() (it fills the gradients) and then optimizer.step() "
+                            "(it uses them), with optimizer.zero_grad() before backward(), never between "
+                            "backward() and step().")
+        if not _same_parameters(model, references["right"]):
+            if _same_parameters(model, references["broadcast"]):
+                raise Incorrect("the updates follow a loss in which wb (shape (b,)) times the squared errors "
+                                "(shape (b, 1)) broadcasts to (b, b): every weight multiplies every sample's "
+                                "error. Give wb the shape (b, 1) first.")
+            if _same_parameters(model, references["unweighted"]):
+                raise Incorrect("the updates follow the plain mean squared error: the weights were ignored.")
+            if _same_parameters(model, references["no zero_grad"]):
+                raise Incorrect("the gradients pile up from batch to batch: call optimizer.zero_grad() "
+                                "before loss.backward() for every batch.")
+            raise Incorrect("after one epoch the parameters differ from one correct pass: for each batch, "
+                            "the weighted loss sum(w * (prediction - y)^2) / sum(w), then zero_grad, backward, "
+                            "step, once.")
+        expect(result is not None, "train_weighted_epoch returned None: return the epoch's weighted MSE.")
         try:
-            # detach: a loss tensor still attached to the graph is a correct (if wasteful) answer
             value = float(result.detach() if isinstance(result, torch.Tensor) else result)
         except (TypeError, ValueError, RuntimeError) as error:
-            raise Incorrect(f"train_one_epoch returned {describe(result)}; return one number, the "
-                            "mean loss per sample.") from error
-        per_sample = sum(loss * size for loss, size in zip(batch_losses, sizes, strict=True)) / sum(sizes)
-        if math.isclose(value, per_sample, rel_tol=1e-4):
+            raise Incorrect(f"train_weighted_epoch returned {describe(result)}; return one number.") from error
+        losses, weights = runs["right"]
+        wanted = sum(loss * w for loss, w in zip(losses, weights, strict=True)) / sum(weights)
+        if math.isclose(value, wanted, rel_tol=1e-4):
             continue
-        if math.isclose(value, sum(batch_losses) / len(batch_losses), rel_tol=1e-4):
-            raise Incorrect("you returned the mean of the batch losses, but the last batch holds only "
-                            f"{sizes[-1]} samples, not {sizes[0]}: weight each batch's loss by its size "
-                            "(loss.item() * len(xb)) and divide by the number of samples.")
-        if math.isclose(value, batch_losses[-1], rel_tol=1e-4):
-            raise Incorrect("you returned the loss of the last batch only; return the mean over "
-                            "all the samples of the epoch.")
-        if math.isclose(value, sum(batch_losses), rel_tol=1e-4) or math.isclose(
-            value, per_sample * sum(sizes), rel_tol=1e-4
-        ):
-            raise Incorrect("you returned a sum; divide by the number of samples to get the mean.")
-        raise Incorrect(f"train_one_epoch returned {value:.4f}; the mean loss per sample over the "
-                        f"epoch was {per_sample:.4f}.")
-
+        if math.isclose(value, sum(losses) / len(losses), rel_tol=1e-4):
+            raise Incorrect("you returned the mean of the batch losses, which gives every batch the same say; "
+                            "the batches hold different total weights (the last one only 2 samples): weight "
+                            "each batch's loss by its total weight and divide by the total weight.")
+        sizes = [4, 4, 2]
+        if math.isclose(value, sum(loss * s for loss, s in zip(losses, sizes, strict=True)) / 10, rel_tol=1e-4):
+            raise Incorrect("you weighted each batch's loss by its number of samples; for a weighted mean, "
+                            "weight it by the batch's total weight, sum(wb), and divide by the total weight.")
+        if math.isclose(value, losses[-1], rel_tol=1e-4):
+            raise Incorrect("you returned the loss of the last batch only; return the weighted mean over the "
+                            "whole epoch.")
+        raise Incorrect(f"train_weighted_epoch returned {value:.4f}; the epoch's weighted MSE (each batch "
+                        f"measured before its update) was {wanted:.4f}.")
 
 # ---------------------------------------------------------------- q6: a split with training-only statistics
 
@@ -551,61 +644,147 @@ def q6(split_standardise: Any) -> None:
     expect(len(others) > 1, "seeds 0, 1, 2 and 3 all held out the same rows: the split should be random, "
            "drawn with a generator seeded with `seed`.")
 
+# ---------------------------------------------------------------- q7: a network of any depth, and its size
 
-# ---------------------------------------------------------------- q7: a network of any size
+
+def _parameter_count(n_inputs: int, hidden_sizes: list[int], n_outputs: int) -> int:
+    sizes = [n_inputs, *hidden_sizes, n_outputs]
+    return sum((a + 1) * b for a, b in zip(sizes, sizes[1:], strict=False))
 
 
-def _is_affine(net: nn.Module, n_inputs: int) -> bool:
+def _weights_only(n_inputs: int, hidden_sizes: list[int], n_outputs: int) -> int:
+    sizes = [n_inputs, *hidden_sizes, n_outputs]
+    return sum(a * b for a, b in zip(sizes, sizes[1:], strict=False))
+
+
+_NETWORK_CASES = [(3, [4], 2), (5, [], 3), (2, [16, 8], 1), (4, [3, 5, 3], 2)]
+_COUNT_CASES = [*_NETWORK_CASES, (1, [1], 1), (784, [512, 512], 10), (1000, [4096, 4096, 4096], 1000)]
+
+
+def _check_count(n_parameters: Any) -> None:
+    """n_parameters by arithmetic: nn.Linear is disabled while it runs, so it cannot build and count."""
+    with mock.patch.object(nn.Linear, "__init__", _refuse("nn.Linear(...)")):
+        got = [(case, call(n_parameters, case[0], list(case[1]), case[2])) for case in _COUNT_CASES]
+    counts = [_whole(value, f"n_parameters({i}, {h}, {o})", "the count") for (i, h, o), value in got]
+    for (n_inputs, hidden, n_outputs), count in zip(_COUNT_CASES, counts, strict=True):
+        shown = f"n_parameters({n_inputs}, {hidden}, {n_outputs})"
+        wanted = _parameter_count(n_inputs, hidden, n_outputs)
+        if count == wanted:
+            continue
+        if all(c == _weights_only(*case) for case, c in zip(_COUNT_CASES, counts, strict=True)):
+            raise Incorrect(f"{shown} returned {count}: the weights only. Every Linear layer also has one "
+                            "bias per output unit.")
+        raise Incorrect(f"{shown} returned {count}, expected {wanted}.")
+
+
+def _linear_calls(net: nn.Module, x: torch.Tensor) -> tuple[list[tuple[nn.Linear, torch.Tensor, torch.Tensor]],
+                                                          Any]:
+    """Run ``net`` on ``x`` and record every nn.Linear it applies, in order, with its input and output."""
+    calls: list[tuple[nn.Linear, torch.Tensor, torch.Tensor]] = []
+    hooks = [m.register_forward_hook(lambda mod, inp, out: calls.append((mod, inp[0], out)))
+             for m in net.modules() if isinstance(m, nn.Linear)]
+    try:
+        with torch.inference_mode():
+            out = call(net, x)
+    finally:
+        for hook in hooks:
+            hook.remove()
+    return calls, out
+
+
+def _after_layer(net: nn.Module, x: torch.Tensor, layer: nn.Linear, planted: torch.Tensor,
+                 following: nn.Linear | None) -> torch.Tensor:
+    """Run ``net`` with ``layer``'s output replaced by ``planted``; return the input of ``following``
+    (or, when None, the network's output)."""
+    received: list[torch.Tensor] = []
+    hooks = [layer.register_forward_hook(lambda mod, inp, out: planted)]
+    if following is not None:
+        hooks.append(following.register_forward_pre_hook(lambda mod, inp: received.append(inp[0])))
+    try:
+        with torch.inference_mode():
+            out = call(net, x)
+    finally:
+        for hook in hooks:
+            hook.remove()
+    return received[0] if following is not None else out
+
+
+def _check_network(make_network: Any, n_inputs: int, hidden: list[int], n_outputs: int) -> None:
+    shown = f"make_network({n_inputs}, {hidden}, {n_outputs})"
     with seeded(0):
-        a, b = 3 * torch.randn(64, n_inputs), 3 * torch.randn(64, n_inputs)
-    with torch.inference_mode():
-        zero = net(torch.zeros(64, n_inputs))
-        return torch.allclose(net(a) + net(b) - zero, net(a + b), atol=1e-4)
+        try:
+            net = call(make_network, n_inputs, list(hidden), n_outputs)
+        except Incorrect as error:
+            if "TypeError" in str(error):
+                raise Incorrect(f"{error} hidden_sizes is a list of layer sizes (here {hidden}), not one "
+                                "number.") from error
+            raise
+    if isinstance(net, type) and issubclass(net, nn.Module):
+        raise Incorrect(f"{shown} returned a class; return a network built from it.")
+    net = expect_module(net, shown)
+    net.eval()
+    with seeded(1):
+        half = 3 * torch.randn(32, n_inputs)
+    x = torch.cat([half, -half])  # both signs everywhere: every activation has something to change
+    calls, out = _linear_calls(net, x)
+    expect_tensor(out, f"the output of {shown}")
+    expect(tuple(out.shape) == (64, n_outputs),
+           f"for inputs of shape (64, {n_inputs}) {shown} gave {tuple(out.shape)}; expected (64, {n_outputs}).")
+    wanted = len(hidden) + 1
+    expect(calls, f"{shown} applied no nn.Linear layer: build the layers from nn.Linear.")
+    expect(len(calls) == wanted and len({id(m) for m, _, _ in calls}) == wanted,
+           f"{shown} applied {len(calls)} Linear layer(s) ({len({id(m) for m, _, _ in calls})} different); "
+           f"with {len(hidden)} hidden layer(s) it needs {wanted}, each used once.")
+    sizes = [n_inputs, *hidden, n_outputs]
+    for k, (layer, _, _) in enumerate(calls):
+        expect((layer.in_features, layer.out_features) == (sizes[k], sizes[k + 1]),
+               f"in {shown} Linear layer {k + 1} maps {layer.in_features} -> {layer.out_features} numbers; "
+               f"expected {sizes[k]} -> {sizes[k + 1]}.")
+    layers = [layer for layer, _, _ in calls]
+    for k, layer in enumerate(layers):
+        # Replace what layer k produces with numbers of both signs, and see what reaches the next step.
+        with seeded(3 + k):
+            planted = 3 * torch.randn(calls[k][2].shape)
+        received = _after_layer(net, x, layer, planted, layers[k + 1] if k + 1 < len(layers) else None)
+        if k + 1 < len(layers):
+            if received.shape == planted.shape and torch.allclose(received, planted):
+                raise Incorrect(f"in {shown} Linear layer {k + 2} receives exactly what Linear layer {k + 1} "
+                                "produced: there is no activation between them, so the two collapse into one "
+                                "linear map. Put a non-linear activation after every hidden layer.")
+        elif not (received.shape == planted.shape and torch.allclose(received, planted)):
+            raise Incorrect(f"the output of {shown} is not the output of its last Linear layer: something after "
+                            "it (an activation?) changes the outputs, but a regression output can be any number.")
+    count = sum(p.numel() for p in net.parameters())
+    expect(count == _parameter_count(n_inputs, hidden, n_outputs),
+           f"{shown} has {count} parameters; its Linear layers alone have "
+           f"{_parameter_count(n_inputs, hidden, n_outputs)}: nothing else should have parameters.")
+    if hidden:
+        with seeded(2):
+            a, b = 3 * torch.randn(32, n_inputs), 3 * torch.randn(32, n_inputs)
+        with torch.inference_mode():
+            affine = torch.allclose(net(a) + net(b) - net(torch.zeros(32, n_inputs)), net(a + b), atol=1e-4)
+        expect(not affine, f"{shown} is still a linear model: its outputs add up like a linear function's. "
+               "The activations between the layers must be non-linear (ReLU, tanh, sigmoid, ...).")
 
 
 @exercise(
-    "Three pieces in order: a Linear layer from n_inputs to hidden_units, an activation, a Linear "
-    "layer from hidden_units to n_outputs.",
-    "The activation goes between the two Linear layers, not after the last one: a regression output "
-    "can be any number. nn.ReLU(), nn.Tanh() and nn.Sigmoid() all work.",
+    "Build the list of sizes [n_inputs, *hidden_sizes, n_outputs]; each neighbouring pair of sizes is one "
+    "Linear layer. With no hidden size the list has two entries and the network is one Linear layer.",
+    "nn.Sequential(*layers) accepts a Python list of layers unpacked with *. For the count: a Linear layer "
+    "from a to b numbers has a * b weights and b biases.",
 )
 @_own_random_state
-def q7(make_network: Any) -> None:
-    """make_network(n_inputs, hidden_units, n_outputs): one hidden layer with a non-linear activation."""
-    for n_inputs, hidden, n_outputs in ((3, 4, 2), (2, 16, 1), (5, 8, 3)):
-        shown = f"make_network({n_inputs}, {hidden}, {n_outputs})"
-        with seeded(0):
-            net = call(make_network, n_inputs, hidden, n_outputs)
-        if isinstance(net, type) and issubclass(net, nn.Module):
-            raise Incorrect("make_network returned a class; return a network, e.g. nn.Sequential(...).")
-        net = expect_module(net, shown)
-        net.eval()
-        with torch.inference_mode():
-            out = call(net, torch.linspace(-2, 2, 5 * n_inputs).reshape(5, n_inputs))
-        expect_tensor(out, f"the output of {shown}")
-        expect(tuple(out.shape) == (5, n_outputs),
-               f"for inputs of shape (5, {n_inputs}) {shown} gave {tuple(out.shape)}; expected "
-               f"(5, {n_outputs}).")
-        count = sum(p.numel() for p in net.parameters())
-        wanted = (n_inputs + 1) * hidden + (hidden + 1) * n_outputs
-        expect(count == wanted,
-               f"{shown} has {count} parameters; one hidden layer, Linear({n_inputs}, {hidden}) then "
-               f"Linear({hidden}, {n_outputs}), has {wanted}.")
-        last = list(net.children())[-1] if isinstance(net, nn.Sequential) else None
-        if last is not None and not list(last.parameters()) and not isinstance(last, nn.Identity):
-            raise Incorrect(f"the network ends with {type(last).__name__}(), which limits the outputs; "
-                            "a regression output can be any number, so end with the Linear layer and put "
-                            "the activation between the two Linear layers.")
-        expect(not _is_affine(net, n_inputs),
-               f"{shown} is still a straight-line (linear) model: its outputs add up like a linear "
-               "function's. Put an activation such as nn.ReLU() between the two Linear layers.")
-
+def q7(make_network: Any, n_parameters: Any) -> None:
+    """make_network(n_inputs, hidden_sizes, n_outputs) and n_parameters(...) by arithmetic."""
+    _check_count(n_parameters)
+    for n_inputs, hidden, n_outputs in _NETWORK_CASES:
+        _check_network(make_network, n_inputs, hidden, n_outputs)
 
 # ---------------------------------------------------------------- q8: hold out whole groups
 
 
 def _groups_a() -> list[str]:
-    counts = {"farm A": 3, "farm B": 2, "farm C": 4, "farm D": 3, "farm E": 2, "farm F": 3, "farm G": 3}
+    counts = {"farm A": 3, "farm B": 2, "farm C": 6, "farm D": 3, "farm E": 1, "farm F": 4, "farm G": 3}
     labels = [name for name, count in counts.items() for _ in range(count)]
     order = torch.randperm(len(labels), generator=torch.Generator().manual_seed(4)).tolist()
     return [labels[i] for i in order]  # rows of one farm are scattered through the table
@@ -629,50 +808,57 @@ def _indices(value: Any, which: str) -> list[int]:
     return [int(i) for i in rows]
 
 
-def _group_split(fn: Any, groups: Any, n_val_groups: int, seed: int) -> tuple[list[int], list[int]]:
-    n_groups = len(set(np.asarray(groups).tolist()))
-    shown = f"group_split(<{len(groups)} rows, {n_groups} groups>, {n_val_groups}, seed={seed})"
-    result = call(fn, list(groups) if isinstance(groups, list) else groups.copy(), n_val_groups, seed)
+def _group_split(fn: Any, groups: Any, min_val_rows: int, seed: int) -> tuple[list[int], list[int]]:
+    labels = np.asarray(groups).tolist()
+    sizes = Counter(labels)
+    shown = f"group_split(<{len(labels)} rows, {len(sizes)} groups>, min_val_rows={min_val_rows}, seed={seed})"
+    result = call(fn, list(groups) if isinstance(groups, list) else groups.copy(), min_val_rows, seed)
     expect(isinstance(result, (tuple, list)) and len(result) == 2,
            f"{shown} returned {describe(result)}; return (train_rows, val_rows).")
     train, val = _indices(result[0], "train_rows"), _indices(result[1], "val_rows")
-    n = len(groups)
+    n = len(labels)
     expect(len(train) == len(set(train)) and len(val) == len(set(val)),
            f"{shown}: a row number appears twice in one part.")
     expect(all(0 <= i < n for i in train + val), f"{shown}: some row numbers are outside 0..{n - 1}.")
     expect(not set(train) & set(val), f"{shown}: rows {sorted(set(train) & set(val))[:5]} are in both parts.")
     expect(len(train) + len(val) == n, f"{shown}: {n - len(train) - len(val)} row(s) are in neither part; "
            "every row goes to one of them.")
-    labels = np.asarray(groups).tolist()
-    for group in dict.fromkeys(labels):
-        sides = {("train" if i in set(train) else "val") for i, g in enumerate(labels) if g == group}
+    in_val = set(val)
+    for group in sizes:
+        sides = {i in in_val for i, g in enumerate(labels) if g == group}
         if len(sides) == 2:
             raise Incorrect(f"{shown}: group {group!r} has rows in both train_rows and val_rows, so the "
                             "validation rows have near-twins in training. Hold out whole groups.")
+    expect(len(val) >= min_val_rows, f"{shown}: val_rows holds {len(val)} rows, fewer than "
+           f"min_val_rows={min_val_rows}.")
     val_groups = {labels[i] for i in val}
-    expect(len(val_groups) == n_val_groups,
-           f"{shown}: val_rows holds rows of {len(val_groups)} group(s); expected {n_val_groups}.")
+    largest = max(sizes[g] for g in val_groups)
+    expect(len(val) - largest < min_val_rows,
+           f"{shown}: val_rows holds {len(val)} rows of {len(val_groups)} groups; even without its largest "
+           f"group ({largest} rows) it would hold {len(val) - largest} >= {min_val_rows}. Stop drawing groups "
+           "as soon as the validation rows reach min_val_rows.")
     return sorted(train), sorted(val)
 
 
 @exercise(
-    "Work with the distinct group names first: names = sorted(set(groups)); pick n_val_groups of them "
-    "at random with a generator seeded with seed (random_split or torch.randperm).",
-    "Then val_rows = [i for i, g in enumerate(groups) if g in val_names], and train_rows the rest.",
+    "Work with the distinct group names: put them in a random order drawn with a generator seeded with "
+    "seed (torch.randperm), then walk along that order.",
+    "Count the rows of each group (a dict, or collections.Counter); move groups to validation one by one "
+    "and stop once their rows add up to min_val_rows or more.",
 )
 @_own_random_state
 def q8(group_split: Any) -> None:
-    """group_split(groups, n_val_groups, seed) -> (train_rows, val_rows): whole groups held out."""
-    first = _group_split(group_split, _groups_a(), 2, 0)
-    _group_split(group_split, _groups_b(), 3, 1)
-    expect(_group_split(group_split, _groups_a(), 2, 0) == first,
+    """group_split(groups, min_val_rows, seed) -> (train_rows, val_rows): random whole groups, enough rows."""
+    first = _group_split(group_split, _groups_a(), 5, 0)
+    _group_split(group_split, _groups_b(), 6, 1)
+    _group_split(group_split, _groups_a(), 1, 2)
+    expect(_group_split(group_split, _groups_a(), 5, 0) == first,
            "called twice with seed=0, group_split held out different rows: draw with a generator "
            "seeded with `seed`.")
-    drawn = {tuple(_group_split(group_split, _groups_a(), 2, seed)[1]) for seed in (1, 2, 3)}
+    drawn = {tuple(_group_split(group_split, _groups_a(), 5, seed)[1]) for seed in (1, 2, 3)}
     drawn.add(tuple(first[1]))
-    expect(len(drawn) > 1, "seeds 0, 1, 2 and 3 all held out the same groups: the choice should be random, "
-           "drawn with a generator seeded with `seed`.")
-
+    expect(len(drawn) > 1, "seeds 0, 1, 2 and 3 all held out the same rows: the choice of groups should be "
+           "random, drawn with a generator seeded with `seed`.")
 
 # ---------------------------------------------------------------- q9: an evaluation loop for a new metric
 
