@@ -495,7 +495,7 @@ CASES = {
             (loss_softmax_then_ce, "softmax before"),
             (loss_double_sigmoid, "applied a sigmoid before"),
             (loss_float_labels_to_ce, "Long"),
-            (lambda logits, labels: F.cross_entropy(logits, labels.long()), "out of bounds"),
+            (lambda logits, labels: F.cross_entropy(logits, labels.long()), "is a binary output"),
             (loss_no_reshape, "reshape the logits"),
             (loss_binary_long_labels, "labels.float()"),
             (loss_last_dim_one, "binary too"),
@@ -508,7 +508,7 @@ CASES = {
     "q4": {
         "correct": [mlp(32), mlp(24, depth=3), TanhNet, mlp_batchnorm],
         "wrong": [
-            (mlp(64), "budget"),  # the lesson's network: 4,676 parameters for 4 classes
+            (mlp(64), "budget"),  # the lesson's network: 4,612 parameters for 4 classes
             (NoActivationNet, "is linear"),
             (lambda n_features, n_classes: nn.Sequential(nn.Linear(n_features, 32), nn.Linear(32, n_classes)),
              "is linear"),

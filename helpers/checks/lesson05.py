@@ -363,6 +363,10 @@ def _q3_error_hint(message: str, kind: str, logits: torch.Tensor) -> str:
         if "must be the same as input size" in message:
             return ("The logits and the labels must have the same shape: reshape the logits to (N,) "
                     "with logits.reshape(-1).")
+        if "out of bounds" in message and logits.ndim == 2:
+            return ("A label 1 is out of bounds for one output column: a multiclass loss sees a single "
+                    "class there. One logit per sample, shape (N, 1), is a binary output: use "
+                    "BCEWithLogitsLoss.")
         if logits.ndim == 1:
             return ("Logits of shape (N,) are binary too: one logit per sample, not one per class. "
                     "Use BCEWithLogitsLoss.")
