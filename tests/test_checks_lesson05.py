@@ -9,8 +9,10 @@ from checkcases import assert_complete, cases, verify
 from sklearn.model_selection import train_test_split
 from torch import nn
 from torch.nn import functional as F
+from torch.utils.data import DataLoader, TensorDataset
 
 from helpers.checks import CORRECT, INCORRECT, lesson05
+from helpers.device import set_seed
 
 
 def not_implemented(*_):
@@ -159,8 +161,103 @@ def softmax_half(logits):  # float16 rounding is far coarser than float32's
 HUGE = torch.zeros(2000, 3000)
 
 
-# ---------------------------------------------------------------- q2: fix the training loop
-def train_standard(model, X, y, epochs, lr):
+# ---------------------------------------------------------------- q2: fix the mini-batch loop
+def train_standard(model, X, y, epochs, lr, batch_size):
+    loss_fn = nn.CrossEntropyLoss()
+    optimizer = torch.optim.Adam(model.parameters(), lr=lr)
+    losses = []
+    for _ in range(epochs):
+        model.train()
+        total = 0.0
+        for first in range(0, len(X), batch_size):
+            xb, yb = X[first:first + batch_size], y[first:first + batch_size]
+            loss = loss_fn(model(xb), yb)
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+            total += loss.item() * len(xb)
+        losses.append(total / len(X))
+    return losses
+
+
+def train_with_loader(model, X, y, epochs, lr, batch_size):  # lesson 03's DataLoader, unshuffled
+    loader = DataLoader(TensorDataset(X, y), batch_size=batch_size)
+    optimizer = torch.optim.Adam(params=model.parameters(), lr=lr)
+    losses = torch.zeros(epochs)
+    for epoch in range(epochs):
+        for xb, yb in loader:
+            loss = F.cross_entropy(model(xb), yb, reduction="sum")  # a sum: divide before backward
+            (loss / len(xb)).backward()
+            optimizer.step()
+            optimizer.zero_grad(set_to_none=True)  # zeroing after the step works just as well
+            losses[epoch] += loss.detach()
+    return losses / len(X)
+
+
+def train_split_and_numpy(model, X, y, epochs, lr, batch_size):  # torch.split; NumPy float32 losses
+    optimizer = torch.optim.Adam(model.parameters(), lr=lr)
+    losses = []
+    for _ in range(epochs):
+        per_sample = []
+        for xb, yb in zip(torch.split(X, batch_size), torch.split(y, batch_size), strict=True):
+            optimizer.zero_grad()
+            loss = nn.functional.nll_loss(torch.log_softmax(model(xb), dim=1), yb)
+            loss.backward()
+            optimizer.step()
+            per_sample += [loss.detach().numpy()] * len(xb)
+        losses.append(np.mean(per_sample, dtype=np.float32))
+    return losses
+
+
+def make_train(*mistakes):
+    def train(model, X, y, epochs, lr, batch_size):
+        optimizer = torch.optim.Adam(model.parameters(), lr=lr)
+        if "sgd" in mistakes:
+            optimizer = torch.optim.SGD(model.parameters(), lr=lr)
+        if "other model" in mistakes:
+            optimizer = torch.optim.Adam(nn.Linear(2, 3).parameters(), lr=lr)
+        if "full batch" in mistakes:
+            batch_size = len(X)
+        stop = len(X) - batch_size if "skip last batch" in mistakes else len(X)
+        losses = []
+        for epoch in range(epochs):
+            if "optimizer in loop" in mistakes:
+                optimizer = torch.optim.Adam(model.parameters(), lr=lr)
+            total, batch_losses = 0.0, []
+            for first in range(0, stop, batch_size):
+                xb, yb = X[first:first + batch_size], y[first:first + batch_size]
+                logits = model(xb)
+                if "softmax first" in mistakes:
+                    logits = torch.softmax(logits, dim=1)
+                loss = F.cross_entropy(logits, yb)
+                if "no zero_grad" not in mistakes and "zero_grad between" not in mistakes:
+                    optimizer.zero_grad()
+                loss.backward()
+                if "zero_grad between" in mistakes:
+                    optimizer.zero_grad()
+                if "no step" not in mistakes:
+                    optimizer.step()
+                if "loss after step" in mistakes:
+                    with torch.no_grad():
+                        loss = F.cross_entropy(model(xb), yb)
+                total += loss.item() * len(xb)
+                batch_losses.append(loss.item())
+            if "batch mean" in mistakes:
+                losses.append(sum(batch_losses) / len(batch_losses))
+            elif "per batch" in mistakes:
+                losses += batch_losses
+            elif "every other epoch" not in mistakes or epoch % 2 == 0:
+                losses.append(total / len(X))
+        return None if "no return" in mistakes else losses
+    return train
+
+
+def train_the_broken_one(model, X, y, epochs, lr, batch_size):  # the snippet of the exercise, unchanged
+    return make_train("optimizer in loop", "softmax first", "zero_grad between", "skip last batch")(
+        model, X, y, epochs, lr, batch_size)
+
+
+def train_lesson_loop(model, X, y, epochs, lr, batch_size):  # lesson 05's loop (section 6), pasted
     loss_fn = nn.CrossEntropyLoss()
     optimizer = torch.optim.Adam(model.parameters(), lr=lr)
     losses = []
@@ -175,63 +272,24 @@ def train_standard(model, X, y, epochs, lr):
     return losses
 
 
-def train_other_order(model, X, y, epochs, lr):
-    optimizer = torch.optim.Adam(params=model.parameters(), lr=lr)
-    losses = torch.zeros(epochs)
-    for epoch in range(epochs):
-        loss = F.cross_entropy(model(X), y)
-        loss.backward()
-        optimizer.step()
-        optimizer.zero_grad(set_to_none=True)  # zeroing after the step works just as well
-        losses[epoch] = loss.detach()
-    return losses
+def train_shuffled(model, X, y, epochs, lr, batch_size):  # lesson 03's shuffled loader: another order
+    loader = DataLoader(TensorDataset(X, y), batch_size=batch_size, shuffle=True)
+    return _loop_over(model, loader, epochs, lr, len(X))
 
 
-def train_numpy_losses(model, X, y, epochs, lr):  # losses as NumPy float32 scalars
+def _loop_over(model, loader, epochs, lr, n):
     optimizer = torch.optim.Adam(model.parameters(), lr=lr)
     losses = []
     for _ in range(epochs):
-        optimizer.zero_grad()
-        loss = nn.functional.nll_loss(torch.log_softmax(model(X), dim=1), y)
-        loss.backward()
-        optimizer.step()
-        losses.append(loss.detach().numpy())
-    return losses
-
-
-def make_train(*mistakes):
-    def train(model, X, y, epochs, lr):
-        optimizer = torch.optim.Adam(model.parameters(), lr=lr)
-        if "sgd" in mistakes:
-            optimizer = torch.optim.SGD(model.parameters(), lr=lr)
-        if "other model" in mistakes:
-            optimizer = torch.optim.Adam(nn.Linear(2, 3).parameters(), lr=lr)
-        losses = []
-        for epoch in range(epochs):
-            if "optimizer in loop" in mistakes:
-                optimizer = torch.optim.Adam(model.parameters(), lr=lr)
-            logits = model(X)
-            if "softmax first" in mistakes:
-                logits = torch.softmax(logits, dim=1)
-            loss = F.cross_entropy(logits, y)
-            if "no zero_grad" not in mistakes and "zero_grad between" not in mistakes:
-                optimizer.zero_grad()
+        total = 0.0
+        for xb, yb in loader:
+            loss = F.cross_entropy(model(xb), yb)
+            optimizer.zero_grad()
             loss.backward()
-            if "zero_grad between" in mistakes:
-                optimizer.zero_grad()
-            if "no step" not in mistakes:
-                optimizer.step()
-            if "loss after step" in mistakes:
-                with torch.no_grad():
-                    loss = F.cross_entropy(model(X), y)
-            if "every other epoch" not in mistakes or epoch % 2 == 0:
-                losses.append(loss.item())
-        return None if "no return" in mistakes else losses
-    return train
-
-
-def train_the_broken_one(model, X, y, epochs, lr):  # the snippet of the exercise, unchanged
-    return make_train("optimizer in loop", "softmax first", "zero_grad between")(model, X, y, epochs, lr)
+            optimizer.step()
+            total += loss.item() * len(xb)
+        losses.append(total / n)
+    return losses
 
 
 # ---------------------------------------------------------------- q4: a small model for more classes
@@ -282,10 +340,12 @@ SHARED = mlp(32)(2, 3)
 
 
 # ---------------------------------------------------------------- q5: end to end
-def classifier(width=32, epochs=300, lr=0.01, act=nn.ReLU, hidden=2):
+def classifier(width=32, epochs=300, lr=0.01, act=nn.ReLU, hidden=2, n_features=None, n_classes=None,
+               extra_outputs=0):
+    """A right answer by default; fixed numbers of features or classes make it a wrong one."""
     def train_classifier(X, y):
-        n_classes = int(y.max()) + 1
-        model = mlp(width, hidden, act)(X.shape[1], n_classes)
+        classes = (n_classes or int(y.max()) + 1) + extra_outputs
+        model = mlp(width, hidden, act)(n_features or X.shape[1], classes)
         optimizer = torch.optim.Adam(model.parameters(), lr=lr)
         for _ in range(epochs):
             loss = F.cross_entropy(model(X), y)
@@ -299,23 +359,58 @@ def classifier(width=32, epochs=300, lr=0.01, act=nn.ReLU, hidden=2):
 def classifier_with_fit(X, y):  # the course's fit, with a validation split of its own
     from helpers.training import fit
     X_tr, X_val, y_tr, y_val = train_test_split(X, y, test_size=0.2, random_state=0, stratify=y)
-    model = nn.Sequential(nn.Linear(2, 16), nn.ReLU(), nn.Linear(16, 3))
+    model = nn.Sequential(nn.Linear(X.shape[1], 16), nn.ReLU(), nn.Linear(16, len(torch.unique(y))))
     fit(model, (X_tr, y_tr), nn.CrossEntropyLoss(), torch.optim.Adam(model.parameters(), lr=0.02),
         epochs=300, test_data=(X_val, y_val), progress=False)
+    return model
+
+
+class Float64Net(nn.Module):  # computes in float64 whatever dtype comes in
+    def __init__(self, n_features, n_classes):
+        super().__init__()
+        self.net = mlp(24)(n_features, n_classes).double()
+
+    def forward(self, x):
+        return self.net(x.double())
+
+
+def classifier_numpy_sizes(X, y):  # sizes read through NumPy, a float64 model, 200 epochs at lr 0.02
+    n_features, n_classes = np.shape(X.numpy())[1], np.unique(y.numpy()).size
+    model = Float64Net(n_features, n_classes)
+    optimizer = torch.optim.Adam(model.parameters(), lr=0.02)
+    for _ in range(200):
+        loss = F.cross_entropy(model(X), y)
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+    return model
+
+
+def lesson_model_and_loop(X_train, y_train):  # lesson 05's make_model and loop (sections 3, 6), pasted
+    set_seed(42)
+    model = nn.Sequential(nn.Linear(2, 64), nn.ReLU(), nn.Linear(64, 64), nn.ReLU(), nn.Linear(64, 3))
+    loss_fn = nn.CrossEntropyLoss()
+    optimizer = torch.optim.Adam(model.parameters(), lr=0.01)
+    for _ in range(200):
+        model.train()
+        loss = loss_fn(model(X_train), y_train)
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
     return model
 
 
 class Memoriser(nn.Module):  # returns the training targets whatever its input
     def __init__(self, y):
         super().__init__()
-        self.logits = nn.Parameter(F.one_hot(y, 3).float() * 10)
+        self.logits = nn.Parameter(F.one_hot(y).float() * 10)
 
     def forward(self, x):
         return self.logits[: len(x)]
 
 
 def classifier_untrained(X, y):
-    return mlp(32)(2, 3)
+    return mlp(32)(X.shape[1], int(y.max()) + 1)
 
 
 def classifier_slow(X, y):
@@ -369,20 +464,26 @@ CASES = {
         "placeholder": not_implemented,
     },
     "q2": {
-        "correct": [train_standard, train_other_order, train_numpy_losses],
+        "correct": [train_standard, train_with_loader, train_split_and_numpy],
         "wrong": [
             (train_the_broken_one, "zero_grad() cleared the gradients"),
             (make_train("zero_grad between"), "between backward() and step()"),
             (make_train("no zero_grad"), "zero_grad"),
-            (make_train("optimizer in loop"), "once, before the loop"),
+            (make_train("optimizer in loop"), "once, before the loops"),
             (make_train("softmax first"), "raw logits"),
             (make_train("sgd"), "Adam"),
+            (make_train("skip last batch"), "never trains on the last, smaller batch"),
+            (make_train("full batch"), "one step per batch"),
+            (train_lesson_loop, "one step per batch"),
+            (train_shuffled, "in row order (no shuffling)"),
             (make_train("no step"), "did not change although they hold gradients"),
             (make_train("other model"), "did not change although they hold gradients"),
             (make_train("no return"), "returned None"),
             (make_train("every other epoch"), "one loss per epoch"),
-            (make_train("loss after step"), "not the training losses"),
-            (make_train("softmax first", "optimizer in loop"), "one optimizer made before the loop"),
+            (make_train("per batch"), "not one per batch"),
+            (make_train("batch mean"), "plain mean of the batch losses"),
+            (make_train("loss after step"), "not the epochs' training losses"),
+            (make_train("softmax first", "optimizer in loop"), "one optimizer made before the loops"),
         ],
         "placeholder": not_implemented,
     },
@@ -394,7 +495,7 @@ CASES = {
             (loss_softmax_then_ce, "softmax before"),
             (loss_double_sigmoid, "applied a sigmoid before"),
             (loss_float_labels_to_ce, "Long"),
-            (lambda logits, labels: F.cross_entropy(logits, labels.long()), "out of bounds"),
+            (lambda logits, labels: F.cross_entropy(logits, labels.long()), "is a binary output"),
             (loss_no_reshape, "reshape the logits"),
             (loss_binary_long_labels, "labels.float()"),
             (loss_last_dim_one, "binary too"),
@@ -407,7 +508,7 @@ CASES = {
     "q4": {
         "correct": [mlp(32), mlp(24, depth=3), TanhNet, mlp_batchnorm],
         "wrong": [
-            (mlp(64), "budget"),  # the lesson's network: 4,676 parameters for 4 classes
+            (mlp(64), "budget"),  # the lesson's network: 4,612 parameters for 4 classes
             (NoActivationNet, "is linear"),
             (lambda n_features, n_classes: nn.Sequential(nn.Linear(n_features, 32), nn.Linear(32, n_classes)),
              "is linear"),
@@ -424,8 +525,13 @@ CASES = {
     },
     "q5": {
         "correct": [classifier(), classifier(width=16, epochs=400, lr=0.02, act=nn.Tanh),
-                    classifier_with_fit, classifier(width=64, hidden=1, epochs=250)],
+                    classifier_with_fit, classifier(width=64, hidden=1, epochs=250), classifier_numpy_sizes],
         "wrong": [
+            (lesson_model_and_loop, "expects 2 inputs"),  # the lesson's 2-64-64-3 network, pasted
+            (classifier(n_features=2, n_classes=3), "expects 2 inputs"),
+            (classifier(n_classes=3), "fewer outputs than there are classes"),
+            (classifier(n_features=3, n_classes=4), "expects 3 inputs"),  # fits the first set only
+            (classifier(extra_outputs=1), "expected logits of shape (120, 4)"),
             (lambda X, y: Memoriser(y), "held-back points"),
             (classifier_untrained, "has not learned"),
             (classifier(hidden=0), "has not learned"),  # a straight-line model cannot draw a ring
@@ -508,3 +614,22 @@ def test_make_rings_is_seeded_and_balanced():
     X, y = lesson05.make_rings(n_per_class=50, seed=3)
     X2, _ = lesson05.make_rings(n_per_class=50, seed=3)
     assert torch.equal(X, X2) and torch.equal(torch.bincount(y), torch.tensor([50, 50, 50]))
+
+
+def test_make_rings_puts_class_k_at_radius_k_plus_1_in_any_dimension():
+    X, y = lesson05.make_rings(n_per_class=100, n_classes=5, n_features=4, noise=0.0, seed=1)
+    assert X.shape == (500, 4) and torch.equal(torch.bincount(y), torch.full((5,), 100))
+    assert torch.allclose(X.norm(dim=1), (y + 1).float(), atol=1e-5)
+
+
+def test_q5_judges_data_of_other_shapes_than_the_visible_rings():
+    shapes = {(n_features, n_classes) for n_features, n_classes, _, _ in lesson05._Q5_SETS}
+    assert (2, 3) not in shapes
+    assert len({f for f, _ in shapes}) > 1 and len({c for _, c in shapes}) > 1  # no one fixed size fits all
+
+
+def test_q5_judges_a_right_answer_fast():
+    lesson05.q5.evaluate(classifier(epochs=5))  # warm up
+    started = time.perf_counter()
+    assert lesson05.q5.evaluate(classifier()).status == CORRECT
+    assert time.perf_counter() - started < 10  # about 1 s on a quiet machine; generous: it is shared

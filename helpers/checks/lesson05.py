@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import re
 import time
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -37,23 +38,29 @@ from helpers.checks.core import (
 from helpers.data import make_spirals
 
 
-def make_rings(n_per_class: int = 200, n_classes: int = 3, noise: float = 0.12,
-               seed: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
+def make_rings(n_per_class: int = 200, n_classes: int = 3, noise: float = 0.12, seed: int = 0,
+               n_features: int = 2) -> tuple[torch.Tensor, torch.Tensor]:
     """Points on concentric rings around the centre, one ring per class (exercise 5's data).
 
     Ring ``k`` has radius ``k + 1``; each point's radius is jittered by ``noise``
-    times a standard normal draw, its angle is uniform. Returns float32 points
-    ``(n_classes * n_per_class, 2)`` and long labels, shuffled.
+    times a standard normal draw, its direction is uniform (a uniform angle in
+    2-D). With ``n_features`` above 2 the rings are spherical shells in that many
+    dimensions. Returns float32 points ``(n_classes * n_per_class, n_features)``
+    and long labels, shuffled.
 
     >>> X, y = make_rings(n_per_class=5, seed=1)
     >>> tuple(X.shape), X.dtype, tuple(y.shape), y.dtype
     ((15, 2), torch.float32, (15,), torch.int64)
+    >>> X, y = make_rings(n_per_class=5, n_classes=4, n_features=3, seed=1)
+    >>> tuple(X.shape), sorted(set(y.tolist()))
+    ((20, 3), [0, 1, 2, 3])
     """
     rng = np.random.default_rng(seed)
     labels = np.repeat(np.arange(n_classes), n_per_class)
     radius = labels + 1.0 + noise * rng.standard_normal(len(labels))
-    angle = rng.uniform(0.0, 2 * np.pi, len(labels))
-    points = np.stack([radius * np.cos(angle), radius * np.sin(angle)], axis=1)
+    directions = rng.standard_normal((len(labels), n_features))  # normalised: uniform on the sphere
+    directions /= np.linalg.norm(directions, axis=1, keepdims=True)
+    points = radius[:, None] * directions
     order = rng.permutation(len(labels))
     return (torch.from_numpy(points[order].astype(np.float32)), torch.from_numpy(labels[order]))
 
@@ -150,70 +157,91 @@ def q1(softmax: Any) -> None:
 
 
 # --------------------------------------------------------------------------- q2
+_Q2_EPOCHS, _Q2_LR, _Q2_BATCH = 8, 0.02, 32
+
+
 def _q2_problem() -> tuple[nn.Module, torch.Tensor, torch.Tensor]:
+    """A small model and 120 shuffled spiral points: batches of 32, 32, 32 and a last one of 24."""
     X, y = make_spirals(n_per_class=40, seed=11)
+    order = np.random.default_rng(11).permutation(len(X))  # make_spirals sorts by class
     model = nn.Sequential(nn.Linear(2, 16), nn.ReLU(), nn.Linear(16, 16), nn.ReLU(), nn.Linear(16, 3))
-    return model, torch.from_numpy(X), torch.from_numpy(y)
+    return model, torch.from_numpy(X[order]), torch.from_numpy(y[order])
 
 
 def _reference_run(start: nn.Module, X: torch.Tensor, y: torch.Tensor, epochs: int, lr: float,
-                   variant: str) -> tuple[list[float], list[torch.Tensor]]:
-    """Train a copy of ``start`` the right way, or with one typical mistake."""
+                   batch_size: int, variant: str) -> tuple[list[float], list[torch.Tensor]]:
+    """Train a copy of ``start`` on batches in row order the right way, or with one typical mistake.
+
+    Returns the per-epoch losses (the mean over samples, or the plain mean of the batch
+    losses for ``"batch mean"``) and the trained parameters.
+    """
     model = copy.deepcopy(start)
     make: Callable[[], torch.optim.Optimizer] = (
         (lambda: torch.optim.SGD(model.parameters(), lr=lr)) if variant == "sgd"
         else (lambda: torch.optim.Adam(model.parameters(), lr=lr))
     )
+    size = len(X) if variant == "full batch" else batch_size
+    stop = len(X) - batch_size if variant == "skip last batch" else len(X)
     optimizer = make()
     losses = []
     for _ in range(epochs):
         if variant == "optimizer in loop":
             optimizer = make()
-        logits = model(X)
-        if variant == "softmax first":
-            logits = torch.softmax(logits, dim=1)
-        loss = F.cross_entropy(logits, y)
-        if variant != "no zero_grad":
-            optimizer.zero_grad()
-        loss.backward()
-        optimizer.step()
-        losses.append(loss.item())
+        total, batch_losses = 0.0, []
+        for first in range(0, stop, size):
+            xb, yb = X[first:first + size], y[first:first + size]
+            logits = model(xb)
+            if variant == "softmax first":
+                logits = torch.softmax(logits, dim=1)
+            loss = F.cross_entropy(logits, yb)
+            if variant != "no zero_grad":
+                optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+            total += loss.item() * len(xb)
+            batch_losses.append(loss.item())
+        losses.append(float(np.mean(batch_losses)) if variant == "batch mean" else total / len(X))
     return losses, [p.detach().clone() for p in model.parameters()]
 
 
 _Q2_MISTAKES = {
-    "no zero_grad": "your parameters match a run in which gradients add up across epochs: call "
-                    "optimizer.zero_grad() every epoch, before loss.backward().",
+    "no zero_grad": "your parameters match a run in which gradients add up from batch to batch: call "
+                    "optimizer.zero_grad() for every batch, before loss.backward().",
     "optimizer in loop": "your parameters match a run that creates the optimizer anew every epoch, so "
-                         "Adam forgets its running averages: create it once, before the loop.",
+                         "Adam forgets its running averages: create it once, before the loops.",
     "softmax first": "your parameters match a run that applies softmax before the loss: "
                      "nn.CrossEntropyLoss takes the raw logits.",
     "sgd": "your parameters match plain SGD; the exercise asks for torch.optim.Adam(model.parameters(), "
            "lr=lr).",
+    "skip last batch": f"your parameters match a run that never trains on the last, smaller batch (with "
+                       f"batch_size={_Q2_BATCH}, the last 24 of 120 rows): the batches must cover every "
+                       "row: look at the range the batch starts run over.",
+    "full batch": "your parameters match one step per epoch on all the rows at once; this function takes "
+                  "one step per batch of batch_size rows.",
 }
 
 
 @exercise(
-    "Three things are wrong. Compare the order of the steps with the lesson's loop, look at what the "
-    "loss function is given, and at where the optimizer is created.",
-    "Before the loop: loss_fn = nn.CrossEntropyLoss() and optimizer = torch.optim.Adam(model.parameters(), "
-    "lr=lr). Each epoch: logits = model(X), loss = loss_fn(logits, y), optimizer.zero_grad(), "
-    "loss.backward(), optimizer.step(), then append loss.item().",
+    "Four things are wrong. Compare the order of the steps with the lesson's loop, look at what the "
+    "loss function is given and at where the optimizer is created, and work out by hand which rows the "
+    "batches cover for len(X) = 150 and batch_size = 32.",
+    "Before the loops: loss_fn and one optimizer. For each batch: logits, loss on the raw logits, "
+    "optimizer.zero_grad(), loss.backward(), optimizer.step(). The starts must run "
+    "range(0, len(X), batch_size): X[144:176] is simply the last 6 rows.",
 )
 def q2(train_model: Any) -> None:
-    """train_model(model, X, y, epochs, lr): full-batch Adam on CrossEntropyLoss; returns the losses."""
-    epochs, lr = 25, 0.02
+    """train_model(model, X, y, epochs, lr, batch_size): Adam on row-order batches; returns epoch losses."""
     with seeded(0):
         start, X, y = _q2_problem()
         model = copy.deepcopy(start)
-        losses = call(train_model, model, X, y, epochs, lr)
+        losses = call(train_model, model, X, y, _Q2_EPOCHS, _Q2_LR, _Q2_BATCH)
         expect(losses is not None, "train_model returned None: return the list of losses, one per epoch.")
         try:
             losses = list(losses)
         except TypeError:
             raise Incorrect(f"train_model should return a list of losses, got {describe(losses)}.") from None
-        expect(len(losses) == epochs, f"with epochs={epochs} train_model returned {len(losses)} losses; "
-               "append one loss per epoch.")
+        expect(len(losses) == _Q2_EPOCHS, f"with epochs={_Q2_EPOCHS} train_model returned {len(losses)} "
+               "losses; append one loss per epoch (not one per batch).")
         losses = [as_number(value, f"loss {i} of the list") for i, value in enumerate(losses)]
         params = [p.detach() for p in model.parameters()]
         unchanged = all(torch.equal(p, q) for p, q in zip(params, start.parameters(), strict=True))
@@ -225,23 +253,33 @@ def q2(train_model: Any) -> None:
                                 "never ran, or zero_grad() cleared the gradients between backward() and "
                                 "step(). The order is zero_grad, backward, step.")
             raise Incorrect("the model's parameters did not change although they hold gradients: call "
-                            "optimizer.step() every epoch, on an optimizer built on model.parameters() "
-                            "(this model's).")
-        right_losses, right_params = _reference_run(start, X, y, epochs, lr, "adam")
+                            "optimizer.step() for every batch, on an optimizer built on "
+                            "model.parameters() (this model's).")
+
+        def run(variant: str) -> tuple[list[float], list[torch.Tensor]]:
+            return _reference_run(start, X, y, _Q2_EPOCHS, _Q2_LR, _Q2_BATCH, variant)
 
         def same(ps: list[torch.Tensor]) -> bool:
             return all(torch.allclose(p, q, atol=1e-5) for p, q in zip(params, ps, strict=True))
 
+        right_losses, right_params = run("adam")
         if not same(right_params):
             for variant, hint in _Q2_MISTAKES.items():
-                if same(_reference_run(start, X, y, epochs, lr, variant)[1]):
+                if same(run(variant)[1]):
                     raise Incorrect(hint)
-            raise Incorrect(f"after {epochs} epochs your model differs from full-batch Adam (lr={lr}) on "
-                            "nn.CrossEntropyLoss with raw logits: one forward pass, zero_grad, backward "
-                            "and step per epoch, with one optimizer made before the loop.")
+            raise Incorrect(f"after {_Q2_EPOCHS} epochs your model differs from Adam (lr={_Q2_LR}) on "
+                            "nn.CrossEntropyLoss with raw logits, one step per batch of "
+                            f"batch_size={_Q2_BATCH} rows taken in row order (no shuffling), every row "
+                            "once per epoch, with one optimizer made before the loops.")
+        if np.allclose(losses, run("batch mean")[0], atol=1e-5, rtol=1e-4):
+            raise Incorrect("the model trained correctly, but each loss you returned is the plain mean of "
+                            "the batch losses; the last batch is smaller (24 rows, not 32), so this mean "
+                            "counts its rows more than the others. Weigh each batch's loss by its number "
+                            "of rows, so that every sample counts once.")
         expect(np.allclose(losses, right_losses, atol=1e-5, rtol=1e-4),
-               "the model trained correctly, but the losses you returned are not the training losses: "
-               "append loss.item() of each epoch's forward pass.")
+               "the model trained correctly, but the losses you returned are not the epochs' training "
+               "losses: for each epoch, the mean of the per-sample losses over all rows, from the forward "
+               "passes of that epoch (before each update).")
 
 
 # --------------------------------------------------------------------------- q3
@@ -325,6 +363,10 @@ def _q3_error_hint(message: str, kind: str, logits: torch.Tensor) -> str:
         if "must be the same as input size" in message:
             return ("The logits and the labels must have the same shape: reshape the logits to (N,) "
                     "with logits.reshape(-1).")
+        if "out of bounds" in message and logits.ndim == 2:
+            return ("A label 1 is out of bounds for one output column: a multiclass loss sees a single "
+                    "class there. One logit per sample, shape (N, 1), is a binary output: use "
+                    "BCEWithLogitsLoss.")
         if logits.ndim == 1:
             return ("Logits of shape (N,) are binary too: one logit per sample, not one per class. "
                     "Use BCEWithLogitsLoss.")
@@ -442,51 +484,81 @@ def q4(build_model: Any) -> None:
 
 # --------------------------------------------------------------------------- q5
 _Q5_NEEDED, _Q5_BUDGET, _Q5_SECONDS = 0.90, 10_000, 10.0
+# The held-back sets differ from the rings the learner sees (2 features, 3 classes) in the number
+# of features, of classes, or both, so an answer must read both from the data it is given.
+_Q5_SETS = (  # (n_features, n_classes, n_per_class, seed)
+    (3, 4, 150, 2024),
+    (2, 5, 100, 2025),
+)
+_SHAPES = re.compile(r"\((\d+)x(\d+) and (\d+)x(\d+)\)")
 
 
-def _held_back_rings() -> tuple[torch.Tensor, ...]:
-    """A set of rings the learner never sees (its own seed), split 80/20 by the check."""
-    X, y = make_rings(n_per_class=200, seed=2024)
+def _held_back_shells(n_features: int, n_classes: int, n_per_class: int, seed: int) -> tuple[torch.Tensor, ...]:
+    """A set of rings (shells above 2-D) the learner never sees, split 80/20 by the check."""
+    X, y = make_rings(n_per_class=n_per_class, n_classes=n_classes, n_features=n_features, seed=seed)
     cut = int(0.8 * len(X))  # make_rings shuffles, so a cut is a random split
     return X[:cut], y[:cut], X[cut:], y[cut:]
 
 
+def _q5_error_hint(message: str, n_features: int, n_classes: int) -> str:
+    """A hint for the errors a classifier sized for the visible rings raises on the check's data."""
+    data = (f"The check's data here has {n_features} features (columns of X) and {n_classes} classes "
+            f"(labels 0 .. {n_classes - 1})")
+    shapes = _SHAPES.search(message)
+    if shapes and int(shapes.group(2)) == n_features and int(shapes.group(3)) != n_features:
+        return (f"{data}, but a layer of your model expects {shapes.group(3)} inputs: size the first "
+                "layer from the data you are given, not from the rings above.")
+    if "out of bounds" in message:
+        return (f"{data}: a label is larger than your model's last output index, so the model has fewer "
+                "outputs than there are classes. Size the last layer from the labels you are given.")
+    return ""
+
+
 @exercise(
-    "Put together what the lesson did: a network with a hidden layer or two and ReLU, n_classes = "
-    "int(y.max()) + 1 outputs, nn.CrossEntropyLoss, torch.optim.Adam(lr=0.01), a few hundred "
-    "full-batch epochs. Return the model.",
-    "Rings are not separable by straight lines: without ReLU (or another non-linearity) between the "
-    "layers the model cannot draw a circle. Inside the function, train on X and y only.",
+    "Nothing about the data may be a fixed number: the check's points have other shapes than the rings. "
+    "Where the lesson wrote 2 (features) and 3 (classes), what in X and y tells you those numbers?",
+    "n_features = X.shape[1] and n_classes = int(y.max()) + 1 (or len(y.unique())). Then the lesson's "
+    "recipe: a network with a hidden layer or two and ReLU, nn.CrossEntropyLoss, Adam (lr 0.01), a few "
+    "hundred full-batch epochs. Inside the function, train on X and y only, and return the model.",
 )
 def q5(train_classifier: Any) -> None:
-    """train_classifier(X, y): returns a trained model; judged on rings the learner never saw."""
-    X_train, y_train, X_test, y_test = _held_back_rings()
-    with seeded(1):
-        started = time.perf_counter()
-        model = call(train_classifier, X_train, y_train)
-        seconds = time.perf_counter() - started
-    if model is None:
-        raise Incorrect("train_classifier returned None: return the trained model.")
-    model = expect_module(model, "what train_classifier returned")
-    n_params = sum(p.numel() for p in model.parameters())
-    expect(n_params <= _Q5_BUDGET, f"the model has {n_params:,} parameters; the limit is {_Q5_BUDGET:,}.")
-    expect(seconds <= _Q5_SECONDS, f"train_classifier took {seconds:.1f} s; the limit is {_Q5_SECONDS:.0f} s. "
-           "Fewer epochs or a smaller model will do on 480 points.")
-    out = _outputs(model, X_test, "the output of your model")
-    expect(tuple(out.shape) == (len(X_test), 3),
-           f"on new points of shape {tuple(X_test.shape)} your model gave {describe(out)}, expected logits "
-           f"of shape ({len(X_test)}, 3): one per class (the labels run 0 .. 2).")
-    test_acc = (out.argmax(dim=1) == y_test).float().mean().item()
-    train_acc = (_outputs(model, X_train, "the output of your model").argmax(dim=1) == y_train)
-    train_acc = train_acc.float().mean().item()
-    if test_acc < _Q5_NEEDED:
-        seen = f"it reached {test_acc:.2f} accuracy on the held-back points (it needs {_Q5_NEEDED:.2f})"
-        if train_acc < _Q5_NEEDED:
-            raise Incorrect(f"{seen} and {train_acc:.2f} on the points it trained on: it has not learned the "
-                            "rings. Train longer, check the loop (zero_grad, backward, step), and give the "
-                            "model a hidden layer with ReLU.")
-        raise Incorrect(f"{seen}, but {train_acc:.2f} on the points it trained on: it does well only on what "
-                        "it has seen. A smaller model or fewer epochs may generalise better.")
+    """train_classifier(X, y): returns a trained model; judged on data of other shapes the learner never saw."""
+    for n_features, n_classes, n_per_class, seed in _Q5_SETS:
+        X_train, y_train, X_test, y_test = _held_back_shells(n_features, n_classes, n_per_class, seed)
+        data = f"held-back data with {n_features} features and {n_classes} classes"
+        with seeded(1):
+            started = time.perf_counter()
+            try:
+                model = call(train_classifier, X_train, y_train)
+            except Incorrect as error:
+                hint = _q5_error_hint(str(error), n_features, n_classes)
+                raise Incorrect(f"{error}. {hint}" if hint else str(error)) from error
+            seconds = time.perf_counter() - started
+        if model is None:
+            raise Incorrect("train_classifier returned None: return the trained model.")
+        model = expect_module(model, "what train_classifier returned")
+        n_params = sum(p.numel() for p in model.parameters())
+        expect(n_params <= _Q5_BUDGET, f"on {data} your model has {n_params:,} parameters; the limit is "
+               f"{_Q5_BUDGET:,}.")
+        expect(seconds <= _Q5_SECONDS, f"on {data} train_classifier took {seconds:.1f} s; the limit is "
+               f"{_Q5_SECONDS:.0f} s. Fewer epochs or a smaller model will do on {len(X_train)} points.")
+        out = _outputs(model, X_test, "the output of your model")
+        expect(tuple(out.shape) == (len(X_test), n_classes),
+               f"trained on {data}, your model gave {describe(out)} on new points of shape "
+               f"{tuple(X_test.shape)}; expected logits of shape ({len(X_test)}, {n_classes}): one per "
+               f"class (the labels run 0 .. {n_classes - 1}).")
+        test_acc = (out.argmax(dim=1) == y_test).float().mean().item()
+        train_acc = (_outputs(model, X_train, "the output of your model").argmax(dim=1) == y_train)
+        train_acc = train_acc.float().mean().item()
+        if test_acc < _Q5_NEEDED:
+            seen = (f"on {data} your model reached {test_acc:.2f} accuracy on the held-back points (it "
+                    f"needs {_Q5_NEEDED:.2f})")
+            if train_acc < _Q5_NEEDED:
+                raise Incorrect(f"{seen} and {train_acc:.2f} on the points it trained on: it has not "
+                                "learned the rings. Train longer, check the loop (zero_grad, backward, "
+                                "step), and give the model a hidden layer with ReLU.")
+            raise Incorrect(f"{seen}, but {train_acc:.2f} on the points it trained on: it does well only "
+                            "on what it has seen. A smaller model or fewer epochs may generalise better.")
 
 
 # --------------------------------------------------------------------------- q6
