@@ -362,6 +362,22 @@ def fit_as_given(X, y, lr, epochs):  # the broken snippet: w of shape (1, 1)
     return _snippet(X, y, lr, epochs, w_columns=1)
 
 
+def fit_weights_not_transposed(X, y, lr, epochs):  # X @ w with w of shape (1, k)
+    w = torch.zeros(1, X.shape[1], requires_grad=True)
+    b = torch.zeros(1, requires_grad=True)
+    losses = []
+    for _ in range(epochs):
+        loss = ((X @ w + b - y.reshape(-1, 1)) ** 2).mean()   # (N, k) @ (1, k): fails when k > 1
+        losses.append(loss.item())
+        loss.backward()
+        with torch.no_grad():
+            w -= lr * w.grad
+            b -= lr * b.grad
+        w.grad.zero_()
+        b.grad.zero_()
+    return w.detach(), b.detach(), losses
+
+
 def fit_shape_fixed_only(X, y, lr, epochs):  # the error gone, the silent bug left in
     return _snippet(X, y, lr, epochs)
 
@@ -548,7 +564,8 @@ CASES = {
     "q5": {
         "correct": [fit_reshape_y, fit_flat_predictions, fit_by_formula],
         "wrong": [
-            (fit_as_given, "one column per input column of X, here 2"),
+            (fit_as_given, "columns (2) must match the right matrix's rows (1)"),
+            (fit_weights_not_transposed, "w needs shape (1, 2)"),
             (fit_shape_fixed_only, "every prediction with every target"),
             (fit_squeeze_only, "every prediction with every target"),
             (fit_without_zeroing, "pile up"),

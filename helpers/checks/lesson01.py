@@ -11,6 +11,7 @@ tolerances used, and far below the gaps that the wrong answers make.
 from __future__ import annotations
 
 import contextlib
+import re
 from collections.abc import Iterator
 from typing import Any
 from unittest import mock
@@ -441,9 +442,12 @@ def q5(fit_linear: Any) -> None:
             result = call(fit_linear, X, y, lr, epochs)
         except Incorrect as error:
             cause = _cause(error)
-            if isinstance(cause, RuntimeError) and "mat1 and mat2" in str(cause):
-                raise Incorrect(f"{label} failed: {cause} (the shapes of X @ w.T do not fit): w needs one "
-                                f"column per input column of X, here {k}.") from error
+            shapes = re.search(r"\((\d+)x(\d+) and (\d+)x(\d+)\)", str(cause))
+            if isinstance(cause, RuntimeError) and "mat1 and mat2" in str(cause) and shapes:
+                columns, rows = shapes.group(2), shapes.group(3)
+                raise Incorrect(f"{label} failed: {cause}. In a matrix product the left "
+                                f"matrix's columns ({columns}) must match the right matrix's rows ({rows}): "
+                                f"for X @ w.T with {k} input columns, w needs shape (1, {k}).") from error
             if isinstance(cause, RuntimeError) and "leaf Variable" in str(cause):
                 raise Incorrect("updating w in place while autograd records fails: keep the update "
                                 "inside `with torch.no_grad():`.") from error
