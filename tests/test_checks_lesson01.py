@@ -9,40 +9,92 @@ import torch
 from checkcases import assert_complete, cases, verify
 from torch.nn import functional as F
 
-from helpers.checks import INCORRECT, lesson01
+from helpers.checks import CORRECT, INCORRECT, lesson01
 
 
 def not_implemented(*_):
     raise NotImplementedError("Write your code here")
 
 
-# q1: DataFrame columns -> (N, k) float32
-def matrix_via_numpy(df, columns):
-    return torch.from_numpy(df[columns].to_numpy(dtype=np.float32).copy())
+# q1: numeric columns, then one indicator column per distinct value of a category, float32
+def matrix_by_masks(df, numeric, category):
+    numbers = torch.tensor(df[numeric].to_numpy(dtype=np.float32))
+    values = sorted(df[category].unique())
+    indicators = torch.stack([torch.tensor((df[category] == v).to_numpy(), dtype=torch.float32) for v in values],
+                             dim=1)
+    return torch.cat([numbers, indicators], dim=1)
 
 
-def matrix_via_stack(df, columns):  # one column at a time, stacked side by side
-    return torch.stack([torch.tensor(df[c].tolist(), dtype=torch.float32) for c in columns], dim=1)
+def matrix_by_get_dummies(df, numeric, category):
+    table = pd.concat([df[numeric], pd.get_dummies(df[category])], axis=1)
+    return torch.from_numpy(table.to_numpy(dtype=np.float32, copy=True))
 
 
-def matrix_float64(df, columns):
-    return torch.tensor(df[columns].to_numpy())
+def matrix_by_numpy_broadcasting(df, numeric, category):  # float64 inside, np.unique sorts
+    column = df[category].to_numpy()
+    indicators = column[:, None] == np.unique(column)[None, :]
+    both = np.hstack([df[numeric].to_numpy(dtype=np.float64), indicators.astype(np.float64)])
+    return torch.tensor(both, dtype=torch.float32)
 
 
-def matrix_transposed(df, columns):
-    return torch.tensor(df[columns].to_numpy(dtype=np.float32)).T
+def matrix_by_loops(df, numeric, category):  # plain Python lists, row by row
+    values = sorted(set(df[category]))
+    rows = [[float(df[c].iloc[i]) for c in numeric] + [1.0 if df[category].iloc[i] == v else 0.0 for v in values]
+            for i in range(len(df))]
+    return torch.tensor(rows).reshape(len(df), len(numeric) + len(values))
 
 
-def matrix_reversed(df, columns):
-    return torch.tensor(df[columns[::-1]].to_numpy(dtype=np.float32))
+def matrix_category_as_number(df, numeric, category):  # the lesson's cell with the category added
+    return torch.tensor(df[numeric + [category]].to_numpy(dtype=np.float32))
 
 
-def matrix_mutating(df, columns):  # scales the DataFrame in place
-    df[columns[0]] = df[columns[0]] * 2
-    return torch.tensor(df[columns].to_numpy(dtype=np.float32))
+def matrix_numeric_only(df, numeric, category):  # the lesson's cell as it is
+    return torch.tensor(df[numeric].to_numpy(dtype=np.float32))
 
 
-def matrix_huge(df, columns):  # hostile: an enormous wrong answer must be described, not dumped
+def matrix_unsorted(df, numeric, category):  # order of first appearance
+    values = df[category].unique()
+    indicators = np.column_stack([(df[category] == v).to_numpy() for v in values])
+    return torch.tensor(np.hstack([df[numeric].to_numpy(dtype=np.float32), indicators]), dtype=torch.float32)
+
+
+def matrix_sorted_as_text(df, numeric, category):  # sorts 10 before 2
+    values = sorted(df[category].unique(), key=str)
+    indicators = np.column_stack([(df[category] == v).to_numpy() for v in values])
+    return torch.tensor(np.hstack([df[numeric].to_numpy(dtype=np.float32), indicators]), dtype=torch.float32)
+
+
+def matrix_indicators_first(df, numeric, category):
+    return matrix_by_masks(df, numeric, category).roll(-len(numeric), dims=1)
+
+
+def matrix_drop_first(df, numeric, category):
+    table = pd.concat([df[numeric], pd.get_dummies(df[category], drop_first=True)], axis=1)
+    return torch.from_numpy(table.to_numpy(dtype=np.float32, copy=True))
+
+
+def matrix_float64(df, numeric, category):
+    return matrix_by_masks(df, numeric, category).double()
+
+
+def matrix_hard_coded_values(df, numeric, category):  # the values of mtcars' cyl, whatever the column
+    numbers = torch.tensor(df[numeric].to_numpy(dtype=np.float32))
+    indicators = torch.tensor(np.column_stack([(df[category] == v).to_numpy() for v in (4, 6, 8)]))
+    return torch.cat([numbers, indicators.float()], dim=1)
+
+
+def matrix_mutating(df, numeric, category):  # adds the indicator columns to the learner's DataFrame
+    for v in sorted(df[category].unique()):
+        df[f"{category}_{v}"] = (df[category] == v).astype(np.float32)
+    return torch.tensor(df[numeric + [f"{category}_{v}" for v in sorted(df[category].unique())]]
+                        .to_numpy(dtype=np.float32))
+
+
+def matrix_transposed(df, numeric, category):
+    return matrix_by_masks(df, numeric, category).T
+
+
+def matrix_huge(df, numeric, category):  # hostile: an enormous wrong answer must be described, not dumped
     return torch.zeros(100_000, 7)
 
 
@@ -65,7 +117,7 @@ def standardise_with_numpy(X):  # NumPy arrays for the statistics
     return torch.from_numpy((arr - mean) / std), mean, std
 
 
-def standardise_whole_tensor(X):
+def standardise_whole_tensor(X):  # the lesson's cell for one column, renamed
     mean, std = X.mean(), X.std()
     return (X - mean) / std, mean, std
 
@@ -87,251 +139,380 @@ def standardise_centre_only(X):
     return X - mean, mean, std
 
 
-# q3: predictions for new raw inputs of a standardised model
-def predict_raw_direct(x_new, w_s, b_s, mean, std):
-    return w_s * (x_new - mean) / std + b_s
+# q3: raw-unit predictions of a model trained on standardised inputs and targets
+def predict_raw_steps(x_new, w_s, b_s, x_mean, x_std, y_mean, y_std):
+    y_s = w_s * (x_new - x_mean) / x_std + b_s
+    return y_s * y_std + y_mean
 
 
-def predict_raw_converted(x_new, w_s, b_s, mean, std):  # convert the line back first, in float64
-    slope, intercept = w_s / std, b_s - w_s * mean / std
-    return (slope * x_new.double() + intercept).reshape(-1, 1)
+def predict_raw_one_line_float64(x_new, w_s, b_s, x_mean, x_std, y_mean, y_std):  # the line in raw units
+    slope = w_s * y_std / x_std
+    intercept = y_mean + y_std * (b_s - w_s * x_mean / x_std)
+    return slope * x_new.double() + intercept
 
 
-def predict_raw_matmul(x_new, w_s, b_s, mean, std):
-    w = torch.tensor([[w_s]])
-    return ((x_new - mean) / std) @ w.T + b_s
+def predict_raw_matmul(x_new, w_s, b_s, x_mean, x_std, y_mean, y_std):
+    w, b = torch.tensor([[w_s]]), torch.tensor([b_s])
+    return (((x_new - x_mean) / x_std) @ w.T + b) * y_std + y_mean
 
 
-def predict_raw_unstandardised(x_new, w_s, b_s, mean, std):
-    return w_s * x_new + b_s
+def predict_raw_target_standardised(x_new, w_s, b_s, x_mean, x_std, y_mean, y_std):  # lesson cells 39-41
+    slope, intercept = w_s / x_std, b_s - w_s * x_mean / x_std
+    return slope * x_new + intercept
 
 
-def predict_raw_own_stats(x_new, w_s, b_s, mean, std):  # the classic leak: new data's own statistics
-    return w_s * (x_new - x_new.mean()) / x_new.std() + b_s
+def predict_raw_standardised_twice(x_new, w_s, b_s, x_mean, x_std, y_mean, y_std):
+    return (w_s * (x_new - x_mean) / x_std + b_s - y_mean) / y_std
 
 
-def predict_raw_flat(x_new, w_s, b_s, mean, std):
-    return (w_s * (x_new - mean) / std + b_s).flatten()
+def predict_raw_no_mean(x_new, w_s, b_s, x_mean, x_std, y_mean, y_std):
+    return (w_s * (x_new - x_mean) / x_std + b_s) * y_std
 
 
-def predict_raw_in_place(x_new, w_s, b_s, mean, std):
-    x_new -= mean
-    return w_s * x_new / std + b_s
+def predict_raw_no_scale(x_new, w_s, b_s, x_mean, x_std, y_mean, y_std):
+    return w_s * (x_new - x_mean) / x_std + b_s + y_mean
 
 
-# q4: gradients by formula
-def gradients_by_formula(x, y, w, b):
-    error = x @ w.T + b - y
-    return (2 * error * x).mean().reshape(w.shape), (2 * error).mean().reshape(b.shape)
+def predict_raw_unstandardised_input(x_new, w_s, b_s, x_mean, x_std, y_mean, y_std):
+    return (w_s * x_new + b_s) * y_std + y_mean
 
 
-def gradients_as_numpy_scalars(x, y, w, b):
-    error = (x @ w.T + b - y).numpy().astype(np.float64)
-    xs = x.numpy()
-    return np.float64((2 * error * xs).mean()), np.float64((2 * error).mean())
+def predict_raw_swapped_stats(x_new, w_s, b_s, x_mean, x_std, y_mean, y_std):
+    return (w_s * (x_new - y_mean) / y_std + b_s) * x_std + x_mean
 
 
-def gradients_as_floats(x, y, w, b):
-    error = (x * w.item() + b.item() - y).flatten().tolist()
-    xs = x.flatten().tolist()
-    n = len(xs)
-    return sum(2 * e * xi for e, xi in zip(error, xs, strict=True)) / n, sum(2 * e for e in error) / n
+def predict_raw_own_stats(x_new, w_s, b_s, x_mean, x_std, y_mean, y_std):  # the new data's own statistics
+    return (w_s * (x_new - x_new.mean()) / x_new.std() + b_s) * y_std + y_mean
 
 
-def gradients_by_autograd(x, y, w, b):  # not by hand: the check disables backward()
+def predict_raw_flat(x_new, w_s, b_s, x_mean, x_std, y_mean, y_std):
+    return predict_raw_steps(x_new, w_s, b_s, x_mean, x_std, y_mean, y_std).flatten()
+
+
+def predict_raw_in_place(x_new, w_s, b_s, x_mean, x_std, y_mean, y_std):
+    x_new -= x_mean
+    return (w_s * x_new / x_std + b_s) * y_std + y_mean
+
+
+def predict_raw_hard_coded(x_new, w_s, b_s, x_mean, x_std, y_mean, y_std):  # the first case's answer
+    return torch.tensor([[26.6118], [21.2853], [15.9588], [10.6322]])
+
+
+# q4: the gradients of the mean absolute error for k inputs, by hand
+def mae_by_sign(X, y, w, b):
+    s = torch.sign(X @ w.T + b - y)
+    return (s * X).mean(dim=0).reshape(w.shape), s.mean().reshape(b.shape)
+
+
+def mae_by_matmul(X, y, w, b):  # s.T @ X, with torch.where instead of sign
+    error = X @ w.T + b - y
+    s = torch.where(error > 0, 1.0, -1.0)
+    return s.T @ X / len(X), s.sum(dim=0) / len(X)
+
+
+def mae_in_numpy(X, y, w, b):  # float64 NumPy arrays of the right shapes
+    Xn, error = X.numpy().astype(np.float64), (X @ w.T + b - y).numpy().astype(np.float64).ravel()
+    s = np.sign(error)
+    return (s @ Xn / len(Xn)).reshape(1, -1), np.array([s.mean()])
+
+
+def mae_by_loops(X, y, w, b):  # plain Python, one sample at a time, nested lists
+    n, k = X.shape
+    grad_w, grad_b = [0.0] * k, 0.0
+    for i in range(n):
+        error = sum(X[i, j].item() * w[0, j].item() for j in range(k)) + b.item() - y[i, 0].item()
+        s = 1.0 if error > 0 else -1.0
+        grad_w = [g + s * X[i, j].item() / n for j, g in enumerate(grad_w)]
+        grad_b += s / n
+    return [grad_w], [grad_b]
+
+
+def mae_by_autograd(X, y, w, b):  # not by hand: the check disables backward()
     w, b = w.clone().requires_grad_(), b.clone().requires_grad_()
-    ((x @ w.T + b - y) ** 2).mean().backward()
+    F.l1_loss(X @ w.T + b, y).backward()
     return w.grad, b.grad
 
 
-def gradients_by_autograd_grad(x, y, w, b):
+def mae_by_autograd_grad(X, y, w, b):
     w, b = w.clone().requires_grad_(), b.clone().requires_grad_()
-    return torch.autograd.grad(((x @ w.T + b - y) ** 2).mean(), (w, b))
+    return torch.autograd.grad((X @ w.T + b - y).abs().mean(), (w, b))
 
 
-def gradients_swapped(x, y, w, b):
-    return gradients_by_formula(x, y, w, b)[::-1]
+def mae_by_torch_func(X, y, w, b):  # torch.func.grad goes through torch.autograd.grad
+    return torch.func.grad(lambda w, b: (X @ w.T + b - y).abs().mean(), argnums=(0, 1))(w, b)
 
 
-def gradients_without_two(x, y, w, b):
-    error = x @ w.T + b - y
-    return (error * x).mean(), error.mean()
+def mae_lesson_mse_formula(X, y, w, b):  # the lesson's Going-further cell, renamed
+    diff = X @ w.T + b - y
+    return 2 * diff.T @ X / diff.numel(), 2 * diff.sum(dim=0) / diff.numel()
 
 
-def gradients_summed(x, y, w, b):
-    error = x @ w.T + b - y
-    return (2 * error * x).sum(), (2 * error).sum()
+def mae_flipped(X, y, w, b):
+    return tuple(-g for g in mae_by_sign(X, y, w, b))
 
 
-def gradients_flipped(x, y, w, b):
-    error = y - (x @ w.T + b)
-    return (2 * error * x).mean(), (2 * error).mean()
+def mae_factor_two(X, y, w, b):
+    return tuple(2 * g for g in mae_by_sign(X, y, w, b))
 
 
-def gradients_unweighted(x, y, w, b):  # forgets the x in dL/dw
-    error = x @ w.T + b - y
-    return (2 * error).mean(), (2 * error).mean()
+def mae_summed(X, y, w, b):
+    return tuple(len(X) * g for g in mae_by_sign(X, y, w, b))
 
 
-def gradients_hard_coded(x, y, w, b):  # the numbers of the first case only
-    return -10.375, -3.75
+def mae_without_x(X, y, w, b):  # forgets the x in dL/dw
+    s = torch.sign(X @ w.T + b - y)
+    return s.mean().expand(w.shape), s.mean().reshape(b.shape)
 
 
-# q5: the debugged loop
-def fit_autograd(x, y, lr, epochs):
-    w = torch.zeros(1, 1, requires_grad=True)
+def mae_flat_grad_w(X, y, w, b):
+    s = torch.sign(X @ w.T + b - y)
+    return (s * X).mean(dim=0), s.mean().reshape(b.shape)
+
+
+def mae_scalar_grad_b(X, y, w, b):
+    s = torch.sign(X @ w.T + b - y)
+    return (s * X).mean(dim=0, keepdim=True), s.mean()
+
+
+def mae_hard_coded(X, y, w, b):  # the numbers of the first case only
+    return torch.tensor([[-0.6, -0.1]]), torch.tensor([-0.6])
+
+
+# q5: the debugged fit with k inputs, y of shape (N,) or (N, 1), and a loss history
+def fit_reshape_y(X, y, lr, epochs):
+    y = y.reshape(-1, 1)
+    w = torch.zeros(1, X.shape[1], requires_grad=True)
     b = torch.zeros(1, requires_grad=True)
+    losses = []
     for _ in range(epochs):
-        loss = ((x @ w.T + b - y) ** 2).mean()
+        loss = ((X @ w.T + b - y) ** 2).mean()
+        losses.append(loss.item())
         loss.backward()
         with torch.no_grad():
             w -= lr * w.grad
             b -= lr * b.grad
         w.grad.zero_()
         b.grad.zero_()
-    return w.item(), b.item()
+    return w.detach(), b.detach(), losses
 
 
-def fit_by_formula(x, y, lr, epochs):  # no autograd: the gradients by hand, float64
-    x, y = x.double(), y.double()
-    w, b = 0.0, 0.0
+def fit_flat_predictions(X, y, lr, epochs):  # everything 1-D instead; losses kept as tensors; grad = None
+    y = y.flatten()
+    w = torch.zeros(X.shape[1], requires_grad=True)
+    b = torch.zeros((), requires_grad=True)
+    losses = []
     for _ in range(epochs):
-        error = w * x + b - y
-        w, b = w - lr * (2 * error * x).mean().item(), b - lr * (2 * error).mean().item()
-    return np.float64(w), np.float64(b)
-
-
-def fit_grad_none(x, y, lr, epochs):  # scalar parameters, .grad set to None, tensors returned
-    w = torch.tensor(0.0, requires_grad=True)
-    b = torch.tensor(0.0, requires_grad=True)
-    for _ in range(epochs):
-        F.mse_loss(w * x + b, y).backward()
+        loss = F.mse_loss(X @ w + b, y)
+        losses.append(loss.detach())
+        loss.backward()
         with torch.no_grad():
             w.sub_(lr * w.grad)
             b.sub_(lr * b.grad)
         w.grad = None
         b.grad = None
-    return w.detach(), b.detach()
+    return w.detach(), b.detach(), losses
 
 
-def fit_still_broken(x, y, lr, epochs):  # fixed the shape error only: b still gets w's gradient
-    w = torch.zeros(1, 1, requires_grad=True)
-    b = torch.zeros(1, requires_grad=True)
+def fit_by_formula(X, y, lr, epochs):  # no autograd: NumPy, float64
+    Xn, yn = X.numpy().astype(np.float64), y.numpy().astype(np.float64).reshape(-1)
+    w, b, losses = np.zeros(Xn.shape[1]), 0.0, []
     for _ in range(epochs):
-        ((x @ w.T + b - y) ** 2).mean().backward()
-        with torch.no_grad():
+        error = Xn @ w + b - yn
+        losses.append((error ** 2).mean())
+        w, b = w - lr * 2 * Xn.T @ error / len(yn), b - lr * 2 * error.mean()
+    return w.reshape(1, -1), np.array([b]), np.array(losses)
+
+
+def _snippet(X, y, lr, epochs, *, w_columns=None, zero=True, no_grad=True, rebind=False, after=False,
+             extra_loss=False, squeeze=False, total=False):
+    """The exercise's loop with switches for the mistakes a learner may leave in."""
+    w = torch.zeros(1, w_columns or X.shape[1], requires_grad=True)
+    b = torch.zeros(1, requires_grad=True)
+    losses = []
+    for _ in range(epochs):
+        pred = X @ w.T + b
+        if squeeze:
+            pred = pred.squeeze(1)
+        loss = ((pred - y) ** 2).sum() if total else ((pred - y) ** 2).mean()
+        if not after:
+            losses.append(loss.item())
+        loss.backward()
+        if rebind:
+            w = w - lr * w.grad
+            b = b - lr * b.grad
+        elif no_grad:
+            with torch.no_grad():
+                w -= lr * w.grad
+                b -= lr * b.grad
+        else:
             w -= lr * w.grad
-            b -= lr * w.grad.reshape(1)
-        w.grad.zero_()
-        b.grad.zero_()
-    return w.item(), b.item()
+            b -= lr * b.grad
+        if after:
+            with torch.no_grad():
+                losses.append(((X @ w.T + b - y.reshape(-1, 1)) ** 2).mean().item())
+        if zero:
+            w.grad.zero_()
+            b.grad.zero_()
+    if extra_loss:
+        losses.append(((X @ w.T + b - y) ** 2).mean().item())
+    return w.detach(), b.detach(), losses
 
 
-def fit_without_zeroing(x, y, lr, epochs):
-    w = torch.zeros(1, 1, requires_grad=True)
+def fit_as_given(X, y, lr, epochs):  # the broken snippet: w of shape (1, 1)
+    return _snippet(X, y, lr, epochs, w_columns=1)
+
+
+def fit_weights_not_transposed(X, y, lr, epochs):  # X @ w with w of shape (1, k)
+    w = torch.zeros(1, X.shape[1], requires_grad=True)
     b = torch.zeros(1, requires_grad=True)
+    losses = []
     for _ in range(epochs):
-        ((x @ w.T + b - y) ** 2).mean().backward()
+        loss = ((X @ w + b - y.reshape(-1, 1)) ** 2).mean()   # (N, k) @ (1, k): fails when k > 1
+        losses.append(loss.item())
+        loss.backward()
         with torch.no_grad():
             w -= lr * w.grad
             b -= lr * b.grad
-    return w.item(), b.item()
-
-
-def fit_without_no_grad(x, y, lr, epochs):
-    w = torch.zeros(1, 1, requires_grad=True)
-    b = torch.zeros(1, requires_grad=True)
-    for _ in range(epochs):
-        ((x @ w.T + b - y) ** 2).mean().backward()
-        w -= lr * w.grad
-        b -= lr * b.grad
-    return w.item(), b.item()
-
-
-def fit_rebinding(x, y, lr, epochs):  # w = w - ...: a new tensor without .grad
-    w = torch.zeros(1, 1, requires_grad=True)
-    b = torch.zeros(1, requires_grad=True)
-    for _ in range(epochs):
-        ((x @ w.T + b - y) ** 2).mean().backward()
-        w = w - lr * w.grad
-        b = b - lr * b.grad
-    return w.item(), b.item()
-
-
-def fit_sum_loss(x, y, lr, epochs):
-    w = torch.zeros(1, 1, requires_grad=True)
-    b = torch.zeros(1, requires_grad=True)
-    for _ in range(epochs):
-        ((x @ w.T + b - y) ** 2).sum().backward()
-        with torch.no_grad():
-            w -= lr * w.grad
-            b -= lr * b.grad
         w.grad.zero_()
         b.grad.zero_()
-    return w.item(), b.item()
+    return w.detach(), b.detach(), losses
 
 
-def fit_fixed_lr(x, y, lr, epochs):  # hostile: ignores the lr argument
-    return fit_autograd(x, y, 0.1, epochs)
+def fit_shape_fixed_only(X, y, lr, epochs):  # the error gone, the silent bug left in
+    return _snippet(X, y, lr, epochs)
 
 
-def fit_closed_form(x, y, lr, epochs):  # hostile: ignores epochs, returns the optimum
-    slope, intercept = np.polyfit(x.flatten().numpy(), y.flatten().numpy(), 1)
-    return float(slope), float(intercept)
+def fit_squeeze_only(X, y, lr, epochs):  # right for y of shape (N,), every pair again for (N, 1)
+    return _snippet(X, y, lr, epochs, squeeze=True)
 
 
-def fit_standardising_inside(x, y, lr, epochs):  # changes what the steps do: not the asked-for loop
-    mean, std = x.mean(), x.std()
-    w_s, b_s = fit_autograd((x - mean) / std, y, lr, epochs)
-    return w_s / std.item(), b_s - w_s * mean.item() / std.item()
+def fit_without_zeroing(X, y, lr, epochs):
+    return _snippet(X, y.reshape(-1, 1), lr, epochs, zero=False)
 
 
-# q6: the end-to-end fit on standardised inputs
-def fit_standardised_unbiased(x, y, lr, epochs):
-    mean, std = x.mean(), x.std()
-    w_s, b_s = fit_autograd((x - mean) / std, y, lr, epochs)
-    return (w_s / std).item(), (b_s - w_s * mean / std).item()
+def fit_without_no_grad(X, y, lr, epochs):
+    return _snippet(X, y.reshape(-1, 1), lr, epochs, no_grad=False)
 
 
-def fit_standardised_population_std(x, y, lr, epochs):  # NumPy's std (divides by N), float64 by formula
-    x64 = x.double()
-    mean, std = x64.mean().item(), x64.std(correction=0).item()
-    w_s, b_s = fit_by_formula((x64 - mean) / std, y, lr, epochs)
+def fit_rebinding(X, y, lr, epochs):
+    return _snippet(X, y.reshape(-1, 1), lr, epochs, rebind=True)
+
+
+def fit_sum_loss(X, y, lr, epochs):
+    return _snippet(X, y.reshape(-1, 1), lr, epochs, total=True)
+
+
+def fit_losses_after_update(X, y, lr, epochs):
+    return _snippet(X, y.reshape(-1, 1), lr, epochs, after=True)
+
+
+def fit_one_loss_too_many(X, y, lr, epochs):
+    return _snippet(X, y.reshape(-1, 1), lr, epochs, extra_loss=True)
+
+
+def fit_root_mean_square_losses(X, y, lr, epochs):
+    w, b, losses = fit_reshape_y(X, y, lr, epochs)
+    return w, b, [loss ** 0.5 for loss in losses]
+
+
+def fit_fixed_lr(X, y, lr, epochs):  # hostile: ignores the lr argument
+    return fit_reshape_y(X, y, 0.1, epochs)
+
+
+def fit_least_squares(X, y, lr, epochs):  # hostile: ignores epochs, returns the optimum
+    X1 = torch.cat([X.double(), torch.ones(len(X), 1, dtype=torch.float64)], dim=1)
+    best = torch.linalg.lstsq(X1, y.double().reshape(-1, 1)).solution.ravel()
+    return best[:-1], best[-1:], [0.0] * epochs
+
+
+# q6: GD on standardised columns, the line in original units
+def _standardise_columns(X, correction=1):
+    mean, std = X.mean(dim=0), X.std(dim=0, correction=correction)
+    return (X - mean) / std, mean, std
+
+
+def standardised_fit(X, y, lr, epochs):
+    X_s, mean, std = _standardise_columns(X)
+    w_s, b_s, _ = fit_reshape_y(X_s, y, lr, epochs)
+    return w_s / std, b_s - (w_s * mean / std).sum()
+
+
+def standardised_fit_numpy_population(X, y, lr, epochs):  # NumPy's std (divides by N), float64, plain numbers
+    Xn = X.numpy().astype(np.float64)
+    mean, std = Xn.mean(axis=0), Xn.std(axis=0)
+    w_s, b_s, _ = fit_by_formula(torch.from_numpy((Xn - mean) / std), y, lr, epochs)
+    w_s, b_s = w_s.ravel(), float(b_s[0])
+    return list(w_s / std), b_s - float((w_s * mean / std).sum())
+
+
+def standardised_fit_by_matmul(X, y, lr, epochs):  # the conversion as one matrix product
+    X_s, mean, std = _standardise_columns(X)
+    w_s, b_s, _ = fit_flat_predictions(X_s, y, lr, epochs)
+    w = w_s / std
+    return w.reshape(1, -1), (b_s - mean @ w).reshape(1)
+
+
+def standardised_not_converted(X, y, lr, epochs):
+    X_s, _, _ = _standardise_columns(X)
+    w_s, b_s, _ = fit_reshape_y(X_s, y, lr, epochs)
+    return w_s, b_s
+
+
+def standardised_intercept_per_column(X, y, lr, epochs):  # the lesson's one-input formula, unchanged
+    X_s, mean, std = _standardise_columns(X)
+    w_s, b_s, _ = fit_reshape_y(X_s, y, lr, epochs)
     return w_s / std, b_s - w_s * mean / std
 
 
-def fit_standardised_not_converted(x, y, lr, epochs):
-    mean, std = x.mean(), x.std()
-    return fit_autograd((x - mean) / std, y, lr, epochs)
+def standardised_whole_table(X, y, lr, epochs):  # the lesson's X.mean(), X.std(): one for all columns
+    mean, std = X.mean(), X.std()
+    w_s, b_s, _ = fit_reshape_y((X - mean) / std, y, lr, epochs)
+    return w_s / std, b_s - (w_s * mean / std).sum()
 
 
-def fit_standardised_raw(x, y, lr, epochs):  # forgot to standardise: blows up on horsepower
-    return fit_autograd(x, y, lr, epochs)
+def standardised_raw(X, y, lr, epochs):  # forgot to standardise: blows up on the cars
+    w, b, _ = fit_reshape_y(X, y, lr, epochs)
+    return w, b
 
 
-def fit_standardised_closed_form(x, y, lr, epochs):  # hostile: the optimum, whatever the epochs
-    return fit_closed_form(x, y, lr, epochs)
+def standardised_slope_times_std(X, y, lr, epochs):
+    X_s, mean, std = _standardise_columns(X)
+    w_s, b_s, _ = fit_reshape_y(X_s, y, lr, epochs)
+    return w_s * std, b_s - (w_s * mean / std).sum()
 
 
-def fit_standardised_hard_coded(x, y, lr, epochs):  # hostile: the lesson's cars numbers
-    return -5.3445, 37.2851
+def standardised_least_squares(X, y, lr, epochs):  # hostile: the optimum, whatever the epochs
+    w, b, _ = fit_least_squares(X, y, lr, epochs)
+    return w, b
 
 
-def fit_standardised_slow_wrong(x, y, lr, epochs):  # hostile: trains far longer than asked
-    return fit_standardised_unbiased(x, y, lr, epochs * 50)
+def standardised_hard_coded(X, y, lr, epochs):  # hostile: one case's numbers
+    return torch.tensor([[-4.3580, -0.0178, 0.5104]]), torch.tensor([27.6188])
+
+
+def standardised_in_place(X, y, lr, epochs):
+    X -= X.mean(dim=0)
+    X /= X.std(dim=0)
+    w_s, b_s, _ = fit_reshape_y(X, y, lr, epochs)
+    return w_s, b_s
 
 
 CASES = {
     "q1": {
-        "correct": [matrix_via_numpy, matrix_via_stack,
-                    lambda df, columns: torch.tensor(df.loc[:, columns].values.astype("float32"))],
+        "correct": [matrix_by_masks, matrix_by_get_dummies, matrix_by_numpy_broadcasting, matrix_by_loops],
         "wrong": [
+            (matrix_category_as_number, "came out as one column"),
+            (matrix_numeric_only, "expected (32, 5)"),
+            (matrix_unsorted, "sort the distinct values: 4, 6, 8"),
+            (matrix_sorted_as_text, "sort the distinct values: 2, 7, 10"),
+            (matrix_indicators_first, "indicator columns come first"),
+            (matrix_drop_first, "one column short"),
             (matrix_float64, "float32"),
-            (matrix_transposed, "one row per sample"),
-            (matrix_reversed, "reverse order"),
+            (matrix_hard_coded_values, "should be indicators"),
             (matrix_mutating, "changed the DataFrame"),
+            (matrix_transposed, "one row per sample"),
             (matrix_huge, "has shape (100000, 7)"),
-            (lambda df, columns: df[columns].to_numpy(dtype=np.float32), "torch.Tensor"),
+            (lambda df, numeric, category: df[numeric].to_numpy(dtype=np.float32), "torch.Tensor"),
         ],
         "placeholder": not_implemented,
     },
@@ -347,54 +528,71 @@ CASES = {
         "placeholder": not_implemented,
     },
     "q3": {
-        "correct": [predict_raw_direct, predict_raw_converted, predict_raw_matmul],
+        "correct": [predict_raw_steps, predict_raw_one_line_float64, predict_raw_matmul],
         "wrong": [
-            (predict_raw_unstandardised, "raw inputs"),
+            (predict_raw_target_standardised, "standardised scale of the target"),
+            (predict_raw_standardised_twice, "a second time"),
+            (predict_raw_no_mean, "y_mean is missing"),
+            (predict_raw_no_scale, "not scaled by y_std"),
+            (predict_raw_unstandardised_input, "raw inputs"),
+            (predict_raw_swapped_stats, "swapped"),
             (predict_raw_own_stats, "their own mean and std"),
             (predict_raw_flat, "expected (4, 1)"),
             (predict_raw_in_place, "changed its input"),
-            (lambda x_new, w_s, b_s, mean, std: torch.full((4, 1), 5.0), "other predictions"),
+            (predict_raw_hard_coded, "expected (3, 1)"),
+            (lambda x_new, *_: torch.full_like(x_new, 20.0), "predictions in the target's units are"),
         ],
         "placeholder": not_implemented,
     },
     "q4": {
-        "correct": [gradients_by_formula, gradients_as_numpy_scalars, gradients_as_floats],
+        "correct": [mae_by_sign, mae_by_matmul, mae_in_numpy, mae_by_loops],
         "wrong": [
-            (gradients_by_autograd, "by hand"),
-            (gradients_by_autograd_grad, "autograd switched off"),
-            (gradients_swapped, "swapped"),
-            (gradients_without_two, "factor 2"),
-            (gradients_summed, "times too large"),
-            (gradients_flipped, "signs are flipped"),
-            (gradients_unweighted, "grad_w should be"),
-            (gradients_hard_coded, "should be"),
+            (mae_by_autograd, "by hand"),
+            (mae_by_autograd_grad, "autograd switched off"),
+            (mae_by_torch_func, "autograd switched off"),
+            (mae_lesson_mse_formula, "mean *squared* error"),
+            (mae_flipped, "signs are flipped"),
+            (mae_factor_two, "twice as large"),
+            (mae_summed, "times too large"),
+            (mae_without_x, "grad_w should be"),
+            (mae_flat_grad_w, "give it the shape of w, (1, 2)"),
+            (mae_scalar_grad_b, "give it the shape of b, (1,)"),
+            (mae_hard_coded, "give it the shape of w, (1, 3)"),
         ],
         "placeholder": not_implemented,
     },
     "q5": {
-        "correct": [fit_autograd, fit_by_formula, fit_grad_none],
+        "correct": [fit_reshape_y, fit_flat_predictions, fit_by_formula],
         "wrong": [
-            (fit_still_broken, "b needs b.grad"),
+            (fit_as_given, "columns (2) must match the right matrix's rows (1)"),
+            (fit_weights_not_transposed, "w needs shape (1, 2)"),
+            (fit_shape_fixed_only, "every prediction with every target"),
+            (fit_squeeze_only, "every prediction with every target"),
             (fit_without_zeroing, "pile up"),
             (fit_without_no_grad, "torch.no_grad()"),
             (fit_rebinding, "None"),
             (fit_sum_loss, "mean of the squared errors"),
-            (fit_fixed_lr, "should give slope"),
-            (fit_closed_form, "should give slope"),
-            (fit_standardising_inside, "should give slope"),
-            (lambda x, y, lr, epochs: (0.0, 0.0), "never moved"),
+            (fit_losses_after_update, "recorded after the update"),
+            (fit_one_loss_too_many, "one loss per epoch"),
+            (fit_root_mean_square_losses, "losses should be the MSE"),
+            (fit_fixed_lr, "should give w"),
+            (fit_least_squares, "should give w"),
+            (lambda X, y, lr, epochs: (torch.zeros(1, X.shape[1]), torch.zeros(1), []), "should hold 1 numbers"),
         ],
         "placeholder": not_implemented,
     },
     "q6": {
-        "correct": [fit_standardised_unbiased, fit_standardised_population_std],
+        "correct": [standardised_fit, standardised_fit_numpy_population, standardised_fit_by_matmul],
         "wrong": [
-            (fit_standardised_not_converted, "convert them back"),
-            (fit_standardised_raw, "raw x"),
-            (lambda x, y, lr, epochs: (float("nan"), float("nan")), "blew up"),
-            (fit_standardised_closed_form, "not there yet"),
-            (fit_standardised_hard_coded, "should give slope"),
-            (fit_standardised_slow_wrong, "not there yet"),
+            (standardised_not_converted, "weights of the standardised inputs"),
+            (standardised_intercept_per_column, "single intercept"),
+            (standardised_whole_table, "one mean and one std for the whole table"),
+            (standardised_raw, "raw X"),
+            (lambda X, y, lr, epochs: ([float("nan")] * X.shape[1], float("nan")), "blew up"),
+            (standardised_slope_times_std, "should give w"),
+            (standardised_least_squares, "not there yet"),
+            (standardised_hard_coded, "not there yet"),
+            (standardised_in_place, "changed its input"),
         ],
         "placeholder": not_implemented,
     },
@@ -412,7 +610,7 @@ def test_check(name, answer, status, hint):
 
 def test_by_hand_check_restores_autograd():
     """The patched backward() is put back: autograd works again after q4 has judged an answer."""
-    lesson01.q4.evaluate(gradients_by_autograd)
+    lesson01.q4.evaluate(mae_by_autograd)
     w = torch.tensor(2.0, requires_grad=True)
     (w * w).backward()
     assert w.grad.item() == 4.0
@@ -423,9 +621,10 @@ def test_huge_answer_is_described_briefly():
     assert outcome.status == INCORRECT and len(outcome.message) < 300
 
 
-@pytest.mark.parametrize("name, answer", [("q5", fit_closed_form), ("q6", fit_standardised_raw),
-                                          ("q5", fit_without_zeroing), ("q2", standardise_rows)])
-def test_wrong_answers_are_judged_fast(name, answer):
+@pytest.mark.parametrize("name, answer", [("q5", fit_least_squares), ("q6", standardised_raw),
+                                          ("q5", fit_without_zeroing), ("q6", standardised_least_squares),
+                                          ("q2", standardise_rows), ("q1", matrix_by_loops)])
+def test_answers_are_judged_fast(name, answer):
     start = time.perf_counter()
     getattr(lesson01, name).evaluate(answer)
     assert time.perf_counter() - start < 3   # about a second on a busy 2-core machine
@@ -436,11 +635,29 @@ def test_checks_leave_the_global_random_state_alone():
     expected = torch.rand(3)
     torch.manual_seed(0)
     lesson01.q2.evaluate(standardise_unbiased)
-    lesson01.q4.evaluate(gradients_by_formula)
+    lesson01.q4.evaluate(mae_by_sign)
+    lesson01.q5.evaluate(fit_reshape_y)
     assert torch.equal(torch.rand(3), expected)
 
 
-def test_new_dataframe_is_not_read_only_in_q1():
-    """A copy-free answer on a pandas frame passes without writability warnings turning into errors."""
-    df = pd.DataFrame({"a": [1.0, 2.0]})
-    assert lesson01.q1.evaluate(matrix_via_numpy).status == "correct" and len(df) == 2
+def test_q1_judges_data_it_never_shows():
+    """The check's own tables hold text, bool and unsorted integer categories, and an empty numeric list."""
+    frames = lesson01._q1_frames()
+    categories = {df[category].dtype.kind for df, _, category in frames}
+    assert {"O", "b", "i"} <= categories or {"b", "i"} <= categories
+    assert any(numeric == [] for _, numeric, _ in frames)
+    assert lesson01.q1.evaluate(matrix_by_masks).status == CORRECT
+
+
+def test_q4_data_keeps_errors_away_from_zero():
+    """|u| has a kink at 0: the check's data keeps every error at least 0.1 away from it (asserted inside)."""
+    assert len(lesson01._q4_cases()) == 2
+
+
+def test_q6_holds_inputs_far_from_zero():
+    """One of q6's data sets has a column whose mean is about 100 times its std, where the intercept is a
+    difference of large numbers: a correct float32 answer must still pass there."""
+    X_far = lesson01._q6_cases()[2][1]
+    ratio = (X_far.mean(dim=0) / X_far.std(dim=0)).abs().max()
+    assert ratio > 50
+    assert lesson01.q6.evaluate(standardised_fit).status == CORRECT

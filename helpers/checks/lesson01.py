@@ -1,8 +1,17 @@
-"""Checks for exercises/01_linear_regression_from_scratch_exercises.ipynb."""
+"""Checks for exercises/01_linear_regression_from_scratch_exercises.ipynb.
+
+Every check judges the learner's function on data of its own: small DataFrames
+and seeded tensors that the exercises never show, and mtcars columns that the
+lesson did not fit. Expectations are computed in float64 by formula (no
+autograd), so they cannot be disturbed by the answer, and the tolerances come
+from float32 rounding: about 1e-7 relative per operation, far below the
+tolerances used, and far below the gaps that the wrong answers make.
+"""
 
 from __future__ import annotations
 
 import contextlib
+import re
 from collections.abc import Iterator
 from typing import Any
 from unittest import mock
@@ -10,26 +19,17 @@ from unittest import mock
 import numpy as np
 import pandas as pd
 import torch
-from torch.nn import functional as F
 
 from helpers.checks.core import (
     Incorrect,
     as_number,
     call,
-    close,
     describe,
     exercise,
     expect,
     expect_tensor,
 )
 from helpers.data import load_mtcars
-
-
-def _pair(result: Any, what: str) -> tuple[float, float]:
-    """A (slope, intercept) pair of numbers returned by the learner's function."""
-    expect(isinstance(result, (tuple, list)) and len(result) == 2,
-           f"{what} should return two numbers, (slope, intercept), but it returned {describe(result)}.")
-    return as_number(result[0], "the slope"), as_number(result[1], "the intercept")
 
 
 def _cause(error: Incorrect) -> BaseException | None:
@@ -42,41 +42,105 @@ def _allclose(actual: torch.Tensor, expected: torch.Tensor, tol: float = 1e-4) -
     return a.shape == e.shape and bool(torch.allclose(a, e, rtol=tol, atol=tol * max(1.0, e.abs().max().item())))
 
 
+def _numbers(value: Any, what: str) -> np.ndarray:
+    """The numbers in a tensor, array, number or list of numbers, flattened, as float64."""
+    if isinstance(value, torch.Tensor):
+        return value.detach().cpu().double().flatten().numpy()
+    if isinstance(value, np.ndarray) and value.dtype.kind in "iuf":
+        return value.astype(np.float64).flatten()
+    if isinstance(value, (list, tuple)):
+        if all(isinstance(v, (list, tuple)) for v in value):   # nested lists: [[1.0, 2.0]]
+            return np.concatenate([_numbers(v, what) for v in value]) if value else np.zeros(0)
+        return np.array([as_number(v, f"each entry of {what}") for v in value], dtype=np.float64)
+    return np.array([as_number(value, what)])
+
+
+def _near(got: np.ndarray, want: np.ndarray, tol: np.ndarray | float) -> bool:
+    """Entry by entry, |got - want| <= tol (NaN is never near)."""
+    return got.shape == want.shape and bool(np.all(np.abs(got - want) <= tol))
+
+
+def _shown(values: np.ndarray) -> str:
+    """A few numbers, rounded, for a hint."""
+    items = ", ".join(f"{v:.4g}" for v in values[:4])
+    return f"[{items}{', ...' if len(values) > 4 else ''}]"
+
+
 # ----------------------------------------------------------------------------- q1
 
 
+def _indicators(column: pd.Series) -> tuple[list, np.ndarray]:
+    """The distinct values of ``column`` in ascending order and one 0/1 column for each, float64."""
+    values = sorted(column.unique().tolist())
+    return values, np.column_stack([(column == v).to_numpy(dtype=np.float64) for v in values])
+
+
+def _q1_frames() -> list[tuple[pd.DataFrame, list[str], str]]:
+    """The check's own tables: mtcars first, then three it never shows (other names, values, dtypes)."""
+    shop = pd.DataFrame({"price": [3.5, 1.0, 2.25, 8.0, 2.5, 4.0],
+                         "items": [1, 2, 3, 4, 5, 1],
+                         "colour": ["red", "blue", "red", "green", "blue", "red"]})
+    trips = pd.DataFrame({"km": [12.0, 3.5, 7.25, 30.0, 1.0, 5.0, 9.0],
+                          "paid": [True, False, True, True, False, False, True],
+                          "zone": [10, 2, 7, 2, 10, 7, 2]})
+    return [(load_mtcars(), ["wt", "hp"], "cyl"), (shop, ["items", "price"], "colour"),
+            (trips, ["paid", "km"], "zone"), (trips, [], "paid")]
+
+
 @exercise(
-    "Select the columns in the order given, turn them into a NumPy array of float32, then into a tensor.",
-    "torch.tensor(df[columns].to_numpy(dtype=np.float32)), or torch.from_numpy(...) of the same array.",
+    "Two parts side by side: the numeric columns as in the lesson, then one column per distinct value "
+    "of the category (sorted), holding 1.0 in the rows with that value and 0.0 elsewhere. "
+    "torch.cat([...], dim=1) joins tensors side by side.",
+    "values = sorted(df[category].unique()); a comparison such as df[category] == value gives a column "
+    "of True/False; pandas' pd.get_dummies(df[category]) builds all of them at once, already sorted. "
+    "Convert everything to float32 at the end.",
 )
 def q1(to_feature_matrix: Any) -> None:
-    """to_feature_matrix(df, columns): the chosen columns as an (N, k) float32 tensor."""
-    cars = load_mtcars()
-    small = pd.DataFrame({"a": [1, 2, 3, 4], "b": [0.5, -1.25, 3.0, 8.0], "c": [10, 20, 30, 40]})
-    cases = [
-        ("to_feature_matrix(df, ['b', 'a'])", small, ["b", "a"]),
-        ("to_feature_matrix(cars, ['wt', 'hp', 'cyl'])", cars, ["wt", "hp", "cyl"]),
-        ("to_feature_matrix(cars, ['disp'])", cars, ["disp"]),
-    ]
-    for label, df, columns in cases:
+    """to_feature_matrix(df, numeric, category): numeric columns, then the category's indicator columns."""
+    for df, numeric, category in _q1_frames():
+        label = f"to_feature_matrix(df, {numeric}, {category!r})"
         original = df.copy()
-        out = call(to_feature_matrix, df, list(columns))
-        expect(df.equals(original), f"{label} changed the DataFrame; leave it as it is.")
+        out = call(to_feature_matrix, df, list(numeric), category)
+        expect(df.equals(original) and list(df.columns) == list(original.columns),
+               f"{label} changed the DataFrame; leave it as it is and build a new tensor.")
         expect_tensor(out, label)
-        n, k = len(df), len(columns)
-        if tuple(out.shape) == (k, n) and k != n:
-            raise Incorrect(f"{label} has shape {tuple(out.shape)}: one row per column. It should be "
-                            f"({n}, {k}): one row per sample, one column per feature.")
-        expect(tuple(out.shape) == (n, k), f"{label} has shape {tuple(out.shape)}; expected ({n}, {k}): "
-               "one row per sample, one column per feature.")
+        values, indicators = _indicators(df[category])
+        n, k, c = len(df), len(numeric), len(values)
+        shown_values = ", ".join(str(v) for v in values)
+        shape = tuple(out.shape)
+        if shape == (n, k + 1) and c > 2:
+            raise Incorrect(f"{label} has shape {shape}: the column {category!r} came out as one column. It "
+                            f"should become {c} indicator columns, one per distinct value ({shown_values}), "
+                            f"so the shape is ({n}, {k + c}).")
+        if shape == (n, k + c - 1) and c > 1:
+            raise Incorrect(f"{label} has shape {shape}, one column short of ({n}, {k + c}): {category!r} "
+                            f"has {c} distinct values ({shown_values}) and each gets its own column, the "
+                            "first one included.")
+        if shape == (k + c, n) and k + c != n:
+            raise Incorrect(f"{label} has shape {shape}: one row per column. It should be ({n}, {k + c}): "
+                            "one row per sample, one column per feature.")
+        expect(shape == (n, k + c), f"{label} has shape {shape}; expected ({n}, {k + c}): one row per "
+               f"sample, {k} numeric column{'s' if k != 1 else ''}, then one indicator column for each "
+               f"of the {c} distinct values of {category!r} ({shown_values}).")
         expect(out.dtype == torch.float32, f"{label} has dtype {out.dtype}; models use torch.float32 "
-               "(pandas hands over float64, or int64 for whole numbers).")
-        want = torch.tensor(df[columns].to_numpy(dtype=np.float64, copy=True))
-        got = out.detach().cpu().double()
-        if k > 1 and _allclose(got, want.flip(1)) and not _allclose(got, want):
-            raise Incorrect(f"{label}: the columns come out in reverse order; keep the order of `columns`.")
-        expect(_allclose(got, want, 1e-6), f"{label} holds other values than the columns {columns} "
-               "of the DataFrame, in that order.")
+               "(pandas hands over float64, int64 or bool: convert).")
+        got = out.detach().cpu().double().numpy()
+        want_numeric = df[numeric].to_numpy(dtype=np.float64) if k else np.zeros((n, 0))
+        if k and c and np.allclose(got[:, c:], want_numeric, rtol=1e-6) and np.array_equal(got[:, :c], indicators):
+            raise Incorrect(f"{label}: the indicator columns come first; put the numeric columns first, "
+                            "in the order given, then the indicators.")
+        expect(np.allclose(got[:, :k], want_numeric, rtol=1e-6, atol=0),
+               f"{label}: the first {k} columns should hold the numeric columns {numeric}, in that order.")
+        part = got[:, k:]
+        if np.array_equal(part, indicators):
+            continue
+        if sorted(map(tuple, part.T)) == sorted(map(tuple, indicators.T)):   # the same columns, reordered
+            order = [values[[tuple(col) for col in indicators.T].index(tuple(col))] for col in part.T]
+            raise Incorrect(f"{label}: the indicator columns are right but in the order "
+                            f"{', '.join(str(v) for v in order)}; sort the distinct values: {shown_values}.")
+        raise Incorrect(f"{label}: the last {c} columns should be indicators: for each distinct value of "
+                        f"{category!r} in ascending order ({shown_values}), 1.0 in the rows holding it and "
+                        "0.0 elsewhere.")
 
 
 # ----------------------------------------------------------------------------- q2
@@ -138,37 +202,56 @@ def q2(standardise: Any) -> None:
 
 
 @exercise(
-    "The model only knows standardised inputs: transform x_new with the training mean and std first.",
-    "return w_s * (x_new - mean) / std + b_s",
+    "Two conversions, in opposite directions: the raw input must be put on the scale the model was "
+    "trained on, and the model's output is on the scale of the standardised target, so it must be taken "
+    "back to the target's units.",
+    "x_s = (x_new - x_mean) / x_std; y_s = w_s * x_s + b_s; then undo the target's standardisation: "
+    "y_s = (y - y_mean) / y_std solved for y gives y = y_s * y_std + y_mean.",
 )
 def q3(predict_raw: Any) -> None:
-    """predict_raw(x_new, w_s, b_s, mean, std): predictions for raw inputs of a standardised model."""
+    """predict_raw(x_new, w_s, b_s, x_mean, x_std, y_mean, y_std): raw-unit predictions of a standardised model."""
     cases = [
-        (torch.tensor([[2.0], [3.0], [4.0], [5.0]]), -5.2, 20.1, 3.2, 0.98),
-        (torch.tensor([[150.0], [60.0], [300.0]]), -4.6, 20.0, 146.7, 68.6),
-        (torch.tensor([[7.5]]), 1.5, -2.0, 10.0, 2.5),   # a single new point
+        (torch.tensor([[2.0], [3.0], [4.0], [5.0]]), -0.87, 0.02, 3.2, 0.98, 20.1, 6.0),
+        (torch.tensor([[150.0], [60.0], [300.0]]), -0.78, -0.1, 146.7, 68.6, 20.1, 6.0),
+        (torch.tensor([[7.5]]), 1.5, -2.0, 10.0, 2.5, -40.0, 0.5),   # a single new point
     ]
-    for x_new, w_s, b_s, mean, std in cases:
-        label = f"predict_raw(x_new of shape {tuple(x_new.shape)}, {w_s}, {b_s}, {mean}, {std})"
-        out = call(predict_raw, x_new, w_s, b_s, mean, std)
+    for x_new, w_s, b_s, x_mean, x_std, y_mean, y_std in cases:
+        label = (f"predict_raw(x_new of shape {tuple(x_new.shape)}, w_s={w_s}, b_s={b_s}, x_mean={x_mean}, "
+                 f"x_std={x_std}, y_mean={y_mean}, y_std={y_std})")
+        out = call(predict_raw, x_new, w_s, b_s, x_mean, x_std, y_mean, y_std)
         expect_tensor(out, label)
         n = len(x_new)
         expect(tuple(out.shape) == (n, 1), f"{label} has shape {tuple(out.shape)}; expected ({n}, 1): one "
                "row per new point, like x_new.")
         got, x = out.detach().cpu().double(), x_new.double()
-        want = w_s * (x - mean) / std + b_s
+        standardised = w_s * (x - x_mean) / x_std + b_s   # the model's output, in standardised target units
+        want = standardised * y_std + y_mean
+        # float32 rounding: a few operations on numbers up to ~300 -> errors near 1e-5 at most; 1e-4 relative
+        # to the largest value leaves room, and every wrong answer below is off by far more.
         if _allclose(got, want):
             continue
-        if _allclose(got, w_s * x + b_s):
-            raise Incorrect(f"{label}: you used the raw inputs; the model was trained on standardised "
-                            "ones, so transform x_new with the training mean and std first.")
-        if n > 1 and (_allclose(got, w_s * (x - x.mean()) / x.std() + b_s)
-                      or _allclose(got, w_s * (x - x.mean()) / x.std(correction=0) + b_s)):
+        if _allclose(got, standardised):
+            raise Incorrect(f"{label}: these are the model's outputs as they are, on the standardised scale of "
+                            "the target (mean 0, standard deviation 1); take them back to the target's units.")
+        if _allclose(got, (standardised - y_mean) / y_std):
+            raise Incorrect(f"{label}: you standardised the model's outputs a second time; they are "
+                            "standardised already, and need the opposite conversion.")
+        if _allclose(got, standardised * y_std):
+            raise Incorrect(f"{label}: the outputs are scaled by y_std, but y_mean is missing.")
+        if _allclose(got, standardised + y_mean):
+            raise Incorrect(f"{label}: the outputs are shifted by y_mean, but not scaled by y_std.")
+        if _allclose(got, (w_s * x + b_s) * y_std + y_mean):
+            raise Incorrect(f"{label}: you fed the raw inputs to the model; it was trained on standardised "
+                            "inputs, so put x_new on that scale first, with the training x_mean and x_std.")
+        if _allclose(got, (w_s * (x - y_mean) / y_std + b_s) * x_std + x_mean):
+            raise Incorrect(f"{label}: the statistics of x and y are swapped: x_mean and x_std belong to "
+                            "the input, y_mean and y_std to the target.")
+        if n > 1 and any(_allclose(got, (w_s * (x - x.mean()) / x.std(correction=c) + b_s) * y_std + y_mean)
+                         for c in (0, 1)):
             raise Incorrect(f"{label}: you standardised the new points with their own mean and std. The "
-                            "model learned with the training statistics: use the mean and std arguments.")
-        raise Incorrect(f"{label} gives other predictions than w_s * (x_new - mean) / std + b_s.")
-
-
+                            "model learned with the training statistics: use the x_mean and x_std arguments.")
+        raise Incorrect(f"{label} gives {describe(out)}; the model's predictions in the target's units are "
+                        f"{describe(want.float())}.")
 # ----------------------------------------------------------------------------- q4
 
 
@@ -178,113 +261,193 @@ class _AutogradOff(RuntimeError):
 
 @contextlib.contextmanager
 def _autograd_disabled() -> Iterator[None]:
-    """Patch backward() and torch.autograd.grad to raise: the exercise asks for the formulas by hand."""
+    """Patch backward() and torch.autograd.grad to raise: the exercise asks for the formulas by hand.
+
+    torch.func.grad and torch.autograd.functional go through torch.autograd.grad, so they raise too.
+    """
     error = _AutogradOff("autograd is switched off for this exercise (the check patches backward() and "
-                         "torch.autograd.grad to raise): compute the gradients with the formulas")
+                         "torch.autograd.grad to raise): compute the gradients with formulas")
     with mock.patch("torch.Tensor.backward", side_effect=error), \
             mock.patch("torch.autograd.backward", side_effect=error), \
             mock.patch("torch.autograd.grad", side_effect=error):
         yield
 
 
-def _line_gradients(x: torch.Tensor, y: torch.Tensor, w: torch.Tensor, b: torch.Tensor) -> tuple:
-    w, b = w.double().clone().requires_grad_(), b.double().clone().requires_grad_()
-    F.mse_loss(x.double() @ w.T + b, y.double()).backward()
-    return w.grad, b.grad
+def _q4_cases() -> list[tuple[torch.Tensor, ...]]:
+    """(X, y, w, b) with k = 2 and k = 3 inputs; every error is at least 0.1 away from 0."""
+    generator = torch.Generator().manual_seed(4)
+    X1 = torch.tensor([[1.0, 0.5], [2.0, -1.0], [3.0, 2.0], [4.0, 0.0], [-1.0, 3.0]])
+    y1 = torch.tensor([[2.0], [3.0], [0.5], [6.0], [1.0]])
+    X2 = torch.randn(9, 3, generator=generator) * torch.tensor([1.0, 5.0, 0.2]) + torch.tensor([2.0, 0.0, -1.0])
+    y2 = torch.randn(9, 1, generator=generator) * 3
+    cases = [(X1, y1, torch.tensor([[0.5, -0.25]]), torch.tensor([0.25])),
+             (X2, y2, torch.tensor([[-1.5, 0.3, 2.0]]), torch.tensor([1.0]))]
+    for X, y, w, b in cases:
+        error = X.double() @ w.double().T + b.double() - y.double()
+        assert error.abs().min() > 0.1   # far from the kink of |u|: float32 rounding cannot flip a sign
+    return cases
+
+
+def _loss_gradients(X: torch.Tensor, y: torch.Tensor, w: torch.Tensor, b: torch.Tensor,
+                    slope_of: Any) -> tuple[np.ndarray, np.ndarray]:
+    """dL/dw and dL/db of L = mean(f(error)) for a model X @ w.T + b, where slope_of(error) = f'(error)."""
+    X64 = X.double().numpy()
+    error = (X64 @ w.double().numpy().T + b.double().numpy() - y.double().numpy()).ravel()
+    slope = slope_of(error)
+    return (slope[:, None] * X64).mean(axis=0).reshape(w.shape), np.array([slope.mean()])
 
 
 @exercise(
-    "With error = prediction - target: dL/dw is the average of 2 * error * x, dL/db the average of "
-    "2 * error.",
-    "error = x @ w.T + b - y; grad_w = 2 * (error * x).mean(); grad_b = 2 * error.mean() "
-    "(reshape them to w.shape and b.shape).",
+    "Start from one sample and one input: L = |x w + b - y|. How does L change when w grows a little? "
+    "Where the error is positive, |error| grows like the error; where it is negative, it shrinks. Then "
+    "average over the samples, and do the same for each input column.",
+    "error = X @ w.T + b - y (shape (N, 1)); s = torch.sign(error); grad_w = (s * X).mean(dim=0) reshaped "
+    "to w.shape (or s.T @ X / N); grad_b = s.mean() reshaped to b.shape.",
 )
-def q4(mse_gradients: Any) -> None:
-    """mse_gradients(x, y, w, b): the gradients of the MSE of a line, by formula (autograd disabled)."""
-    generator = torch.Generator().manual_seed(3)
-    cases = [
-        (torch.tensor([[1.0], [2.0], [3.0], [4.0]]), torch.tensor([[2.0], [3.0], [3.5], [6.0]]),
-         torch.tensor([[0.5]]), torch.tensor([0.25])),
-        (torch.randn(7, 1, generator=generator) * 3 + 2, torch.randn(7, 1, generator=generator),
-         torch.tensor([[-1.5]]), torch.tensor([2.0])),
-    ]
-    for x, y, w, b in cases:
-        n = len(x)
-        want_w, want_b = (g.item() for g in _line_gradients(x, y, w, b))
+def q4(mae_gradients: Any) -> None:
+    """mae_gradients(X, y, w, b): the gradients of the mean absolute error of a k-input model, by hand."""
+    for X, y, w, b in _q4_cases():
+        n, k = X.shape
+        label = f"mae_gradients(X of shape {(n, k)}, y, w, b)"
+        want_w, want_b = _loss_gradients(X, y, w, b, np.sign)
         try:
             with _autograd_disabled():
-                result = call(mse_gradients, x, y, w, b)
+                result = call(mae_gradients, X, y, w, b)
         except Incorrect as error:
             if isinstance(_cause(error), _AutogradOff):
                 raise Incorrect("your function called backward() (or torch.autograd.grad); this exercise "
-                                "asks for the formulas by hand, so the check runs it with autograd "
+                                "asks for the gradients by hand, so the check runs it with autograd "
                                 "switched off.") from error
             raise
         expect(isinstance(result, (tuple, list)) and len(result) == 2,
-               f"mse_gradients should return two gradients, (grad_w, grad_b), but it returned "
-               f"{describe(result)}.")
-        got_w, got_b = as_number(result[0], "grad_w"), as_number(result[1], "grad_b")
-        if close(got_w, want_w) and close(got_b, want_b):
+               f"{label} should return two gradients, (grad_w, grad_b), but it returned {describe(result)}.")
+        for name, value, shape in (("grad_w", result[0], tuple(w.shape)), ("grad_b", result[1], tuple(b.shape))):
+            got_shape = tuple(np.shape(value.detach() if isinstance(value, torch.Tensor) else value))
+            expect(got_shape == shape, f"{label}: {name} has shape {got_shape}; give it the shape of "
+                   f"{name[-1]}, {shape}, one number per parameter.")
+        got_w, got_b = _numbers(result[0], "grad_w"), _numbers(result[1], "grad_b")
+        want_w, want_b = want_w.ravel(), want_b
+        # Each gradient averages n terms of size |x| (or 1): float32 rounds each to ~1e-7, so 1e-4 times the
+        # average size of the terms is a wide margin. Wrong answers miss by far more.
+        tol_w = 1e-4 * np.abs(X.double().numpy()).mean(axis=0)
+        tol_b = 1e-4
+        if _near(got_w, want_w, tol_w) and _near(got_b, want_b, tol_b):
             continue
-        if close(got_w, want_b) and close(got_b, want_w):
-            raise Incorrect("the two gradients are swapped: return (grad_w, grad_b) in that order.")
-        if close(got_w, -want_w) and close(got_b, -want_b):
-            raise Incorrect("both signs are flipped: the error is prediction minus target, "
-                            "(x @ w.T + b) - y.")
-        if close(got_w, want_w / 2) and close(got_b, want_b / 2):
-            raise Incorrect("both gradients are half as large as they should be: the derivative "
-                            "of error² is 2 · error, so keep the factor 2.")
-        if close(got_w, want_w * n) and close(got_b, want_b * n):
-            raise Incorrect(f"both gradients are {n} times too large: the MSE averages over the "
-                            f"{n} points, so average (mean), don't just sum.")
-        expect(close(got_b, want_b), f"grad_b should be {want_b:.4g}, you returned {got_b:.4g}.")
-        raise Incorrect(f"grad_w should be {want_w:.4g}, you returned {got_w:.4g} (grad_b is right).")
-
-
+        mse_w, mse_b = _loss_gradients(X, y, w, b, lambda e: 2 * e)
+        if _near(got_w, mse_w.ravel(), 1e-4 * np.abs(mse_w).max()) and _near(got_b, mse_b, 1e-4 * abs(mse_b[0])):
+            raise Incorrect(f"{label} returned the gradients of the mean *squared* error; this loss is the "
+                            "mean *absolute* error, |error| rather than error².")
+        if _near(got_w, -want_w, tol_w) and _near(got_b, -want_b, tol_b):
+            raise Incorrect(f"{label}: both signs are flipped: the error is prediction minus target, "
+                            "(X @ w.T + b) - y.")
+        if _near(got_w, 2 * want_w, 2 * tol_w) and _near(got_b, 2 * want_b, 2 * tol_b):
+            raise Incorrect(f"{label}: both gradients are twice as large as they should be: the factor 2 "
+                            "belongs to the derivative of error², not of |error|.")
+        if _near(got_w, n * want_w, n * tol_w) and _near(got_b, n * want_b, n * tol_b):
+            raise Incorrect(f"{label}: both gradients are {n} times too large: the loss averages over the "
+                            f"{n} samples, so average (mean), don't just sum.")
+        expect(_near(got_b, want_b, tol_b), f"{label}: grad_b should be {want_b[0]:.4g}, you returned "
+               f"{got_b[0]:.4g}.")
+        raise Incorrect(f"{label}: grad_w should be {_shown(want_w)}, you returned {_shown(got_w)} (grad_b "
+                        "is right).")
 # ----------------------------------------------------------------------------- q5
 
 
-def _reference_fit(x: torch.Tensor, y: torch.Tensor, lr: float, epochs: int, zero: bool = True,
-                   reduction: str = "mean", b_from_w: bool = False) -> tuple[float, float]:
-    """Full-batch gradient descent from (0, 0), in float64.
+def _gd(X: torch.Tensor, y: torch.Tensor, lr: float, epochs: int, *, every_pair: bool = False,
+        zero: bool = True, reduction: str = "mean") -> tuple[np.ndarray, float, list[float]]:
+    """Full-batch gradient descent on the MSE from all zeros, by formula in float64.
 
-    zero=False lets the gradients pile up; reduction="sum" uses the sum of squared errors;
-    b_from_w=True updates b with w's gradient: bugs whose results the check recognises.
+    Returns the weights (k numbers), the bias and the loss before each update. The other arguments
+    reproduce bugs whose results the checks recognise: every_pair compares every prediction with every
+    target (an (N, 1) column minus an (N,) vector broadcasts to (N, N)); zero=False lets the gradients
+    pile up; reduction="sum" sums the squared errors instead of averaging them.
     """
-    w = torch.zeros(1, 1, dtype=torch.float64, requires_grad=True)
-    b = torch.zeros(1, dtype=torch.float64, requires_grad=True)
-    x, y = x.double(), y.double()
+    X64, y64 = X.double().numpy(), y.double().numpy().ravel()
+    n, k = X64.shape
+    w, b = np.zeros(k), 0.0
+    grad_w_sum, grad_b_sum = np.zeros(k), 0.0
+    losses = []
     for _ in range(epochs):
-        F.mse_loss(x @ w.T + b, y, reduction=reduction).backward()
-        with torch.no_grad():
-            w -= lr * w.grad
-            b -= lr * (w.grad.reshape(1) if b_from_w else b.grad)
+        pred = X64 @ w + b
+        if every_pair:
+            diff = pred[:, None] - y64[None, :]            # (N, N)
+            losses.append(float((diff ** 2).mean()))
+            grad_w, grad_b = 2 * X64.T @ diff.sum(axis=1) / diff.size, 2 * diff.sum() / diff.size
+        else:
+            diff = pred - y64
+            scale = n if reduction == "mean" else 1
+            losses.append(float((diff ** 2).sum() / scale))
+            grad_w, grad_b = 2 * X64.T @ diff / scale, 2 * diff.sum() / scale
         if zero:
-            w.grad.zero_()
-            b.grad.zero_()
-    return w.item(), b.item()
+            grad_w_sum, grad_b_sum = grad_w, grad_b
+        else:
+            grad_w_sum, grad_b_sum = grad_w_sum + grad_w, grad_b_sum + grad_b
+        w, b = w - lr * grad_w_sum, b - lr * grad_b_sum
+    return w, b, losses
 
 
-def _same(result: tuple[float, float], want: tuple[float, float], tol: float = 1e-3) -> bool:
-    return close(result[0], want[0], tol) and close(result[1], want[1], tol)
+def _q5_cases() -> list[tuple[str, torch.Tensor, torch.Tensor, float, int]]:
+    """Raw (unstandardised) inputs with k = 2, 3 and 1 columns, y of shape (N,) and (N, 1)."""
+    generator = torch.Generator().manual_seed(5)
+    X2 = torch.randn(12, 2, generator=generator) + torch.tensor([0.5, -0.3])
+    y2 = X2 @ torch.tensor([1.5, -2.0]) + 0.7 + 0.1 * torch.randn(12, generator=generator)   # shape (12,)
+    X3 = torch.randn(20, 3, generator=generator) * torch.tensor([1.0, 0.5, 1.5]) + 0.2
+    y3 = X3 @ torch.tensor([-1.0, 3.0, 0.5]) - 2.0 + 0.2 * torch.randn(20, generator=generator)
+    X1 = torch.linspace(-1.0, 1.0, 9).unsqueeze(1) + 0.5
+    y1 = 3.0 * X1 - 2.0 + 0.1 * torch.sin(5.0 * X1)                                              # (9, 1)
+    return [("X of shape (12, 2), y of shape (12,)", X2, y2, 0.1, 1),
+            ("X of shape (12, 2), y of shape (12, 1)", X2, y2.unsqueeze(1), 0.1, 2),
+            ("X of shape (20, 3), y of shape (20,)", X3, y3, 0.05, 7),
+            ("X of shape (9, 1), y of shape (9, 1)", X1, y1, 0.3, 150),
+            ("X of shape (20, 3), y of shape (20, 1)", X3, y3.unsqueeze(1), 0.1, 150)]
+
+
+def _fit_result(result: Any, what: str, k: int, epochs: int) -> tuple[np.ndarray, float, np.ndarray]:
+    """The (w, b, losses) that fit_linear returned, as NumPy numbers, with hints for the wrong structure."""
+    expect(isinstance(result, (tuple, list)) and len(result) == 3,
+           f"{what} should return three things, (w, b, losses), but it returned {describe(result)}.")
+    w, b, losses = (_numbers(part, name) for part, name in zip(result, ("w", "b", "losses"), strict=True))
+    expect(len(w) == k, f"{what}: w holds {len(w)} numbers; it needs one weight per input column, {k}.")
+    expect(len(b) == 1, f"{what}: b holds {len(b)} numbers; the model has one bias.")
+    if len(losses) == epochs + 1:
+        raise Incorrect(f"{what}: losses has {epochs + 1} entries for {epochs} epochs; record one loss per "
+                        "epoch, the loss computed before that epoch's update.")
+    expect(len(losses) == epochs, f"{what}: losses should hold {epochs} numbers, one per epoch, but it "
+           f"holds {len(losses)}.")
+    return w, float(b[0]), losses
+
+
+def _same_fit(got: tuple, want: tuple, tol: float = 1e-3) -> bool:
+    """Weights and bias within 0.1% of the largest of them (float32 drifts ~1e-5 over 150 steps)."""
+    got_params, want_params = np.append(got[0], got[1]), np.append(want[0], want[1])
+    return _near(got_params, want_params, tol * np.abs(want_params).max())
+
+
+def _same_losses(got: np.ndarray, want: list[float], tol: float = 1e-3) -> bool:
+    return _near(got, np.array(want), tol * np.abs(want))
 
 
 @exercise(
-    "Run the broken version and watch w.grad from one epoch to the next, and check which gradient "
-    "each parameter is updated with.",
-    "Update b with b.grad (not w.grad), and zero both gradients after each update: "
-    "w.grad.zero_() and b.grad.zero_().",
+    "Fix the error first: read the two shapes in its message; the weights need one column per input. "
+    "Then compare the shapes of X @ w.T + b and of y: what shape does their difference have?",
+    "w = torch.zeros(1, X.shape[1], requires_grad=True); make y a column before the loop, "
+    "y = y.reshape(-1, 1) (works for (N,) and (N, 1)), so that the difference has shape (N, 1).",
 )
-def q5(fit_line: Any) -> None:
-    """fit_line(x, y, lr, epochs): the debugged full-batch gradient descent from slope 0 and intercept 0."""
-    x = torch.linspace(-1.0, 1.0, 9).unsqueeze(1) + 0.5
-    y = 3.0 * x - 2.0 + 0.1 * torch.sin(5.0 * x)
-    for lr, epochs in [(0.1, 1), (0.1, 2), (0.05, 7), (0.3, 200)]:
-        label = f"fit_line(x, y, lr={lr}, epochs={epochs})"
+def q5(fit_linear: Any) -> None:
+    """fit_linear(X, y, lr, epochs): the debugged k-input full-batch gradient descent with its loss history."""
+    for shapes, X, y, lr, epochs in _q5_cases():
+        k = X.shape[1]
+        label = f"fit_linear with {shapes} (lr={lr}, epochs={epochs})"
         try:
-            result = call(fit_line, x, y, lr, epochs)
+            result = call(fit_linear, X, y, lr, epochs)
         except Incorrect as error:
             cause = _cause(error)
+            shapes = re.search(r"\((\d+)x(\d+) and (\d+)x(\d+)\)", str(cause))
+            if isinstance(cause, RuntimeError) and "mat1 and mat2" in str(cause) and shapes:
+                columns, rows = shapes.group(2), shapes.group(3)
+                raise Incorrect(f"{label} failed: {cause}. In a matrix product the left "
+                                f"matrix's columns ({columns}) must match the right matrix's rows ({rows}): "
+                                f"for X @ w.T with {k} input columns, w needs shape (1, {k}).") from error
             if isinstance(cause, RuntimeError) and "leaf Variable" in str(cause):
                 raise Incorrect("updating w in place while autograd records fails: keep the update "
                                 "inside `with torch.no_grad():`.") from error
@@ -292,74 +455,127 @@ def q5(fit_line: Any) -> None:
                 raise Incorrect("a gradient was None: `w = w - lr * w.grad` makes a new tensor without "
                                 "a .grad. Update in place with `w -= lr * w.grad`.") from error
             raise
-        got = _pair(result, "fit_line")
-        want = _reference_fit(x, y, lr, epochs)
-        if _same(got, want):
+        got = _fit_result(result, label, k, epochs)
+        want = _gd(X, y, lr, epochs)
+        if _same_fit(got, want) and _same_losses(got[2], want[2]):
             continue
-        if got == (0.0, 0.0):
-            raise Incorrect(f"{label} returned (0, 0): the parameters never moved.")
-        if _same(got, _reference_fit(x, y, lr, epochs, b_from_w=True)):
-            raise Incorrect(f"{label}: the intercept is updated with the slope's gradient; b needs b.grad.")
-        if epochs > 1 and (_same(got, _reference_fit(x, y, lr, epochs, zero=False))
-                           or _same(got, _reference_fit(x, y, lr, epochs, zero=False, b_from_w=True))):
+        if _same_fit(got, _gd(X, y, lr, epochs, every_pair=True)):
+            raise Incorrect(f"{label}: the loss compared every prediction with every target. Predictions "
+                            "of shape (N, 1) and targets of shape (N,) (or the other way round) broadcast "
+                            "to an (N, N) table of differences; match the two shapes before subtracting.")
+        if epochs > 1 and _same_fit(got, _gd(X, y, lr, epochs, zero=False)):
             raise Incorrect(f"{label}: the gradients pile up from epoch to epoch (backward() adds to "
                             ".grad): zero them after each update.")
-        if _same(got, _reference_fit(x, y, lr, epochs, reduction="sum")):
-            raise Incorrect(f"{label} took steps {len(x)} times too large: the loss should be the mean "
+        if _same_fit(got, _gd(X, y, lr, epochs, reduction="sum")):
+            raise Incorrect(f"{label} took steps {len(X)} times too large: the loss should be the mean "
                             "of the squared errors, not their sum.")
-        raise Incorrect(f"{label} should give slope {want[0]:.4f} and intercept {want[1]:.4f}, but gave "
-                        f"{got[0]:.4f} and {got[1]:.4f}. Start from 0 and 0 and run exactly `epochs` "
-                        "full-batch steps of the MSE with learning rate lr.")
-
-
+        if _same_fit(got, want):
+            after = _gd(X, y, lr, epochs + 1)[2][1:]
+            if _same_losses(got[2], after):
+                raise Incorrect(f"{label}: the weights are right, but each loss was recorded after the "
+                                "update; record the loss computed before it (losses[0] is the loss of "
+                                "the all-zero start).")
+            raise Incorrect(f"{label}: the weights are right, but losses should be the MSE before each "
+                            f"update: {_shown(np.array(want[2]))}, not {_shown(got[2])}.")
+        raise Incorrect(f"{label} should give w = {_shown(want[0])} and b = {want[1]:.4g}, but gave "
+                        f"w = {_shown(got[0])} and b = {got[1]:.4g}. Start from zeros and run exactly "
+                        "`epochs` full-batch steps of the MSE with learning rate lr.")
 # ----------------------------------------------------------------------------- q6
 
 
-def _standardised_fits(x: torch.Tensor, y: torch.Tensor, lr: float, epochs: int) -> list[tuple]:
-    """The right answer for either standard deviation (n - 1 or n in the denominator), in original units."""
-    fits = []
-    for correction in (1, 0):
-        mean, std = x.double().mean(), x.double().std(correction=correction)
-        w_s, b_s = _reference_fit((x.double() - mean) / std, y, lr, epochs)
-        fits.append(((w_s / std).item(), (b_s - w_s * mean / std).item(), w_s, b_s))
-    return fits
+def _standardised_fit(X: torch.Tensor, y: torch.Tensor, lr: float, epochs: int, correction: int,
+                      per_column: bool = True) -> dict[str, np.ndarray]:
+    """GD on the standardised columns of X; the fitted line in both scales, and the statistics used."""
+    X64 = X.double()
+    if per_column:
+        mean, std = X64.mean(dim=0), X64.std(dim=0, correction=correction)
+    else:   # one mean and one std for the whole table, a bug the check recognises
+        mean, std = X64.mean().expand(X.shape[1]), X64.std(correction=correction).expand(X.shape[1])
+    w_s, b_s, _ = _gd((X64 - mean) / std, y, lr, epochs)
+    mean, std = mean.numpy(), std.numpy()
+    return {"w": w_s / std, "b": np.array([b_s - (w_s * mean / std).sum()]), "w_s": w_s, "b_s": np.array([b_s]),
+            "mean": mean, "std": std}
+
+
+def _q6_cases() -> list[tuple[str, torch.Tensor, torch.Tensor, float, int]]:
+    """mtcars columns the lesson did not fit, and inputs far from 0 on very different scales."""
+    cars = load_mtcars()
+    X_cars = torch.tensor(cars[["wt", "hp", "qsec"]].to_numpy(np.float32))
+    mpg = torch.tensor(cars["mpg"].to_numpy(np.float32))                       # shape (32,)
+    generator = torch.Generator().manual_seed(6)
+    X_far = torch.stack([1000 + 50 * torch.rand(25, generator=generator),
+                         0.01 * torch.rand(25, generator=generator)], dim=1)   # (25, 2)
+    y_far = X_far @ torch.tensor([0.2, 300.0]) - 150 + torch.randn(25, generator=generator)
+    hp = X_cars[:, 1:2]
+    return [("mtcars wt, hp, qsec against mpg", X_cars, mpg, 0.1, 1),
+            ("mtcars hp against mpg (one input, y of shape (32, 1))", hp, mpg.unsqueeze(1), 0.1, 4),
+            ("two inputs near 1000 and near 0.005", X_far, y_far, 0.2, 3),
+            ("two inputs near 1000 and near 0.005", X_far, y_far.unsqueeze(1), 0.2, 60),
+            ("mtcars wt, hp, qsec against mpg", X_cars, mpg, 0.1, 300)]
+
+
+def _matches(w: np.ndarray, b: float, fit: dict[str, np.ndarray], tol: float = 1e-3) -> bool:
+    """Whether the line (w, b) in original units is the fitted one, judged on the standardised scale.
+
+    The line is mapped back to standardised units with the reference's own statistics (w * std and
+    b + sum(w * mean)); the weights must agree to 0.1% of the largest one, the bias to 0.1% of the terms
+    it is made of (b_s and each w_s * mean / std). float32 rounding is ~1e-7 relative per operation, so a
+    correct float32 answer is 100 times inside these margins even when the mean is 100 times the std.
+    """
+    w_s, b_s = w * fit["std"], b + (w * fit["mean"]).sum()
+    scale_b = abs(fit["b_s"][0]) + np.abs(fit["w_s"] * fit["mean"] / fit["std"]).sum()
+    return (_near(w_s, fit["w_s"], tol * max(np.abs(fit["w_s"]).max(), 1e-12))
+            and abs(b_s - fit["b_s"][0]) <= tol * scale_b)
 
 
 @exercise(
-    "Three parts: standardise x (its own mean and std), run gradient descent from (0, 0) on the "
-    "standardised x, then convert the line back: slope = w_s / std, intercept = b_s - w_s * mean / std.",
-    "mean, std = x.mean(), x.std(); w_s, b_s = (your fit_line)((x - mean) / std, y, lr, epochs); "
-    "return w_s / std, b_s - w_s * mean / std.",
+    "Three parts: standardise each column of X (your standardise), run gradient descent on the result "
+    "(your fit_linear), then convert the line back. Write the model out for two inputs, "
+    "w1 * (x1 - m1) / s1 + w2 * (x2 - m2) / s2 + b, and collect what multiplies x1, what multiplies x2, "
+    "and what is left.",
+    "X_s, mean, std = standardise(X); w_s, b_s, _ = fit_linear(X_s, y, lr, epochs); "
+    "return w_s / std, b_s - (w_s * mean / std).sum()  (each weight is divided by its own column's std; the "
+    "intercept collects every column's share).",
 )
 def q6(fit_standardised: Any) -> None:
-    """fit_standardised(x, y, lr, epochs): GD on the standardised input, the line in original units."""
-    cars = load_mtcars()
-    hp = torch.tensor(cars[["hp"]].to_numpy(np.float32))
-    mpg = torch.tensor(cars[["mpg"]].to_numpy(np.float32))
-    generator = torch.Generator().manual_seed(6)
-    x_far = 1000 + 50 * torch.rand(25, 1, generator=generator)
-    y_far = 0.2 * x_far - 150 + torch.randn(25, 1, generator=generator)
-    cases = [("horsepower against mpg", hp, mpg, 0.1, 1), ("horsepower against mpg", hp, mpg, 0.1, 4),
-             ("x from 1000 to 1050", x_far, y_far, 0.2, 3), ("horsepower against mpg", hp, mpg, 0.1, 300)]
-    for name, x, y, lr, epochs in cases:
+    """fit_standardised(X, y, lr, epochs): GD on standardised columns, the line in original units."""
+    for name, X, y, lr, epochs in _q6_cases():
+        k = X.shape[1]
         label = f"fit_standardised on {name} (lr={lr}, epochs={epochs})"
-        got = _pair(call(fit_standardised, x, y, lr, epochs), "fit_standardised")
-        fits = _standardised_fits(x, y, lr, epochs)
-        if any(_same(got, fit[:2]) for fit in fits):
+        result = call(fit_standardised, X, y, lr, epochs)
+        expect(isinstance(result, (tuple, list)) and len(result) == 2,
+               f"{label} should return two things, (w, b), but it returned {describe(result)}.")
+        w, b = _numbers(result[0], "w"), _numbers(result[1], "b")
+        expect(len(w) == k, f"{label}: w holds {len(w)} numbers; it needs one weight per input column, {k}.")
+        fits = [_standardised_fit(X, y, lr, epochs, correction) for correction in (1, 0)]
+        if len(b) == k and k > 1 and any(_near(b, fit["b_s"] - fit["w_s"] * fit["mean"] / fit["std"],
+                                               1e-3 * np.abs(b).max()) for fit in fits):
+            raise Incorrect(f"{label}: b holds {k} numbers, one per input; the line has a single intercept, "
+                            "which collects the shares of all the inputs.")
+        expect(len(b) == 1, f"{label}: b holds {len(b)} numbers; the line has one intercept.")
+        b = float(b[0])
+        if any(_matches(w, b, fit) for fit in fits):
             continue
-        if any(_same(got, fit[2:]) for fit in fits):
-            raise Incorrect(f"{label}: you returned the slope and intercept of the standardised input; "
-                            "convert them back to the original units.")
-        if not any(np.isfinite(v) for v in got):
-            raise Incorrect(f"{label} returned {got}: the numbers blew up. Did you train on the raw x "
-                            "instead of the standardised one?")
-        if _same(got, _reference_fit(x, y, lr, epochs)):
-            raise Incorrect(f"{label}: that is gradient descent on the raw x; standardise it first.")
-        xs, ys = x.double().flatten().numpy(), y.double().flatten().numpy()
-        if _same(got, tuple(np.polyfit(xs, ys, 1))) and epochs < 100:
-            steps = f"{epochs} epoch" + ("s" if epochs > 1 else "")
-            raise Incorrect(f"{label} returned the least-squares line, but after {steps} from (0, 0) "
-                            f"gradient descent is not there yet (slope {fits[0][0]:.4f}): run exactly "
-                            "`epochs` steps with learning rate lr.")
-        raise Incorrect(f"{label} should give slope {fits[0][0]:.4f} and intercept {fits[0][1]:.4f}, but "
-                        f"gave {got[0]:.4f} and {got[1]:.4f}.")
+        if not np.isfinite(w).all() or not np.isfinite(b):
+            raise Incorrect(f"{label} returned w = {_shown(w)}, b = {b:.4g}: the numbers blew up. Is the "
+                            "gradient descent running on the raw X instead of the standardised one?")
+        if any(_near(w, fit["w_s"], 1e-3 * np.abs(fit["w_s"]).max()) for fit in fits):
+            raise Incorrect(f"{label}: you returned the weights of the standardised inputs; convert the "
+                            "line back to the original units of X.")
+        raw = _gd(X, y, lr, epochs)
+        if _same_fit((w, b), raw[:2]):
+            raise Incorrect(f"{label}: that is gradient descent on the raw X; standardise it first.")
+        if k > 1 and any(_matches(w, b, _standardised_fit(X, y, lr, epochs, c, per_column=False)) for c in (1, 0)):
+            raise Incorrect(f"{label}: you standardised X with one mean and one std for the whole table; "
+                            "each column needs its own (reduce over the rows only).")
+        if epochs < 100:
+            X64 = torch.cat([X.double(), torch.ones(len(X), 1, dtype=torch.float64)], dim=1)
+            best = torch.linalg.lstsq(X64, y.double().reshape(-1, 1)).solution.ravel().numpy()
+            if _near(np.append(w, b), best, 1e-3 * np.abs(best).max()):
+                steps = f"{epochs} epoch" + ("s" if epochs > 1 else "")
+                raise Incorrect(f"{label} returned the least-squares line, but after {steps} from all zeros "
+                                "gradient descent is not there yet: run exactly `epochs` steps with "
+                                "learning rate lr.")
+        want = fits[0]
+        raise Incorrect(f"{label} should give w = {_shown(want['w'])} and b = {want['b'][0]:.4g}, but gave "
+                        f"w = {_shown(w)} and b = {b:.4g}.")
