@@ -144,3 +144,34 @@ def make_spirals(
         X[rows] = np.c_[radius * np.sin(theta), radius * np.cos(theta)]
         y[rows] = label
     return X, y
+
+
+def make_rings(n_per_class: int = 200, n_classes: int = 3, noise: float = 0.12, seed: int = 0,
+               n_features: int = 2) -> tuple[torch.Tensor, torch.Tensor]:
+    """Points on concentric rings around the centre, one ring per class.
+
+    Lesson 05's exercise 5 trains on them (its check holds back other sizes).
+
+    Ring ``k`` has radius ``k + 1``; each point's radius is jittered by ``noise``
+    times a standard normal draw, its direction is uniform (a uniform angle in
+    2-D). With ``n_features`` above 2 the rings are spherical shells in that many
+    dimensions. Returns float32 points ``(n_classes * n_per_class, n_features)``
+    and long labels, shuffled.
+
+    >>> X, y = make_rings(n_per_class=5, seed=1)
+    >>> tuple(X.shape), X.dtype, tuple(y.shape), y.dtype
+    ((15, 2), torch.float32, (15,), torch.int64)
+    >>> X, y = make_rings(n_per_class=5, n_classes=4, n_features=3, seed=1)
+    >>> tuple(X.shape), sorted(set(y.tolist()))
+    ((20, 3), [0, 1, 2, 3])
+    """
+    if n_per_class < 1 or n_classes < 2 or n_features < 2:
+        raise ValueError("need n_per_class >= 1, n_classes >= 2 and n_features >= 2")
+    rng = np.random.default_rng(seed)
+    labels = np.repeat(np.arange(n_classes), n_per_class)
+    radius = labels + 1.0 + noise * rng.standard_normal(len(labels))
+    directions = rng.standard_normal((len(labels), n_features))  # normalised: uniform on the sphere
+    directions /= np.linalg.norm(directions, axis=1, keepdims=True)
+    points = radius[:, None] * directions
+    order = rng.permutation(len(labels))
+    return (torch.from_numpy(points[order].astype(np.float32)), torch.from_numpy(labels[order]))

@@ -610,18 +610,6 @@ def test_wrong_answers_are_judged_fast(name, answer):
     assert time.perf_counter() - started < 10  # generous: the machine is shared
 
 
-def test_make_rings_is_seeded_and_balanced():
-    X, y = lesson05.make_rings(n_per_class=50, seed=3)
-    X2, _ = lesson05.make_rings(n_per_class=50, seed=3)
-    assert torch.equal(X, X2) and torch.equal(torch.bincount(y), torch.tensor([50, 50, 50]))
-
-
-def test_make_rings_puts_class_k_at_radius_k_plus_1_in_any_dimension():
-    X, y = lesson05.make_rings(n_per_class=100, n_classes=5, n_features=4, noise=0.0, seed=1)
-    assert X.shape == (500, 4) and torch.equal(torch.bincount(y), torch.full((5,), 100))
-    assert torch.allclose(X.norm(dim=1), (y + 1).float(), atol=1e-5)
-
-
 def test_q5_judges_data_of_other_shapes_than_the_visible_rings():
     shapes = {(n_features, n_classes) for n_features, n_classes, _, _ in lesson05._Q5_SETS}
     assert (2, 3) not in shapes

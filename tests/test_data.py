@@ -13,6 +13,7 @@ from helpers.data import (
     load_crop_yields,
     load_mtcars,
     make_linear_data,
+    make_rings,
     make_spirals,
 )
 
@@ -100,3 +101,21 @@ def test_make_spirals_shapes_labels_and_seed():
 def test_make_spirals_rejects_one_class():
     with pytest.raises(ValueError):
         make_spirals(n_classes=1)
+
+
+def test_make_rings_is_seeded_and_balanced():
+    X, y = make_rings(n_per_class=50, seed=3)
+    X2, _ = make_rings(n_per_class=50, seed=3)
+    assert torch.equal(X, X2) and torch.equal(torch.bincount(y), torch.tensor([50, 50, 50]))
+
+
+def test_make_rings_puts_class_k_at_radius_k_plus_1_in_any_dimension():
+    X, y = make_rings(n_per_class=100, n_classes=5, n_features=4, noise=0.0, seed=1)
+    assert X.shape == (500, 4) and torch.equal(torch.bincount(y), torch.full((5,), 100))
+    assert torch.allclose(X.norm(dim=1), (y + 1).float(), atol=1e-5)
+
+
+def test_make_rings_rejects_degenerate_sizes():
+    for bad in ({"n_classes": 1}, {"n_per_class": 0}, {"n_features": 1}):
+        with pytest.raises(ValueError, match="need n_per_class"):
+            make_rings(**bad)
