@@ -32,7 +32,7 @@ Example:
     >>> q0(lambda x: x + 2)
     Incorrect: double(0) should be 0.
     >>> q0(...)
-    Not attempted yet: replace the ... placeholder with your answer, then run this cell again.
+    Not attempted yet: write your answer where the exercise says # YOUR CODE HERE (in place of the ... or the raise NotImplementedError there), then run this cell again.
 """
 
 from __future__ import annotations
@@ -51,8 +51,9 @@ import pandas as pd
 import torch
 
 CORRECT, NOT_ATTEMPTED, INCORRECT = "correct", "not attempted", "incorrect"
-_NOT_ATTEMPTED_TEXT = (
-    "replace the ... placeholder with your answer, then run this cell again."
+_NOT_ATTEMPTED_TEXT = (  # the generator's two placeholders: `name = ...` and a NotImplementedError
+    "write your answer where the exercise says # YOUR CODE HERE (in place of the ... or the "
+    "raise NotImplementedError there), then run this cell again."
 )
 # What tools/make_exercises.py writes inside a function whose body is the exercise.
 PLACEHOLDER = "Write your code here"
