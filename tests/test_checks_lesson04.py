@@ -103,54 +103,185 @@ Q2 = {
 }
 
 
-# --------------------------------------------------------------------------- q3: BCE by hand
-def bce_float64(logits, labels):
-    z, y = logits.double(), labels.double()
-    return (z.clamp(min=0) - z * y + torch.log1p(torch.exp(-z.abs()))).mean()
+# --------------------------------------------------------------------------- q3: weighted BCE by hand
+def _log1p_exp(x):
+    return x.clamp(min=0) + torch.log1p(torch.exp(-x.abs()))
 
 
-def bce_logaddexp(logits, labels):  # log(1 + e^-z) as logaddexp(0, -z): stable too
+def wbce(logits, labels, pos_weight):
+    return pos_weight * labels * _log1p_exp(-logits) + (1 - labels) * _log1p_exp(logits)
+
+
+def wbce_like_pytorch(logits, labels, pos_weight):  # (1 - y) z + (1 + (w - 1) y) log(1 + e^-z), stable
+    log_weight = 1 + (pos_weight - 1) * labels
+    return (1 - labels) * logits + log_weight * (torch.log1p(torch.exp(-logits.abs())) + (-logits).clamp(min=0))
+
+
+def wbce_logaddexp(logits, labels, pos_weight):  # log(1 + e^x) as logaddexp(0, x)
     zero = torch.zeros_like(logits)
-    return (labels * torch.logaddexp(zero, -logits) + (1 - labels) * torch.logaddexp(zero, logits)).mean()
+    return pos_weight * labels * torch.logaddexp(zero, -logits) + (1 - labels) * torch.logaddexp(zero, logits)
 
 
-def bce_numpy(logits, labels):
+def wbce_numpy(logits, labels, pos_weight):  # computed in NumPy, float64 always, handed back as a tensor
     z, y = logits.numpy().astype(np.float64), labels.numpy().astype(np.float64)
-    return np.mean(np.maximum(z, 0) - z * y + np.log1p(np.exp(-np.abs(z))))  # a NumPy scalar
+    sp = lambda x: np.maximum(x, 0) + np.log1p(np.exp(-np.abs(x)))  # noqa: E731
+    return torch.from_numpy(pos_weight * y * sp(-z) + (1 - y) * sp(z))
 
 
-def bce_no_log1p(logits, labels):  # log(1 + tiny) rounds to 0 in float32: within the maths' tolerance
-    return (logits.clamp(min=0) - logits * labels + torch.log(1 + torch.exp(-logits.abs()))).mean().item()
+def wbce_no_log1p(logits, labels, pos_weight):  # log(1 + tiny) rounds to 0: within the maths' tolerance
+    sp = lambda x: x.clamp(min=0) + torch.log(1 + torch.exp(-x.abs()))  # noqa: E731
+    return pos_weight * labels * sp(-logits) + (1 - labels) * sp(logits)
 
 
-def bce_naive(logits, labels):
+def wbce_naive(logits, labels, pos_weight):
     p = torch.sigmoid(logits)
-    return -(labels * torch.log(p) + (1 - labels) * torch.log(1 - p)).mean()
+    return -(pos_weight * labels * torch.log(p) + (1 - labels) * torch.log(1 - p))
+
+
+def wbce_clamped(logits, labels, pos_weight):  # finite, but wrong for confident logits
+    p = torch.sigmoid(logits).clamp(1e-7, 1 - 1e-7)
+    return -(pos_weight * labels * torch.log(p) + (1 - labels) * torch.log(1 - p))
+
+
+def lesson_cell(logits, labels, pos_weight):  # the lesson's Going further A form, pasted: no weight
+    return logits.clamp(min=0) - logits * labels + torch.log1p(torch.exp(-logits.abs()))
+
+
+def wbce_in_float32(logits, labels, pos_weight):
+    return wbce(logits.float(), labels.float(), pos_weight)
+
+
+def wbce_in_place(logits, labels, pos_weight):  # hostile: overwrites its input
+    out = wbce(logits, labels, pos_weight)
+    logits.zero_()
+    return out
 
 
 Q3 = {
-    "correct": [bce_float64, bce_logaddexp, bce_numpy, bce_no_log1p],
+    "correct": [wbce, wbce_like_pytorch, wbce_logaddexp, wbce_numpy, wbce_no_log1p,
+                lambda z, y, w: wbce(z.double(), y.double(), w)],  # float64 answers for float32 inputs
     "wrong": [
-        (lambda z, y: nn.BCEWithLogitsLoss()(z, y), "disables"),
-        (lambda z, y: F.binary_cross_entropy_with_logits(z, y), "disables"),
-        (lambda z, y: nn.BCELoss()(torch.sigmoid(z), y), "disables"),
-        (lambda z, y: (F.softplus(z) - z * y).mean(), "disables"),
-        (bce_naive, "rounds to exactly 0 or 1"),
-        (lambda z, y: bce_float64(z, y) * len(z), "the sum"),
-        (lambda z, y: bce_float64(z, torch.ones_like(y)), "but the binary cross-entropy"),  # ignores labels
-        (lambda z, y: torch.tensor(0.4059), "but the binary cross-entropy"),  # hard-coded first case
-        (lambda z, y: z.clamp(min=0) - z * y + torch.log1p(torch.exp(-z.abs())), "should be one number"),
+        (lambda z, y, w: nn.BCEWithLogitsLoss(pos_weight=torch.tensor(w), reduction="none")(z, y), "disables"),
+        (lambda z, y, w: F.binary_cross_entropy_with_logits(z, y, reduction="none"), "disables"),
+        (lambda z, y, w: nn.BCELoss(reduction="none")(torch.sigmoid(z), y), "disables"),
+        (lambda z, y, w: w * y * F.softplus(-z) + (1 - y) * F.softplus(z), "disables"),
+        (wbce_naive, "inf or nan"),
+        (wbce_clamped, "the exact one is"),
+        (lesson_cell, "pos_weight = 1"),
+        (lambda z, y, w: (1 + (w - 1) * y) * lesson_cell(z, y, w), "wrong for labels in between"),
+        (lambda z, y, w: w * lesson_cell(z, y, w), "pos_weight times"),
+        (lambda z, y, w: y * _log1p_exp(-z) + w * (1 - y) * _log1p_exp(z), "label-0 part"),
+        (lambda z, y, w: wbce(z, y, w).mean(), "not their mean or sum"),
+        (lambda z, y, w: wbce(z, y, w).unsqueeze(1), "expected ("),
+        (wbce_in_float32, "only as accurate as float32"),
+        (wbce_in_place, "changed its input"),
+        (lambda z, y, w: torch.tensor([0.1269, 2.9222, 1.4222, 0.1458, 1.7014, 0.3133]), "the exact one is"),
+        (lambda z, y, w: torch.zeros(100_000), "shape (100000,)"),
+        (lambda z, y, w: (y * 0).long(), "integer dtype"),
     ],
 }
 
 
-# --------------------------------------------------------------------------- q4: debugging train_moons
-def fixed(model, X, y, epochs, lr):
+# --------------------------------------------------------------------------- q4: debugging train_in_chunks
+def chunked(model, X, y, epochs, lr, chunk_size):
+    loss_fn = nn.BCEWithLogitsLoss()
+    optimizer = torch.optim.SGD(model.parameters(), lr=lr)
+    losses = []
+    for _ in range(epochs):
+        optimizer.zero_grad()
+        epoch_loss = 0.0
+        for start in range(0, len(X), chunk_size):
+            Xc, yc = X[start:start + chunk_size], y[start:start + chunk_size]
+            loss = loss_fn(model(Xc).squeeze(1), yc) * len(Xc) / len(X)
+            loss.backward()
+            epoch_loss += loss.item()
+        optimizer.step()
+        losses.append(epoch_loss)
+    return losses
+
+
+def chunked_sum_reduction(model, X, y, epochs, lr, chunk_size):  # reduction="sum", divided at the end
+    optimizer = torch.optim.SGD(model.parameters(), lr=lr)
+    losses = []
+    for _ in range(epochs):
+        total = torch.zeros(())
+        for Xc, yc in zip(X.split(chunk_size), y.split(chunk_size), strict=True):
+            loss = F.binary_cross_entropy_with_logits(model(Xc).reshape(-1), yc, reduction="sum") / len(X)
+            loss.backward()
+            total = total + loss.detach()
+        optimizer.step()
+        optimizer.zero_grad()  # clearing after the step is just as right
+        losses.append(total)  # 0-d tensors, not .item(): still numbers
+    return losses
+
+
+def chunked_by_hand(model, X, y, epochs, lr, chunk_size):  # no optimizer: sum the gradients, p -= lr * grad
+    losses = []
+    for _ in range(epochs):
+        model.zero_grad()
+        total = 0.0
+        for start in range(0, len(X), chunk_size):
+            out = model(X[start:start + chunk_size]).squeeze(1)
+            loss = nn.BCEWithLogitsLoss(reduction="sum")(out, y[start:start + chunk_size])
+            loss.backward()
+            total += loss.item()
+        with torch.no_grad():
+            for p in model.parameters():
+                p -= lr * p.grad / len(X)
+        losses.append(total / len(X))
+    return losses
+
+
+def broken(model, X, y, epochs, lr, chunk_size):  # the notebook's snippet, unchanged
     loss_fn = nn.BCEWithLogitsLoss()
     optimizer = torch.optim.SGD(model.parameters(), lr=lr)
     losses = []
     for _ in range(epochs):
         model.train()
+        epoch_loss = 0.0
+        for start in range(0, len(X), chunk_size):
+            X_chunk, y_chunk = X[start:start + chunk_size], y[start:start + chunk_size]
+            optimizer.zero_grad()
+            loss = loss_fn(model(X_chunk).squeeze(1), y_chunk)
+            loss.backward()
+            epoch_loss += loss.item()
+        optimizer.step()
+        losses.append(epoch_loss)
+    return losses
+
+
+def variant(zero="epoch", weight="share", record="mean", step="epoch", lr_fixed=None, returns="losses"):
+    def train(model, X, y, epochs, lr, chunk_size):
+        loss_fn = nn.BCEWithLogitsLoss()
+        optimizer = torch.optim.SGD(model.parameters(), lr=lr if lr_fixed is None else lr_fixed)
+        chunks = list(zip(X.split(chunk_size), y.split(chunk_size), strict=True))
+        losses = []
+        for _ in range(epochs):
+            if zero == "epoch":
+                optimizer.zero_grad()
+            epoch_loss = 0.0
+            for Xc, yc in chunks:
+                if zero == "chunk":
+                    optimizer.zero_grad()
+                loss = loss_fn(model(Xc).squeeze(1), yc)
+                share = {"share": len(Xc) / len(X), "none": 1.0, "equal": 1 / len(chunks)}[weight]
+                (loss * share).backward()
+                counts = {"mean": len(Xc) / len(X), "sum": 1.0, "average": 1 / len(chunks)}[record]
+                epoch_loss += loss.item() * counts
+                if step == "chunk":
+                    optimizer.step()
+            if step == "epoch":
+                optimizer.step()
+            losses.append(epoch_loss)
+        return {"losses": losses, "none": None, "last": losses[-1]}[returns]
+    return train
+
+
+def full_batch(model, X, y, epochs, lr, chunk_size):  # lesson 04's loop: ignores chunk_size
+    loss_fn = nn.BCEWithLogitsLoss()
+    optimizer = torch.optim.SGD(model.parameters(), lr=lr)
+    losses = []
+    for _ in range(epochs):
         loss = loss_fn(model(X).squeeze(1), y)
         optimizer.zero_grad()
         loss.backward()
@@ -159,78 +290,29 @@ def fixed(model, X, y, epochs, lr):
     return losses
 
 
-def fixed_zero_grad_last(model, X, y, epochs, lr):  # clearing after the step is just as right
-    optimizer = torch.optim.SGD(model.parameters(), lr=lr)
-    losses = []
-    for _ in range(epochs):
-        loss = F.binary_cross_entropy_with_logits(model(X), y.unsqueeze(1))
-        loss.backward()
-        optimizer.step()
-        optimizer.zero_grad()
-        losses.append(loss)  # tensors, not .item(): still numbers
-    return losses
-
-
-def by_hand_sgd(model, X, y, epochs, lr):  # no optimizer at all: p -= lr * grad
-    losses = []
-    for _ in range(epochs):
-        loss = nn.BCEWithLogitsLoss()(model(X).reshape(-1), y)
-        model.zero_grad()
-        loss.backward()
-        with torch.no_grad():
-            for p in model.parameters():
-                p -= lr * p.grad
-        losses.append(loss.item())
-    return losses
-
-
-def broken(model, X, y, epochs, lr):  # the notebook's snippet, unchanged
-    loss_fn = nn.BCEWithLogitsLoss()
-    optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
-    losses = []
-    for _ in range(epochs):
-        model.train()
-        loss = loss_fn(torch.sigmoid(model(X)).squeeze(1), y)
-        loss.backward()
-        optimizer.zero_grad()
-        optimizer.step()
-        losses.append(loss.item())
-    return losses
-
-
-def make_variant(lr_fixed=None, double_sigmoid=False, order="right", returns="losses"):
-    def train(model, X, y, epochs, lr):
-        loss_fn = nn.BCEWithLogitsLoss()
-        optimizer = torch.optim.SGD(model.parameters(), lr=lr if lr_fixed is None else lr_fixed)
-        losses = []
-        for _ in range(epochs):
-            out = model(X).squeeze(1)
-            loss = loss_fn(torch.sigmoid(out) if double_sigmoid else out, y)
-            if order == "right":
-                optimizer.zero_grad()
-                loss.backward()
-                optimizer.step()
-            elif order == "no backward":
-                optimizer.zero_grad()
-                optimizer.step()
-            elif order == "no zero_grad":
-                loss.backward()
-                optimizer.step()
-            losses.append(loss.item())
-        return {"losses": losses, "none": None, "last": losses[-1], "after": None}[returns]
-    return train
+def chunked_in_place(model, X, y, epochs, lr, chunk_size):  # hostile: shuffles the data it was given in place
+    X[:] = X.flip(0)
+    y[:] = y.flip(0)
+    return chunked(model, X, y, epochs, lr, chunk_size)
 
 
 Q4 = {
-    "correct": [fixed, fixed_zero_grad_last, by_hand_sgd],
+    "correct": [chunked, chunked_sum_reduction, chunked_by_hand, variant()],
     "wrong": [
-        (broken, "backward() ran but the parameters did not change"),
-        (make_variant(lr_fixed=0.1), "not the lr it was given"),  # hard-coded learning rate
-        (make_variant(double_sigmoid=True), "applied twice"),
-        (make_variant(order="no backward"), "no gradient was computed"),
-        (make_variant(order="no zero_grad"), "differ from 5 steps"),
-        (make_variant(returns="none"), "return the list"),
-        (make_variant(returns="last"), "return the list"),
+        (broken, "only the last chunk's gradient"),
+        (variant(zero="chunk"), "only the last chunk's gradient"),
+        (variant(weight="none"), "chunks' mean losses added up"),
+        (variant(weight="equal"), "every chunk's mean loss counted equally"),
+        (variant(zero="never"), "never cleared between epochs"),
+        (variant(zero="chunk", weight="none", step="chunk"), "one optimizer step was taken per chunk"),
+        (full_batch, "on 40 points at once"),
+        (variant(lr_fixed=0.1), "differ from 3 steps"),
+        (variant(record="sum"), "the sum of the chunks' mean losses"),
+        (variant(record="average"), "plain average of the chunks' mean losses"),
+        (variant(returns="none"), "return the list"),
+        (variant(returns="last"), "return the list"),
+        (lambda model, X, y, epochs, lr, chunk_size: [0.7, 0.69, 0.68], "never called the model"),  # hard-coded
+        (chunked_in_place, "changed its input"),
     ],
 }
 
@@ -292,32 +374,70 @@ Q5 = {
 }
 
 
-# --------------------------------------------------------------------------- q6: end to end
+# --------------------------------------------------------------------------- q6: end to end on raw readings
 class Net(nn.Module):
-    def __init__(self, sigmoid_at_end=False, activation=True):
+    def __init__(self, mean=None, std=None, sigmoid_at_end=False, activation=True):
         super().__init__()
+        self.mean, self.std = mean, std
         self.l1, self.l2, self.l3 = nn.Linear(2, 16), nn.Linear(16, 16), nn.Linear(16, 1)
         self.act = nn.ReLU() if activation else nn.Identity()
         self.sigmoid_at_end = sigmoid_at_end
 
     def forward(self, x):
+        if self.mean is not None:
+            x = (x - self.mean) / self.std
         out = self.l3(self.act(self.l2(self.act(self.l1(x)))))
         return torch.sigmoid(out) if self.sigmoid_at_end else out
 
 
-def trainer(make, optimizer="adam", epochs=300, lr=0.02, loss="logits"):
+def trainer(make, optimizer="adam", epochs=300, lr=0.02, loss="logits", scale="inside"):
+    """A train_classifier. scale: "inside" (the model standardises), "outside" (only the training data
+    is standardised: the model expects standardised input), "none" (raw readings throughout)."""
     def train_classifier(X, y):
-        model = make()
+        mean, std = X.mean(dim=0), X.std(dim=0)
+        model = make(mean, std) if scale == "inside" else make(None, None)
+        X_fit = (X - mean) / std if scale == "outside" else X
         opt = (torch.optim.Adam if optimizer == "adam" else torch.optim.SGD)(model.parameters(), lr=lr)
         loss_fn = nn.BCEWithLogitsLoss() if loss == "logits" else nn.BCELoss()
         for _ in range(epochs):
-            out = model(X).squeeze(1)
-            loss_value = loss_fn(out, y)
+            loss_value = loss_fn(model(X_fit).squeeze(1), y)
             opt.zero_grad()
             loss_value.backward()
             opt.step()
         return model
     return train_classifier
+
+
+class MinMax(nn.Module):  # another right approach: rescale each column to [0, 1] with the training range
+    def __init__(self, low, high):
+        super().__init__()
+        self.low, self.high = low, high
+        self.net = nn.Sequential(nn.Linear(2, 32), nn.Tanh(), nn.Linear(32, 1))
+
+    def forward(self, x):
+        return self.net((x - self.low) / (self.high - self.low)).squeeze(1)  # (M,) is allowed too
+
+
+def minmax_trainer(X, y):
+    model = MinMax(X.min(dim=0).values, X.max(dim=0).values)
+    opt = torch.optim.Adam(model.parameters(), lr=0.05)
+    for _ in range(400):
+        loss = F.binary_cross_entropy_with_logits(model(X), y)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    return model
+
+
+def lesson_recipe(X, y):  # lesson 04's MoonModelV2 and loop, pasted: SGD, lr 0.1, 1000 epochs, raw inputs
+    return trainer(lambda m, s: nn.Sequential(nn.Linear(2, 10), nn.ReLU(), nn.Linear(10, 10), nn.ReLU(),
+                                              nn.Linear(10, 1)), optimizer="sgd", epochs=1000, lr=0.1,
+                   scale="none")(X, y)
+
+
+def standardise_in_place(X, y):  # hostile: standardises the readings it was given in place
+    X -= X.mean(dim=0)
+    return trainer(Net, scale="outside")(X, y)
 
 
 class Memoriser(nn.Module):  # hostile: returns the training targets whatever its input
@@ -332,16 +452,21 @@ class Memoriser(nn.Module):  # hostile: returns the training targets whatever it
 
 Q6 = {
     "correct": [
-        trainer(Net),
-        trainer(lambda: nn.Sequential(nn.Linear(2, 32), nn.Tanh(), nn.Linear(32, 1)), epochs=400, lr=0.05),
-        trainer(Net, optimizer="sgd", epochs=1500, lr=0.3),
+        trainer(lambda m, s: Net(m, s)),
+        minmax_trainer,
+        trainer(lambda m, s: Net(m, s), optimizer="sgd", epochs=1500, lr=0.3),
     ],
     "wrong": [
-        (trainer(lambda: Net(activation=False)), "accuracy is"),
-        (trainer(lambda: Net(sigmoid_at_end=True), loss="probabilities"), "between 0 and 1"),
-        (trainer(Net, epochs=1), "accuracy is"),
+        (lesson_recipe, "the same output"),
+        (trainer(lambda m, s: Net(m, s), scale="none"), "did it fall well below"),
+        (trainer(lambda m, s: Net(), scale="outside"), "inside forward"),
+        (trainer(lambda m, s: Net(m, s, activation=False)), "accuracy is"),
+        (trainer(lambda m, s: Net(m, s, sigmoid_at_end=True), loss="probabilities"), "between 0 and 1"),
+        (trainer(lambda m, s: Net(m, s), epochs=1), "accuracy is"),
+        (trainer(lambda m, s: Net(m, s), lr=1e6, optimizer="sgd", epochs=20), "inf or nan"),
         (lambda X, y: Memoriser(y), "returned shape (400, 1)"),
         (lambda X, y: Net, "is the class Net"),
+        (standardise_in_place, "changed its input"),
     ],
 }
 
@@ -386,8 +511,9 @@ def test_misspelled_forward_is_an_attempt_with_a_hint():
 
 
 def test_wrong_answers_are_judged_fast():
-    lesson04._held_out_circles()  # the first call imports scikit-learn: not the answer's time
-    for name, answer in [("q6", trainer(lambda: Net(activation=False))), ("q4", broken), ("q3", bce_naive)]:
+    lesson04._held_out_readings()  # the first call imports scikit-learn: not the answer's time
+    for name, answer in [("q6", lesson_recipe), ("q6", trainer(lambda m, s: Net(m, s, activation=False))),
+                         ("q4", broken), ("q3", wbce_naive)]:
         start = time.process_time()  # computing time, so that a busy machine does not fail the test
         lesson04.__dict__[name].evaluate(answer)
         assert time.process_time() - start < 3.0, f"{name} took too long on a wrong answer"
@@ -402,12 +528,12 @@ def test_checks_leave_the_random_state_alone():
     torch.manual_seed(123)
     expected = torch.rand(3)
     torch.manual_seed(123)
-    lesson04.q4.evaluate(fixed)
+    lesson04.q4.evaluate(chunked)
     lesson04.q5.evaluate(collapse_loop)
     assert torch.equal(torch.rand(3), expected)
 
 
 def test_a_slow_answer_is_told_the_time_limit(monkeypatch):
     monkeypatch.setattr(lesson04, "_E2E_SECONDS", 0.0)  # any real training is then over the limit
-    outcome = lesson04.q6.evaluate(trainer(Net, epochs=5))
+    outcome = lesson04.q6.evaluate(trainer(lambda m, s: Net(m, s), epochs=5))
     assert outcome.status == "incorrect" and "the limit is 0 s" in outcome.message

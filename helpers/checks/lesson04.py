@@ -165,72 +165,122 @@ def _no_bce_shortcuts() -> Iterator[None]:
         yield
 
 
-def _bce_exact(z: torch.Tensor, y: torch.Tensor) -> float:
-    """Mean binary cross-entropy of logits, in float64 by the stable formula."""
+def _softplus64(z: torch.Tensor) -> torch.Tensor:
+    """log(1 + e^z) in float64, never raising e to a positive number."""
+    return z.clamp(min=0) + torch.log1p(torch.exp(-z.abs()))
+
+
+def _weighted_parts(z: torch.Tensor, y: torch.Tensor, w: float) -> dict[str, torch.Tensor]:
+    """The exact per-point loss and the typical wrong ones, all in float64.
+
+    -log sigmoid(z) = softplus(-z) and -log(1 - sigmoid(z)) = softplus(z).
+    """
     z, y = z.double(), y.double()
-    return float((z.clamp(min=0) - z * y + torch.log1p(torch.exp(-z.abs()))).mean())
+    pos, neg = _softplus64(-z), _softplus64(z)
+    plain = y * pos + (1 - y) * neg
+    return {
+        "exact": w * y * pos + (1 - y) * neg,
+        "unweighted": plain,
+        "weight on label 0": y * pos + w * (1 - y) * neg,
+        "weight on everything": w * plain,
+        "hard-label weight": (1 + (w - 1) * y) * plain,
+    }
 
 
-_BCE_CASES = [
-    (torch.tensor([-2.0, -0.5, 0.5, 3.0]), torch.tensor([0.0, 1.0, 1.0, 1.0])),
-    (torch.tensor([0.1, -1.5, 2.5]), torch.tensor([1.0, 0.0, 0.0])),
-    (torch.tensor([0.0, 0.0]), torch.tensor([1.0, 0.0])),
-    (torch.tensor([17.0, -30.0, 20.0, -200.0, 1000.0]), torch.tensor([0.0, 1.0, 1.0, 0.0, 0.0])),
+# (logits, labels, pos_weight, dtype): small logits and hard labels first, then soft labels, then logits so
+# large that e^|z| overflows (float32 from |z| > 88, float64 from |z| > 709) and sigmoid rounds to 0 or 1.
+_WEIGHTED_CASES = [
+    ([-2.0, -0.5, 0.5, 3.0, 1.5, -1.0], [0.0, 1.0, 1.0, 1.0, 0.0, 0.0], 3.0, torch.float32),
+    ([0.1, -1.5, 2.5, 0.0, -0.75], [0.9, 0.25, 0.0, 0.5, 1.0], 0.5, torch.float32),
+    ([17.0, -30.0, 100.0, -100.0, 1e4, -1e4, 1e4, -1e4], [0.0, 1.0, 1.0, 0.0, 0.0, 1.0, 0.25, 0.75],
+     2.0, torch.float32),
+    ([40.0, -40.0, 800.0, -800.0, 1e4, -1e4, 5.0, -5.0], [0.0, 1.0, 0.5, 1.0, 0.1, 0.9, 1.0, 0.0],
+     4.0, torch.float64),
 ]
+_ROUNDING_UNITS = 32  # a few roundings per operation, each at most eps relative to the largest term
+
+
+def _tolerance(z: torch.Tensor, w: float, dtype: torch.dtype) -> torch.Tensor:
+    """Per point: how far an answer computed in ``dtype`` may be from the exact loss.
+
+    Every stable form adds or subtracts terms no larger than (1 + pos_weight) * (1 + |z|); each operation
+    rounds to a relative eps of the dtype, so a few dozen eps of that size bound the total error.
+    """
+    return _ROUNDING_UNITS * torch.finfo(dtype).eps * (1 + w) * (1 + z.double().abs())
+
+
+def _point(z: torch.Tensor, y: torch.Tensor, i: int) -> str:
+    return f"z={z[i].item():g}, y={y[i].item():g}"
 
 
 @exercise(
-    "Start from the formula with probabilities, -[y log p + (1 - y) log(1 - p)], p = sigmoid(z); it is "
-    "right for small logits. For large ones, use the form from the lesson's Going further: "
-    "max(z, 0) - z*y + log(1 + e^(-|z|)).",
-    "torch.clamp(z, min=0), z.abs(), torch.exp and torch.log1p are all you need; end with .mean().",
+    "Split the loss into its two parts: -log(sigmoid(z)) for the label-1 part (the one pos_weight "
+    "multiplies) and -log(1 - sigmoid(z)) for the label-0 part. Rewrite each so that e is only raised "
+    "to numbers <= 0: lesson 04's Going further A shows how for the sum of the two.",
+    "-log(sigmoid(z)) = log(1 + e^(-z)) and -log(1 - sigmoid(z)) = log(1 + e^z); and log(1 + e^x) = "
+    "max(x, 0) + log(1 + e^(-|x|)). torch.clamp, abs, torch.exp and torch.log1p are all you need.",
 )
-def q3(bce_by_hand: Any) -> None:
-    """bce_by_hand(logits, labels): mean BCE from logits, stable, without PyTorch's ready-made losses."""
-    for logits, labels in _BCE_CASES:
-        shown = f"bce_by_hand(logits={_show(logits)}, labels={_show(labels)})"
+def q3(weighted_bce: Any) -> None:
+    """weighted_bce(logits, labels, pos_weight): per-point weighted BCE from logits, stable, by hand."""
+    for values, targets, w, dtype in _WEIGHTED_CASES:
+        logits, labels = torch.tensor(values, dtype=dtype), torch.tensor(targets, dtype=dtype)
+        n = len(values)
+        shown = (f"weighted_bce(logits={_show(logits)}, labels={_show(labels)}, pos_weight={w}) "
+                 f"with dtype {dtype}")
         try:
             with _no_bce_shortcuts():
-                result = call(bce_by_hand, logits, labels)
+                result = call(weighted_bce, logits, labels, w)
         except Incorrect as error:
             if "disabled in this exercise" in str(error):
                 raise Incorrect(f"{shown} called one of PyTorch's ready-made losses, which this check "
                                 "disables (binary_cross_entropy(_with_logits), softplus, logsigmoid, and "
-                                "so nn.BCELoss / nn.BCEWithLogitsLoss): write the formula with torch.exp, "
+                                "so nn.BCELoss / nn.BCEWithLogitsLoss): write the loss with torch.exp, "
                                 "torch.log1p and friends.") from error
             raise
-        value = as_number(result, f"what {shown} returned")
-        exact = _bce_exact(logits, labels)
-        if value != value or abs(value) == float("inf"):
-            raise Incorrect(f"{shown} gave {value}. For large logits, sigmoid rounds to exactly 0 or 1 in "
-                            "float32 and the log of 0 is -inf (or 0 * inf is nan): use a form that never "
-                            "takes the log of a rounded probability.")
-        n = len(logits)
-        if close(value, exact * n, 1e-4) and not close(value, exact, 1e-4):
-            raise Incorrect(f"{shown} gave {value:.6g}, the sum over the {n} points; return the mean, "
-                            f"{exact:.6g}.")
-        # float32 answers carry a relative error near 1e-7 per operation: 1e-5 leaves a wide margin
-        expect(close(value, exact, 1e-5) or abs(value - exact) <= 1e-5 * max(1.0, abs(exact)),
-               f"{shown} gave {value:.6g}, but the binary cross-entropy of these logits is {exact:.6g}.")
+        out = expect_tensor(result, f"what {shown} returned", floating=True)
+        if out.numel() == 1 and n > 1:
+            raise Incorrect(f"{shown} returned one number ({describe(out)}); return one loss per point, "
+                            f"a tensor of shape ({n},), not their mean or sum.")
+        expect(tuple(out.shape) == (n,), f"{shown} returned shape {tuple(out.shape)}; expected ({n},), "
+               "one loss per point.")
+        got = out.detach().cpu().double()
+        parts = _weighted_parts(logits, labels, w)
+        exact = parts["exact"]
+        bad = ~torch.isfinite(got)
+        if bool(bad.any()):
+            i = int(bad.nonzero()[0])
+            raise Incorrect(f"{shown} gave {got[i].item()} for the point {_point(logits, labels, i)}, whose "
+                            f"exact loss is {exact[i].item():.6g}. inf or nan comes from e raised to a large "
+                            "number or from the log of a probability rounded to exactly 0 or 1: use a form "
+                            "where e is only raised to numbers <= 0.")
+        tol = _tolerance(logits, w, dtype)
+        wrong = (got - exact).abs() > tol
+        if not bool(wrong.any()):
+            continue
+        for name, hint in [
+            ("unweighted", "your losses equal the plain binary cross-entropy (pos_weight = 1) on every point: "
+                           "use the pos_weight argument."),
+            ("weight on label 0", "your losses match pos_weight multiplying the label-0 part, "
+                                  "-(1 - y) log(1 - p); it multiplies the label-1 part, -y log p."),
+            ("weight on everything", "your losses are pos_weight times the plain binary cross-entropy; "
+                                     "pos_weight multiplies only the label-1 part, -y log p."),
+            ("hard-label weight", "your losses are (1 + (pos_weight - 1) y) times the plain binary "
+                                  "cross-entropy: right for labels 0 and 1, wrong for labels in between. "
+                                  "pos_weight multiplies only the -y log p part."),
+        ]:
+            if w != 1 and bool(((got - parts[name]).abs() <= tol).all()):
+                raise Incorrect(f"{shown}: {hint}")
+        i = int(wrong.nonzero()[0])
+        if dtype == torch.float64 and bool(((got - exact).abs() <= _tolerance(logits, w, torch.float32)).all()):
+            raise Incorrect(f"{shown}: your losses are only as accurate as float32 arithmetic (at "
+                            f"{_point(logits, labels, i)}: {got[i].item():.17g}, exact {exact[i].item():.17g}). "
+                            "For float64 inputs compute in float64.")
+        raise Incorrect(f"{shown}: at the point {_point(logits, labels, i)} your loss is {got[i].item():.8g}, "
+                        f"the exact one is {exact[i].item():.8g} (the check allows "
+                        f"{tol[i].item():.2g} there).")
 
 
 # --------------------------------------------------------------------------- q4
-def _reference_training(model: nn.Module, X: torch.Tensor, y: torch.Tensor, epochs: int, lr: float,
-                        double_sigmoid: bool = False) -> tuple[list[float], list[torch.Tensor]]:
-    """Plain full-batch SGD with BCEWithLogitsLoss; the losses and the final parameters."""
-    optimizer = torch.optim.SGD(model.parameters(), lr=lr)
-    loss_fn = nn.BCEWithLogitsLoss()
-    losses = []
-    for _ in range(epochs):
-        out = model(X).squeeze(1)
-        loss = loss_fn(torch.sigmoid(out) if double_sigmoid else out, y)
-        optimizer.zero_grad()
-        loss.backward()
-        optimizer.step()
-        losses.append(loss.item())
-    return losses, [p.detach().clone() for p in model.parameters()]
-
-
 def _moon_like(n: int, seed: int) -> tuple[torch.Tensor, torch.Tensor]:
     with seeded(seed):
         X = torch.randn(n, 2)
@@ -239,67 +289,143 @@ def _moon_like(n: int, seed: int) -> tuple[torch.Tensor, torch.Tensor]:
 
 
 def _same(params: list[torch.Tensor], other: list[torch.Tensor]) -> bool:
+    # float32: the chunks add up the same gradient in another order, so the last digits may differ
     return all(torch.allclose(p, o, atol=1e-5, rtol=1e-4) for p, o in zip(params, other, strict=True))
 
 
+_CHUNK_POINTS = 40
+_CHUNK_EPOCHS = 3
+_CHUNK_RUNS = [(16, 0.5), (7, 0.05)]  # chunks of 16, 16, 8 and of 7 (five times) and 5: never all equal
+
+
+def _chunk_model(start: list[torch.Tensor] | None = None) -> nn.Module:
+    with seeded(40):
+        model = nn.Sequential(nn.Linear(2, 8), nn.ReLU(), nn.Linear(8, 1))
+    if start is not None:
+        with torch.no_grad():
+            for p, s in zip(model.parameters(), start, strict=True):
+                p.copy_(s)
+    return model
+
+
+def _chunk_reference(start: list[torch.Tensor], X: torch.Tensor, y: torch.Tensor, lr: float, chunk_size: int,
+                     mode: str = "full batch") -> tuple[dict[str, list[float]], list[torch.Tensor]]:
+    """Train a twin of the model from ``start`` the way ``mode`` says; the losses seen and the final parameters.
+
+    "full batch" is what the exercise asks for. The others are the typical ways to get it wrong:
+    "last chunk" (gradients cleared before every chunk; "last chunk, weighted" with the chunk's loss
+    scaled), "sum of means" (each chunk's mean loss counts fully), "mean of means" (each chunk counts
+    equally, whatever its size), "never cleared" (gradients carried over from one epoch to the next) and
+    "step per chunk" (mini-batch SGD).
+    """
+    model = _chunk_model(start)
+    optimizer = torch.optim.SGD(model.parameters(), lr=lr)
+    loss_fn = nn.BCEWithLogitsLoss()
+    n = len(X)
+    chunks = [(X[s:s + chunk_size], y[s:s + chunk_size]) for s in range(0, n, chunk_size)]
+    seen: dict[str, list[float]] = {"mean": [], "sum of means": [], "mean of means": []}
+    for _ in range(_CHUNK_EPOCHS):
+        with torch.no_grad():
+            means = [loss_fn(model(Xc).squeeze(1), yc).item() for Xc, yc in chunks]
+            seen["mean"].append(loss_fn(model(X).squeeze(1), y).item())
+        seen["sum of means"].append(sum(means))
+        seen["mean of means"].append(sum(means) / len(means))
+        if mode == "full batch":
+            optimizer.zero_grad()
+            loss_fn(model(X).squeeze(1), y).backward()
+        elif mode == "step per chunk":
+            for Xc, yc in chunks:
+                optimizer.zero_grad()
+                loss_fn(model(Xc).squeeze(1), yc).backward()
+                optimizer.step()
+            continue
+        else:
+            if mode != "never cleared":
+                optimizer.zero_grad()
+            for Xc, yc in chunks:
+                if mode.startswith("last chunk"):
+                    optimizer.zero_grad()
+                share = {"sum of means": 1.0, "last chunk": 1.0, "mean of means": 1 / len(chunks)}.get(mode,
+                                                                                                    len(Xc) / n)
+                (loss_fn(model(Xc).squeeze(1), yc) * share).backward()
+        optimizer.step()
+    return seen, [p.detach().clone() for p in model.parameters()]
+
+
+_LAST_CHUNK = ("only the last chunk's gradient was used: something clears the earlier chunks' gradients before "
+               "the step. backward() adds to .grad, so clear it once per epoch, before the chunks.")
+_CHUNK_MISTAKES = {
+    "last chunk": _LAST_CHUNK,
+    "last chunk, weighted": _LAST_CHUNK,
+    "sum of means": "the gradient was that of the chunks' mean losses added up, so the step is about as many "
+                    "times too large as there are chunks. Each chunk's loss must count in proportion to its "
+                    "number of points, so that together they make the mean over all points.",
+    "mean of means": "every chunk's mean loss counted equally; the last chunk is smaller than the others, so its "
+                     "points weighed more. Each chunk's loss must count in proportion to its number of points.",
+    "never cleared": "the gradients were never cleared between epochs, so each step also used all earlier "
+                     "epochs' gradients.",
+    "step per chunk": "one optimizer step was taken per chunk (mini-batch training); here one step per epoch "
+                      "must use the gradient of all the chunks together.",
+}
+
+
 @exercise(
-    "Run train_moons_broken on the moons and watch the printed losses: do they move? Then read the "
-    "function line by line against the lesson's training loop: which arguments are used, what goes "
-    "into the loss, and in which order are zero_grad, backward and step called?",
-    "There are three bugs: the learning rate argument is ignored, the loss is given probabilities "
-    "although BCEWithLogitsLoss applies the sigmoid itself, and zero_grad sits between backward and step.",
+    "Run the demonstration: with one chunk of all the points the broken function is plain full-batch "
+    "training, so both lines should agree, and they do not. Then follow what happens to .grad during one "
+    "epoch: when is it cleared, and how much does each chunk add to it?",
+    "Three bugs: zero_grad runs before every chunk (it should run once per epoch); each chunk's mean loss "
+    "must be multiplied by len(X_chunk) / len(X) before backward, so the chunks add up to the mean over all "
+    "points; and the recorded loss must be that same weighted sum, not the sum of the chunks' means.",
 )
-def q4(train_moons: Any) -> None:
-    """train_moons(model, X, y, epochs, lr): plain SGD with BCEWithLogitsLoss; returns the losses."""
-    X, y = _moon_like(40, 4)
-    epochs = 5
-    for lr in (0.5, 0.05):
-        with seeded(40):
-            model = nn.Sequential(nn.Linear(2, 8), nn.ReLU(), nn.Linear(8, 1))
+def q4(train_in_chunks: Any) -> None:
+    """train_in_chunks(model, X, y, epochs, lr, chunk_size): full-batch SGD, the model seeing chunks only."""
+    X, y = _moon_like(_CHUNK_POINTS, 4)
+    for chunk_size, lr in _CHUNK_RUNS:
+        model = _chunk_model()
         start = [p.detach().clone() for p in model.parameters()]
-        backward_ran: list[bool] = []
-        hook = next(model.parameters()).register_hook(lambda g, seen=backward_ran: seen.append(True))
-        shown = f"train_moons(model, X of shape (40, 2), y, epochs={epochs}, lr={lr})"
+        sizes: list[int] = []
+        hook = model.register_forward_pre_hook(
+            lambda _, inputs, seen=sizes: seen.append(len(inputs[0]) if inputs else 0))
+        shown = (f"train_in_chunks(model, X of shape ({_CHUNK_POINTS}, 2), y, epochs={_CHUNK_EPOCHS}, lr={lr}, "
+                 f"chunk_size={chunk_size})")
         try:
-            losses = call(train_moons, model, X, y, epochs, lr)
+            with seeded(41):
+                losses = call(train_in_chunks, model, X, y, _CHUNK_EPOCHS, lr, chunk_size)
         finally:
             hook.remove()
         after = [p.detach().clone() for p in model.parameters()]
-
-        def reference(lr_used: float, double_sigmoid: bool = False,
-                      start: list[torch.Tensor] = start) -> tuple[list[float], list[torch.Tensor]]:
-            with seeded(40):
-                twin = nn.Sequential(nn.Linear(2, 8), nn.ReLU(), nn.Linear(8, 1))
-            with torch.no_grad():
-                for p, s in zip(twin.parameters(), start, strict=True):
-                    p.copy_(s)
-            return _reference_training(twin, X, y, epochs, lr_used, double_sigmoid)
-
-        ref_losses, ref_params = reference(lr)
+        expect(sizes, f"{shown} never called the model.")
+        expect(max(sizes) <= chunk_size, f"{shown} called the model on {max(sizes)} points at once; the model "
+               f"may see at most chunk_size = {chunk_size} points per call (that is the point of chunks).")
+        seen, right = _chunk_reference(start, X, y, lr, chunk_size)
         if _same(after, start):
-            if backward_ran:
-                raise Incorrect(f"{shown}: backward() ran but the parameters did not change at all. "
-                                "optimizer.step() needs the gradients that backward() just computed: "
-                                "look at what runs between backward and step.")
-            raise Incorrect(f"{shown}: the parameters did not change, and no gradient was computed.")
-        if not _same(after, ref_params):
-            if _same(after, reference(lr, double_sigmoid=True)[1]):
-                raise Incorrect(f"{shown}: your model trained exactly as if the loss received "
-                                "sigmoid(logits). BCEWithLogitsLoss applies the sigmoid itself, so it is "
-                                "applied twice: give the loss the raw logits.")
-            for other in (0.1, 0.01, 1.0, 0.5, 0.05):
-                if other != lr and _same(after, reference(other)[1]):
-                    raise Incorrect(f"{shown}: your model trained exactly as with lr={other}, not the lr "
-                                    f"it was given ({lr}). Use the lr argument.")
-            raise Incorrect(f"{shown}: after training, the parameters differ from {epochs} steps of "
-                            "plain SGD (zero_grad, backward, step once per epoch) with BCEWithLogitsLoss "
-                            "on the logits.")
-        expect(isinstance(losses, (list, tuple)) and len(losses) == epochs, f"{shown} returned "
-               f"{describe(losses)}; return the list of the {epochs} losses, one per epoch.")
-        got = [as_number(v, "each loss train_moons returned") for v in losses]
-        expect(all(close(g, r, 1e-4) for g, r in zip(got, ref_losses, strict=True)),
-               f"{shown} trained correctly but returned the losses {[round(g, 4) for g in got]}, "
-               f"expected {[round(r, 4) for r in ref_losses]} (each epoch's loss, .item(), before its step).")
+            raise Incorrect(f"{shown}: the parameters did not change at all.")
+        if not _same(after, right):
+            for mode, hint in _CHUNK_MISTAKES.items():
+                if _same(after, _chunk_reference(start, X, y, lr, chunk_size, mode)[1]):
+                    raise Incorrect(f"{shown}: your model trained exactly as if {hint}")
+            raise Incorrect(f"{shown}: after training, the parameters differ from {_CHUNK_EPOCHS} steps of "
+                            f"full-batch gradient descent at lr={lr} with BCEWithLogitsLoss on the logits "
+                            "(by more than float32 rounding: 1e-5 + 1e-4 x value).")
+        expect(isinstance(losses, (list, tuple)) and len(losses) == _CHUNK_EPOCHS, f"{shown} trained "
+               f"correctly but returned {describe(losses)}; return the list of the {_CHUNK_EPOCHS} losses, one "
+               "per epoch.")
+        got = [as_number(v, "each loss train_in_chunks returned") for v in losses]
+
+        def matches(values: list[float], got: list[float] = got) -> bool:
+            return all(close(g, v, 1e-4) for g, v in zip(got, values, strict=True))
+
+        if matches(seen["mean"]):
+            continue
+        for name, what in [("sum of means", "the sum of the chunks' mean losses"),
+                           ("mean of means", "the plain average of the chunks' mean losses")]:
+            if matches(seen[name]):
+                raise Incorrect(f"{shown} trained correctly but returned {what} as each epoch's loss; "
+                                "return the mean loss over all the points (each chunk counting in proportion "
+                                "to its size).")
+        raise Incorrect(f"{shown} trained correctly but returned the losses {[round(g, 4) for g in got]}, "
+                        f"expected {[round(r, 4) for r in seen['mean']]}: each epoch's mean loss over all "
+                        "points, before its step.")
 
 
 # --------------------------------------------------------------------------- q5
@@ -326,7 +452,10 @@ def q5(collapse: Any) -> None:
             x = torch.randn(20, n_in)
         before = {k: v.clone() for k, v in model.state_dict().items()}
         shown = f"collapse on a stack of {len(sizes)} linear layer(s), {' -> '.join(map(str, dims))}"
-        result = call(collapse, model)
+        try:
+            result = call(collapse, model)
+        except Incorrect as error:  # say which stack: a fixed number of layers fails on the others
+            raise Incorrect(f"{shown}: {error}") from error
         expect(all(torch.equal(v, model.state_dict()[k]) for k, v in before.items()),
                f"{shown} changed the model's parameters; leave the model as it was.")
         expect(isinstance(result, (tuple, list)) and len(result) == 2, f"{shown} returned "
@@ -351,25 +480,39 @@ _E2E_THRESHOLD = 0.95
 _E2E_SECONDS = 10.0
 
 
-def _held_out_circles() -> tuple[torch.Tensor, ...]:
-    """Circles the exercise never shows: 400 to train on, 200 kept back for testing."""
+def sensor_readings(X: torch.Tensor) -> torch.Tensor:
+    """make_circles points as two sensors read them: kelvin 300 + 20 x1, volts 0.01 x2."""
+    return torch.stack([300 + 20 * X[:, 0], 0.01 * X[:, 1]], dim=1)
+
+
+def _held_out_readings() -> tuple[torch.Tensor, ...]:
+    """Sensor readings of circles the exercise never shows: 400 to train on, 200 kept back for testing."""
     from sklearn.datasets import make_circles  # imported here: only this check needs scikit-learn
 
     X_np, y_np = make_circles(n_samples=600, noise=0.05, factor=0.5, random_state=2024)
-    X, y = torch.from_numpy(X_np).float(), torch.from_numpy(y_np).float()
+    X, y = sensor_readings(torch.from_numpy(X_np).float()), torch.from_numpy(y_np).float()
     return X[:400], y[:400], X[400:], y[400:]
 
 
+def _accuracy(model: Any, X: torch.Tensor, y: torch.Tensor, what: str) -> float:
+    out = expect_tensor(call(model, X), what, floating=True)
+    if tuple(out.shape) not in {(len(X), 1), (len(X),)}:
+        raise Incorrect(f"for {len(X)} points the model returned shape {tuple(out.shape)}; a binary "
+                        f"classifier returns one logit per point, ({len(X)}, 1) or ({len(X)},).")
+    return float(((out.reshape(-1) > 0).float() == y).float().mean())
+
+
 @exercise(
-    "Inside train_classifier: build a model with two inputs, one output and a ReLU between linear layers "
-    "(as in the lesson), then train it with BCEWithLogitsLoss on the logits for enough epochs; return the "
-    "model. Test it in your notebook on your own split before calling the check.",
-    "If the check reports a low accuracy, train longer, use a larger learning rate, or use "
-    "torch.optim.Adam (lr about 0.01 to 0.05); keep the last layer without a sigmoid.",
+    "The two columns differ in size by a factor of about 30,000: standardise each column with the mean and "
+    "standard deviation of the training readings (lesson 03), then train a small ReLU network with "
+    "BCEWithLogitsLoss, as in lesson 04.",
+    "The model you return gets raw readings, so it must standardise them itself: write an nn.Module whose "
+    "__init__ keeps the training mean and std (and the network) and whose forward returns "
+    "network((x - mean) / std).",
 )
 def q6(train_classifier: Any) -> None:
-    """train_classifier(X_train, y_train) -> trained model; judged on circles the check holds back."""
-    X_train, y_train, X_test, y_test = _held_out_circles()
+    """train_classifier(X_train, y_train) -> trained model of raw readings; judged on readings held back."""
+    X_train, y_train, X_test, y_test = _held_out_readings()
     with seeded(6):
         start = time.process_time()  # computing time: other programs on the machine do not count
         model = call(train_classifier, X_train, y_train)
@@ -379,19 +522,33 @@ def q6(train_classifier: Any) -> None:
            f"limit is {_E2E_SECONDS:.0f} s. Train for fewer epochs or with a larger learning rate.")
     model.eval()
     with torch.inference_mode():
-        out = expect_tensor(call(model, X_test), "the model's output on the 200 held-back points",
-                            floating=True)
-        if tuple(out.shape) not in {(200, 1), (200,)}:
-            raise Incorrect(f"for 200 points the model returned shape {tuple(out.shape)}; a binary "
-                            "classifier returns one logit per point, (200, 1) or (200,).")
-        accuracy = float(((out.reshape(-1) > 0).float() == y_test).float().mean())
-        far = call(model, X_test * 50).reshape(-1)
-    if accuracy >= _E2E_THRESHOLD:
-        return
-    if bool(((out >= 0) & (out <= 1)).all()) and bool(((far >= 0) & (far <= 1)).all()):
-        raise Incorrect(f"held-back accuracy {accuracy:.2f} (labels read as logit > 0). Every output lies "
-                        "between 0 and 1, even far from the data: does forward end with a sigmoid? Return "
-                        "raw logits.")
-    raise Incorrect(f"on the 200 held-back points the model's accuracy is {accuracy:.2f} (labels read as "
-                    f"logit > 0); the check wants at least {_E2E_THRESHOLD}. A straight line gets about "
-                    "0.5 on circles: is there an activation between the layers, and did the loss fall?")
+        accuracy = _accuracy(model, X_test, y_test, "the model's output on the 200 held-back readings")
+        if accuracy >= _E2E_THRESHOLD:
+            return
+        out = call(model, X_test)
+        mean, std = X_train.mean(dim=0), X_train.std(dim=0)
+        try:  # probes for a hint only: a model that fails on them is told its accuracy alone
+            far = call(model, X_test * 50).reshape(-1)
+            scaled_accuracy = _accuracy(model, (X_test - mean) / std, y_test,
+                                        "the model's output on standardised readings")
+        except Incorrect:
+            far, scaled_accuracy = None, 0.0
+    shown = f"on the 200 held-back readings the model's accuracy is {accuracy:.2f} (labels read as logit > 0)"
+    if not bool(torch.isfinite(out).all()):
+        raise Incorrect(f"{shown}, and some of its outputs are inf or nan: did the training loss become nan?")
+    both = out.reshape(-1) if far is None else torch.cat([out.reshape(-1), far])
+    if float(both.max() - both.min()) <= 1e-6 * max(1.0, float(both.abs().max())):
+        where = "for every reading" if far is None else "for every reading, near the data and far from it"
+        raise Incorrect(f"{shown}: it gives the same output, {float(both[0]):.4g}, {where}, so its answer does "
+                        "not depend on the input. Look at your training loss: did it fall well below log(2) = "
+                        "0.69? The columns are on very different scales.")
+    if far is not None and bool(((both >= 0) & (both <= 1)).all()):
+        raise Incorrect(f"{shown}. Every output lies between 0 and 1, even far from the data: does forward end "
+                        "with a sigmoid? Return raw logits.")
+    if scaled_accuracy >= _E2E_THRESHOLD:
+        raise Incorrect(f"{shown}, but {scaled_accuracy:.2f} when the check first standardises the readings with "
+                        "the training set's mean and std. The model you return gets raw readings: it must "
+                        "do that standardisation itself, inside forward.")
+    raise Incorrect(f"{shown}; the check wants at least {_E2E_THRESHOLD}. A straight line gets about 0.5 on "
+                    "circles. Look at your training loss: did it fall well below log(2) = 0.69? The columns "
+                    "are on very different scales.")
