@@ -32,7 +32,7 @@ Example:
     >>> q0(lambda x: x + 2)
     Incorrect: double(0) should be 0.
     >>> q0(...)
-    Not attempted yet: write your answer where the exercise says # YOUR CODE HERE (in place of the ... or the raise NotImplementedError there), then run this cell again.
+    Not attempted yet: write your answer in place of the placeholder under # YOUR CODE HERE, then run again.
 """
 
 from __future__ import annotations
@@ -51,10 +51,8 @@ import pandas as pd
 import torch
 
 CORRECT, NOT_ATTEMPTED, INCORRECT = "correct", "not attempted", "incorrect"
-_NOT_ATTEMPTED_TEXT = (  # the generator's two placeholders: `name = ...` and a NotImplementedError
-    "write your answer where the exercise says # YOUR CODE HERE (in place of the ... or the "
-    "raise NotImplementedError there), then run this cell again."
-)
+# The generator's placeholders sit under "# YOUR CODE HERE": `name = ...` or a NotImplementedError.
+_NOT_ATTEMPTED_TEXT = "write your answer in place of the placeholder under # YOUR CODE HERE, then run again."
 # What tools/make_exercises.py writes inside a function whose body is the exercise.
 PLACEHOLDER = "Write your code here"
 MAX_HINT_CHARS = 600
