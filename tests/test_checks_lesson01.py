@@ -90,6 +90,25 @@ def matrix_mutating(df, numeric, category):  # adds the indicator columns to the
                         .to_numpy(dtype=np.float32))
 
 
+def matrix_by_values(df, numeric, category):  # .values of a table mixing True/False and numbers: objects
+    values = sorted(df[category].unique())
+    numbers = torch.tensor(df[numeric].values, dtype=torch.float32)
+    indicators = torch.tensor(np.stack([(df[category] == v).values for v in values], axis=1), dtype=torch.float32)
+    return torch.cat([numbers, indicators], dim=1)
+
+
+def matrix_from_numpy_mixed(df, numeric, category):  # torch.from_numpy of the same object array
+    values = sorted(df[category].unique())
+    numbers = torch.from_numpy(df[numeric].to_numpy()).float()
+    indicators = torch.stack([torch.from_numpy((df[category] == v).to_numpy()).float() for v in values], dim=1)
+    return torch.cat([numbers, indicators], dim=1)
+
+
+def matrix_whole_table_values(df, numeric, category):  # get_dummies beside the numbers, then .values
+    table = pd.concat([df[numeric], pd.get_dummies(df[category]).astype(np.float32)], axis=1)
+    return torch.tensor(table.values, dtype=torch.float32)
+
+
 def matrix_transposed(df, numeric, category):
     return matrix_by_masks(df, numeric, category).T
 
@@ -115,6 +134,16 @@ def standardise_with_numpy(X):  # NumPy arrays for the statistics
     arr = X.numpy()
     mean, std = arr.mean(axis=0), arr.std(axis=0, ddof=1)
     return torch.from_numpy((arr - mean) / std), mean, std
+
+
+def standardise_lists(X):  # statistics as Python lists
+    mean, std = X.mean(dim=0), X.std(dim=0)
+    return (X - mean) / std, mean.tolist(), std.tolist()
+
+
+def standardise_numpy_result(X):  # X_standardised as a NumPy array
+    mean, std = X.mean(dim=0), X.std(dim=0)
+    return ((X - mean) / std).numpy(), mean, std
 
 
 def standardise_whole_tensor(X):  # the lesson's cell for one column, renamed
@@ -242,6 +271,22 @@ def mae_by_torch_func(X, y, w, b):  # torch.func.grad goes through torch.autogra
     return torch.func.grad(lambda w, b: (X @ w.T + b - y).abs().mean(), argnums=(0, 1))(w, b)
 
 
+def mae_by_engine(X, y, w, b):  # hostile: autograd's engine, called directly
+    from torch.autograd.variable import Variable
+    w, b = w.clone().requires_grad_(), b.clone().requires_grad_()
+    loss = (X @ w.T + b - y).abs().mean()
+    return Variable._execution_engine.run_backward((loss,), (torch.ones(()),), False, False, (w, b), False, False)
+
+
+def mae_by_vjp(X, y, w, b):
+    _, pull_back = torch.func.vjp(lambda w, b: (X @ w.T + b - y).abs().mean(), w, b)
+    return pull_back(torch.tensor(1.0))
+
+
+def mae_by_jacobian(X, y, w, b):
+    return torch.autograd.functional.jacobian(lambda w, b: (X @ w.T + b - y).abs().mean(), (w, b))
+
+
 def mae_lesson_mse_formula(X, y, w, b):  # the lesson's Going-further cell, renamed
     diff = X @ w.T + b - y
     return 2 * diff.T @ X / diff.numel(), 2 * diff.sum(dim=0) / diff.numel()
@@ -310,7 +355,7 @@ def fit_flat_predictions(X, y, lr, epochs):  # everything 1-D instead; losses ke
             b.sub_(lr * b.grad)
         w.grad = None
         b.grad = None
-    return w.detach(), b.detach(), losses
+    return w.detach().reshape(1, -1), b.detach(), losses
 
 
 def fit_by_formula(X, y, lr, epochs):  # no autograd: NumPy, float64
@@ -378,6 +423,43 @@ def fit_weights_not_transposed(X, y, lr, epochs):  # X @ w with w of shape (1, k
     return w.detach(), b.detach(), losses
 
 
+def fit_weights_by_matmul(X, y, lr, epochs):  # torch.matmul(X, w): the same missing transpose
+    y = y.reshape(-1, 1)
+    w = torch.zeros(1, X.shape[1], requires_grad=True)
+    b = torch.zeros(1, requires_grad=True)
+    losses = []
+    for _ in range(epochs):
+        loss = ((torch.matmul(X, w) + b - y) ** 2).mean()
+        losses.append(loss.item())
+        loss.backward()
+        with torch.no_grad():
+            w -= lr * w.grad
+            b -= lr * b.grad
+        w.grad.zero_()
+        b.grad.zero_()
+    return w.detach(), b.detach(), losses
+
+
+def fit_weights_column(X, y, lr, epochs):  # w of shape (k, 1), X @ w: right numbers, not the stated shape
+    w, b, losses = fit_reshape_y(X, y, lr, epochs)
+    return w.T.clone(), b, losses
+
+
+def fit_weights_column_numpy(X, y, lr, epochs):
+    w, b, losses = fit_by_formula(X, y, lr, epochs)
+    return w.reshape(-1, 1), b, losses
+
+
+def fit_weights_flat(X, y, lr, epochs):  # w of shape (k,)
+    w, b, losses = fit_reshape_y(X, y, lr, epochs)
+    return w.flatten(), b, losses
+
+
+def fit_weights_as_list(X, y, lr, epochs):  # w as a flat Python list
+    w, b, losses = fit_reshape_y(X, y, lr, epochs)
+    return w.flatten().tolist(), b, losses
+
+
 def fit_shape_fixed_only(X, y, lr, epochs):  # the error gone, the silent bug left in
     return _snippet(X, y, lr, epochs)
 
@@ -422,7 +504,7 @@ def fit_fixed_lr(X, y, lr, epochs):  # hostile: ignores the lr argument
 def fit_least_squares(X, y, lr, epochs):  # hostile: ignores epochs, returns the optimum
     X1 = torch.cat([X.double(), torch.ones(len(X), 1, dtype=torch.float64)], dim=1)
     best = torch.linalg.lstsq(X1, y.double().reshape(-1, 1)).solution.ravel()
-    return best[:-1], best[-1:], [0.0] * epochs
+    return best[:-1].reshape(1, -1), best[-1:], [0.0] * epochs
 
 
 # q6: GD on standardised columns, the line in original units
@@ -448,8 +530,27 @@ def standardised_fit_numpy_population(X, y, lr, epochs):  # NumPy's std (divides
 def standardised_fit_by_matmul(X, y, lr, epochs):  # the conversion as one matrix product
     X_s, mean, std = _standardise_columns(X)
     w_s, b_s, _ = fit_flat_predictions(X_s, y, lr, epochs)
-    w = w_s / std
-    return w.reshape(1, -1), (b_s - mean @ w).reshape(1)
+    w = w_s / std                                  # (1, k)
+    return w, (b_s - w @ mean).reshape(1)
+
+
+def standardised_column_weights(X, y, lr, epochs):  # w_s of shape (k, 1) / std of shape (k,) -> (k, k)
+    X_s, mean, std = _standardise_columns(X)
+    w_s, b_s, _ = fit_weights_column(X_s, y, lr, epochs)
+    return w_s / std, b_s - (w_s * mean / std).sum()
+
+
+def standardised_column_weights_keepdim(X, y, lr, epochs):  # (1, k) statistics, weights (k, 1), NumPy
+    Xn = X.numpy().astype(np.float64)
+    mean, std = Xn.mean(axis=0, keepdims=True), Xn.std(axis=0, keepdims=True)
+    w_s, b_s, _ = fit_weights_column_numpy(torch.from_numpy((Xn - mean) / std), y, lr, epochs)
+    return w_s / std, b_s - (w_s * mean / std).sum()
+
+
+def standardised_column_statistics(X, y, lr, epochs):  # the other way round: (1, k) weights, (k, 1) stats
+    X_s, mean, std = _standardise_columns(X)
+    w_s, b_s, _ = fit_reshape_y(X_s, y, lr, epochs)
+    return w_s / std.reshape(-1, 1), b_s - (w_s * mean / std).sum()
 
 
 def standardised_not_converted(X, y, lr, epochs):
@@ -511,14 +612,20 @@ CASES = {
             (matrix_hard_coded_values, "should be indicators"),
             (matrix_mutating, "changed the DataFrame"),
             (matrix_transposed, "one row per sample"),
+            (matrix_by_values, "torch cannot convert a NumPy array of dtype object"),
+            (matrix_from_numpy_mixed, "to_numpy(dtype=np.float32)"),
+            (matrix_whole_table_values, "mix kinds, such as True/False beside numbers"),
             (matrix_huge, "has shape (100000, 7)"),
             (lambda df, numeric, category: df[numeric].to_numpy(dtype=np.float32), "torch.Tensor"),
         ],
         "placeholder": not_implemented,
     },
     "q2": {
-        "correct": [standardise_unbiased, standardise_numpy_style, standardise_with_numpy],
+        "correct": [standardise_unbiased, standardise_numpy_style],
         "wrong": [
+            (standardise_with_numpy, "mean should be a torch.Tensor, but it is"),
+            (standardise_lists, "mean should be a torch.Tensor, but it is [3.0]"),
+            (standardise_numpy_result, "X_standardised should be a torch.Tensor"),
             (standardise_whole_tensor, "single number"),
             (standardise_rows, "one per row"),
             (standardise_in_place, "changed its input"),
@@ -550,6 +657,9 @@ CASES = {
             (mae_by_autograd, "by hand"),
             (mae_by_autograd_grad, "autograd switched off"),
             (mae_by_torch_func, "autograd switched off"),
+            (mae_by_engine, "autograd switched off"),
+            (mae_by_vjp, "autograd switched off"),
+            (mae_by_jacobian, "autograd switched off"),
             (mae_lesson_mse_formula, "mean *squared* error"),
             (mae_flipped, "signs are flipped"),
             (mae_factor_two, "twice as large"),
@@ -564,8 +674,15 @@ CASES = {
     "q5": {
         "correct": [fit_reshape_y, fit_flat_predictions, fit_by_formula],
         "wrong": [
-            (fit_as_given, "columns (2) must match the right matrix's rows (1)"),
-            (fit_weights_not_transposed, "w needs shape (1, 2)"),
+            (fit_as_given, "columns (2) must match the right matrix's rows (1): the right one is a 1 x 1 "
+                           "matrix, a single weight, but X has 2 input columns; w needs one weight per column, "
+                           "shape (1, 2)"),
+            (fit_weights_not_transposed, "you multiplied X by w as it is, a 1 x 2 row"),
+            (fit_weights_by_matmul, "X @ w.T"),
+            (fit_weights_column, "w has shape (2, 1), a column"),
+            (fit_weights_column_numpy, "one row of weights, shape (1, 2)"),
+            (fit_weights_flat, "w has shape (2,); the exercise asks for shape (1, 2)"),
+            (fit_weights_as_list, "w has shape (2,)"),
             (fit_shape_fixed_only, "every prediction with every target"),
             (fit_squeeze_only, "every prediction with every target"),
             (fit_without_zeroing, "pile up"),
@@ -584,6 +701,9 @@ CASES = {
     "q6": {
         "correct": [standardised_fit, standardised_fit_numpy_population, standardised_fit_by_matmul],
         "wrong": [
+            (standardised_column_weights, "w has shape (3, 3), 9 numbers for 3 inputs"),
+            (standardised_column_weights_keepdim, "a column of 3 weights, shape (3, 1)"),
+            (standardised_column_statistics, "Keep the weights as one row, shape (1, 3)"),
             (standardised_not_converted, "weights of the standardised inputs"),
             (standardised_intercept_per_column, "single intercept"),
             (standardised_whole_table, "one mean and one std for the whole table"),
@@ -609,8 +729,9 @@ def test_check(name, answer, status, hint):
 
 
 def test_by_hand_check_restores_autograd():
-    """The patched backward() is put back: autograd works again after q4 has judged an answer."""
+    """The patched backward() and engine are put back: autograd works again after q4 has judged an answer."""
     lesson01.q4.evaluate(mae_by_autograd)
+    lesson01.q4.evaluate(mae_by_engine)   # the engine is swapped back too
     w = torch.tensor(2.0, requires_grad=True)
     (w * w).backward()
     assert w.grad.item() == 4.0

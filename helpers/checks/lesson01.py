@@ -91,16 +91,26 @@ def _q1_frames() -> list[tuple[pd.DataFrame, list[str], str]]:
     "Two parts side by side: the numeric columns as in the lesson, then one column per distinct value "
     "of the category (sorted), holding 1.0 in the rows with that value and 0.0 elsewhere. "
     "torch.cat([...], dim=1) joins tensors side by side.",
-    "values = sorted(df[category].unique()); a comparison such as df[category] == value gives a column "
-    "of True/False; pandas' pd.get_dummies(df[category]) builds all of them at once, already sorted. "
-    "Convert everything to float32 at the end.",
+    "Build the indicators one distinct value at a time, in sorted order: the comparison with that value "
+    "is its True/False column; turn each into float32, make them the columns of one tensor "
+    "(torch.stack(..., dim=1)), and put that beside the numeric part.",
 )
 def q1(to_feature_matrix: Any) -> None:
     """to_feature_matrix(df, numeric, category): numeric columns, then the category's indicator columns."""
     for df, numeric, category in _q1_frames():
         label = f"to_feature_matrix(df, {numeric}, {category!r})"
         original = df.copy()
-        out = call(to_feature_matrix, df, list(numeric), category)
+        try:
+            out = call(to_feature_matrix, df, list(numeric), category)
+        except Incorrect as error:
+            cause = _cause(error)
+            if isinstance(cause, TypeError) and "numpy.object_" in str(cause):
+                raise Incorrect(f"{label} failed: torch cannot convert a NumPy array of dtype object (Python "
+                                "objects, one per entry). pandas hands one over when the columns taken together "
+                                "mix kinds, such as True/False beside numbers: .values or .to_numpy() then keep "
+                                "each entry as it is. Ask for numbers, df[columns].to_numpy(dtype=np.float32), "
+                                "as the lesson did (True becomes 1.0).") from error
+            raise
         expect(df.equals(original) and list(df.columns) == list(original.columns),
                f"{label} changed the DataFrame; leave it as it is and build a new tensor.")
         expect_tensor(out, label)
@@ -153,8 +163,9 @@ def _column_stats(X: torch.Tensor) -> tuple[torch.Tensor, list[torch.Tensor]]:
 
 @exercise(
     "Each column gets its own mean and standard deviation: reduce over the rows, dim=0.",
-    "mean = X.mean(dim=0); std = X.std(dim=0); return (X - mean) / std, mean, std "
-    "(broadcasting subtracts each column's mean from that column).",
+    "X.mean(dim=0) collapses the rows and keeps one number per column, shape (k,); an (N, k) tensor minus "
+    "a (k,) one subtracts it from every row (broadcasting), so each column loses its own mean. The same "
+    "goes for dividing by the standard deviations.",
 )
 def q2(standardise: Any) -> None:
     """standardise(X): each column to mean 0 and standard deviation 1; returns (X_std, mean, std)."""
@@ -178,9 +189,7 @@ def q2(standardise: Any) -> None:
         want_mean, want_stds = _column_stats(X)
         stats = {}
         for name, value in (("mean", mean), ("std", std)):
-            if isinstance(value, (float, int, np.ndarray, np.floating)):   # NumPy statistics are fine too
-                value = torch.as_tensor(np.asarray(value, dtype=np.float64))
-            stats[name] = expect_tensor(value, name)
+            stats[name] = expect_tensor(value, name)   # tensors, as the prompt says: exercise 6 reuses them
             if value.numel() == 1 and k > 1:
                 raise Incorrect(f"{label}: {name} is a single number; each of the {k} columns needs its "
                                 f"own {name}: reduce over the rows only (dim=0).")
@@ -205,8 +214,9 @@ def q2(standardise: Any) -> None:
     "Two conversions, in opposite directions: the raw input must be put on the scale the model was "
     "trained on, and the model's output is on the scale of the standardised target, so it must be taken "
     "back to the target's units.",
-    "x_s = (x_new - x_mean) / x_std; y_s = w_s * x_s + b_s; then undo the target's standardisation: "
-    "y_s = (y - y_mean) / y_std solved for y gives y = y_s * y_std + y_mean.",
+    "The input goes in the direction the model was trained in: standardise x_new with the training "
+    "x_mean and x_std before w_s and b_s act on it. The output goes back: the target was standardised as "
+    "y_s = (y - y_mean) / y_std; solve that for y.",
 )
 def q3(predict_raw: Any) -> None:
     """predict_raw(x_new, w_s, b_s, x_mean, x_std, y_mean, y_std): raw-unit predictions of a standardised model."""
@@ -259,17 +269,30 @@ class _AutogradOff(RuntimeError):
     pass
 
 
+class _EngineOff:
+    """Stands in for autograd's engine while an answer runs: every way into it raises."""
+
+    def __init__(self, error: _AutogradOff) -> None:
+        self._error = error
+
+    def __getattr__(self, name: str) -> Any:
+        raise self._error
+
+
 @contextlib.contextmanager
 def _autograd_disabled() -> Iterator[None]:
     """Patch backward() and torch.autograd.grad to raise: the exercise asks for the formulas by hand.
 
-    torch.func.grad and torch.autograd.functional go through torch.autograd.grad, so they raise too.
+    torch.func.grad and torch.autograd.functional go through torch.autograd.grad, so they raise too; the
+    engine behind all of them (Variable._execution_engine, which an answer could call directly) is swapped
+    for one that raises as well.
     """
     error = _AutogradOff("autograd is switched off for this exercise (the check patches backward() and "
                          "torch.autograd.grad to raise): compute the gradients with formulas")
     with mock.patch("torch.Tensor.backward", side_effect=error), \
             mock.patch("torch.autograd.backward", side_effect=error), \
-            mock.patch("torch.autograd.grad", side_effect=error):
+            mock.patch("torch.autograd.grad", side_effect=error), \
+            mock.patch.object(torch.autograd.variable.Variable, "_execution_engine", _EngineOff(error)):
         yield
 
 
@@ -301,8 +324,9 @@ def _loss_gradients(X: torch.Tensor, y: torch.Tensor, w: torch.Tensor, b: torch.
     "Start from one sample and one input: L = |x w + b - y|. How does L change when w grows a little? "
     "Where the error is positive, |error| grows like the error; where it is negative, it shrinks. Then "
     "average over the samples, and do the same for each input column.",
-    "error = X @ w.T + b - y (shape (N, 1)); s = torch.sign(error); grad_w = (s * X).mean(dim=0) reshaped "
-    "to w.shape (or s.T @ X / N); grad_b = s.mean() reshaped to b.shape.",
+    "Follow the worked MSE example: per sample, its 2 * error becomes the slope of |error| (torch.sign "
+    "gives it, one per sample); each weight w_j picks up its own input x_ij, where the example's one weight "
+    "picked up x_i. Then average over the samples and give each gradient the shape of its parameter.",
 )
 def q4(mae_gradients: Any) -> None:
     """mae_gradients(X, y, w, b): the gradients of the mean absolute error of a k-input model, by hand."""
@@ -402,10 +426,27 @@ def _q5_cases() -> list[tuple[str, torch.Tensor, torch.Tensor, float, int]]:
             ("X of shape (20, 3), y of shape (20, 1)", X3, y3.unsqueeze(1), 0.1, 150)]
 
 
+def _shape_of(value: Any) -> tuple[int, ...] | None:
+    """The shape of a tensor, array or (nested) list; None where it has none."""
+    try:
+        return tuple(value.shape) if isinstance(value, torch.Tensor) else tuple(np.shape(value))
+    except ValueError:   # ragged nested lists
+        return None
+
+
 def _fit_result(result: Any, what: str, k: int, epochs: int) -> tuple[np.ndarray, float, np.ndarray]:
     """The (w, b, losses) that fit_linear returned, as NumPy numbers, with hints for the wrong structure."""
     expect(isinstance(result, (tuple, list)) and len(result) == 3,
            f"{what} should return three things, (w, b, losses), but it returned {describe(result)}.")
+    shape = _shape_of(result[0])
+    if shape == (k, 1) and k > 1:
+        raise Incorrect(f"{what}: w has shape {shape}, a column. The exercise asks for the lesson's layout, "
+                        f"one row of weights, shape (1, {k}), used as X @ w.T; exercise 6 relies on it (a "
+                        f"({k}, 1) column divided by {k} statistics of shape ({k},) broadcasts to a "
+                        f"({k}, {k}) table).")
+    if shape is not None and shape != (1, k) and np.prod(shape, dtype=int) == k:
+        raise Incorrect(f"{what}: w has shape {shape}; the exercise asks for shape (1, {k}), one row with "
+                        "one weight per input column, as in the lesson (X @ w.T).")
     w, b, losses = (_numbers(part, name) for part, name in zip(result, ("w", "b", "losses"), strict=True))
     expect(len(w) == k, f"{what}: w holds {len(w)} numbers; it needs one weight per input column, {k}.")
     expect(len(b) == 1, f"{what}: b holds {len(b)} numbers; the model has one bias.")
@@ -430,8 +471,9 @@ def _same_losses(got: np.ndarray, want: list[float], tol: float = 1e-3) -> bool:
 @exercise(
     "Fix the error first: read the two shapes in its message; the weights need one column per input. "
     "Then compare the shapes of X @ w.T + b and of y: what shape does their difference have?",
-    "w = torch.zeros(1, X.shape[1], requires_grad=True); make y a column before the loop, "
-    "y = y.reshape(-1, 1) (works for (N,) and (N, 1)), so that the difference has shape (N, 1).",
+    "The error: w needs one weight per column of X, whatever k is (X.shape tells). The silent bug: "
+    "(N, 1) minus (N,) broadcasts to an (N, N) table, every prediction against every target. Give y one "
+    "shape that works whether it arrives as (N,) or as (N, 1).",
 )
 def q5(fit_linear: Any) -> None:
     """fit_linear(X, y, lr, epochs): the debugged k-input full-batch gradient descent with its loss history."""
@@ -444,10 +486,16 @@ def q5(fit_linear: Any) -> None:
             cause = _cause(error)
             shapes = re.search(r"\((\d+)x(\d+) and (\d+)x(\d+)\)", str(cause))
             if isinstance(cause, RuntimeError) and "mat1 and mat2" in str(cause) and shapes:
-                columns, rows = shapes.group(2), shapes.group(3)
-                raise Incorrect(f"{label} failed: {cause}. In a matrix product the left "
-                                f"matrix's columns ({columns}) must match the right matrix's rows ({rows}): "
-                                f"for X @ w.T with {k} input columns, w needs shape (1, {k}).") from error
+                left, right = shapes.group(1, 2), shapes.group(3, 4)
+                rule = (f"{label} failed: {cause}. In a matrix product the left matrix's columns ({left[1]}) "
+                        f"must match the right matrix's rows ({right[0]})")
+                if right == ("1", "1") and left[1] == str(k):
+                    raise Incorrect(f"{rule}: the right one is a 1 x 1 matrix, a single weight, but X has {k} "
+                                    f"input columns; w needs one weight per column, shape (1, {k}).") from error
+                if right == ("1", str(k)) and left[1] == str(k):
+                    raise Incorrect(f"{rule}: you multiplied X by w as it is, a 1 x {k} row. The row of "
+                                    f"weights has to stand up as a column first: X @ w.T.") from error
+                raise Incorrect(f"{rule}. Print the shapes of both sides of each @.") from error
             if isinstance(cause, RuntimeError) and "leaf Variable" in str(cause):
                 raise Incorrect("updating w in place while autograd records fails: keep the update "
                                 "inside `with torch.no_grad():`.") from error
@@ -533,9 +581,9 @@ def _matches(w: np.ndarray, b: float, fit: dict[str, np.ndarray], tol: float = 1
     "(your fit_linear), then convert the line back. Write the model out for two inputs, "
     "w1 * (x1 - m1) / s1 + w2 * (x2 - m2) / s2 + b, and collect what multiplies x1, what multiplies x2, "
     "and what is left.",
-    "X_s, mean, std = standardise(X); w_s, b_s, _ = fit_linear(X_s, y, lr, epochs); "
-    "return w_s / std, b_s - (w_s * mean / std).sum()  (each weight is divided by its own column's std; the "
-    "intercept collects every column's share).",
+    "Column j enters the standardised model as w_sj * (x_j - m_j) / s_j = (w_sj / s_j) * x_j - w_sj * m_j / "
+    "s_j: the first part is x_j times its weight in original units, the second a constant. Every column "
+    "leaves such a constant, and all of them join b_s in the one intercept.",
 )
 def q6(fit_standardised: Any) -> None:
     """fit_standardised(X, y, lr, epochs): GD on standardised columns, the line in original units."""
@@ -545,6 +593,11 @@ def q6(fit_standardised: Any) -> None:
         result = call(fit_standardised, X, y, lr, epochs)
         expect(isinstance(result, (tuple, list)) and len(result) == 2,
                f"{label} should return two things, (w, b), but it returned {describe(result)}.")
+        if k > 1 and _shape_of(result[0]) == (k, k):
+            raise Incorrect(f"{label}: w has shape ({k}, {k}), {k * k} numbers for {k} inputs. That is what "
+                            f"broadcasting makes of a column of {k} weights, shape ({k}, 1), divided by {k} "
+                            f"statistics of shape ({k},) (or the other way round): every weight by every std. "
+                            f"Keep the weights as one row, shape (1, {k}), as exercise 5 asks.")
         w, b = _numbers(result[0], "w"), _numbers(result[1], "b")
         expect(len(w) == k, f"{label}: w holds {len(w)} numbers; it needs one weight per input column, {k}.")
         fits = [_standardised_fit(X, y, lr, epochs, correction) for correction in (1, 0)]
