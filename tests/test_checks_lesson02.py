@@ -11,9 +11,9 @@ from torch import nn
 from torch.nn import functional as F
 
 from helpers.checks import lesson02
+from helpers.data import CROP_INPUTS, CROP_TARGETS, load_crop_yields
 
 SAVED_LINEAR = F.linear  # as `from torch.nn.functional import linear` at the top of a notebook
-from helpers.data import CROP_INPUTS, CROP_TARGETS, load_crop_yields
 
 
 def not_implemented(*_):

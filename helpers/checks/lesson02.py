@@ -399,8 +399,8 @@ def q4(train_line: Any) -> None:
     _run_train_line(train_line, x, y, 0.1, 3)
     _, flat, _ = _run_train_line(train_line, x, y, 0.0, 5)
     expect(max(flat) - min(flat) <= 1e-6 * max(1.0, abs(flat[0])),
-           f"with lr=0.0 the losses still changed ({flat[0]:.4g} to {flat[-1]:.4g}): the function does "
-           "not use its lr argument.")
+           f"with lr=0.0 the losses still changed ({flat[0]:.4g} to {flat[-1]:.4g}): the learning rate "
+           "must come from the lr argument, whatever its value.")
     epochs = 200
     model, losses, caught = _run_train_line(train_line, x, y, 0.1, epochs)
     if any("target size" in w for w in caught):

@@ -50,7 +50,7 @@ def _is_int(value: Any) -> bool:
 
 
 def _not_implemented(error: NotImplementedError) -> Exception:
-    """Only the exercise's untouched placeholder is "not attempted"; any other NotImplementedError is an attempt."""
+    """Only the untouched placeholder is "not attempted"; any other NotImplementedError is an attempt."""
     return NotAttempted() if is_placeholder(error) else Incorrect(unimplemented_hint(error))
 
 
