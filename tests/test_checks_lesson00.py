@@ -386,6 +386,7 @@ CASES = {
             ({"a": (4, 5, 3)}, "no entry for 'b'"),
             (shapes(f="3"), "tuple of ints"),
             ([(4, 5, 3)], "should be a dict"),
+            (shapes(a=tuple(range(10_000))), "a tuple of 10000 items"),   # described, not dumped
         ],
     },
     "q2": {
@@ -558,6 +559,11 @@ def test_every_verdict_is_quick_and_short(name, answer, status, hint, meta_ready
 def test_huge_wrong_answer_is_described_not_dumped():
     outcome = lesson00.q2.evaluate(totals_huge)
     assert outcome.status == INCORRECT and "tensor(" not in outcome.message
+
+
+def test_a_huge_predicted_shape_is_described_briefly():
+    outcome = lesson00.q1.evaluate(shapes(a=tuple(range(10_000))))
+    assert outcome.status == INCORRECT and len(outcome.message) < 300
 
 
 def test_a_misspelled_forward_is_an_attempt_not_the_placeholder():

@@ -550,6 +550,7 @@ CASES = {
             (lambda m: [p.detach().clone() for p in m.parameters()], "dict"),
             (snapshot_after_reset, "changed the model it was given"),
             (snapshot_deepcopy, "tracked by autograd"),
+            (lambda m: {str(i): torch.zeros(1) for i in range(10_000)}, "a list of 10000 items"),
             (lambda m: {k: v.clone() for k, v in m.named_parameters()}, "tracked by autograd"),
         ],
         "placeholder": not_implemented,

@@ -308,6 +308,7 @@ CASES = {
             (split_multiplied, "divide"),
             (split_wrong_error, "raised AssertionError"),
             (split_not_implemented, "raised NotImplementedError"),   # not "Not attempted"
+            (lambda global_batch, world_size: 10 ** 400, "rows each"),      # a huge number, described briefly
         ],
     },
     "q2": {
@@ -325,7 +326,7 @@ CASES = {
             (average_forgets_division, "became the sum"),
             (average_on_a_copy, "did not change"),
             (average_with_default_group, "pass the group"),
-            (average_by_rank_zero_only, "still waiting in a collective"),
+            (average_by_rank_zero_only, "for a partner that never joined"),
             (average_one_rank_fails, "in rank 1 of 2 your code raised RuntimeError: rank 1 gave up"),
             (average_not_implemented, "NotImplementedError (sparse gradients"),
             (average_divides_by_two, "with 3 ranks"),
@@ -378,12 +379,27 @@ def test_check(name, answer, status, hint, spirals_files):
     verify(lesson08, name, answer, status, hint)
 
 
+def test_a_huge_number_is_described_briefly():
+    outcome = lesson08.q1.evaluate(lambda global_batch, world_size: 10 ** 400)
+    assert outcome.status == "incorrect" and len(outcome.message) < 300
+
+
 def test_a_deadlock_is_judged_quickly():
-    """Ranks that wait for each other are reported about 1.5 s after the first returns, not after 20 s."""
+    """Ranks that wait for each other are reported after gloo's 2 s timeout, not after 20 s."""
     import time
     start = time.perf_counter()
     outcome = lesson08.q3.evaluate(average_by_rank_zero_only)
     assert outcome.status == "incorrect" and time.perf_counter() - start < 6
+
+
+def test_q3_leaves_no_rank_behind():
+    """A thread still inside gloo when Python exits aborts the process (exit code 134): the check waits
+    for every rank, however the answer failed."""
+    import threading
+    for answer in (average_by_rank_zero_only, average_one_rank_fails):
+        before = threading.active_count()
+        lesson08.q3.evaluate(answer)
+        assert threading.active_count() == before
 
 
 def test_q3_leaves_torch_distributed_as_it_was():

@@ -105,7 +105,7 @@ def q1(predicted: Any) -> None:
                             + _SHAPE_TIPS[key])
         if given is None:
             raise Incorrect(f"({key}) {expression} runs without an error; give its shape. " + _SHAPE_TIPS[key])
-        raise Incorrect(f"({key}) {expression}: {given} is not its shape. " + _SHAPE_TIPS[key])
+        raise Incorrect(f"({key}) {expression}: {describe(given)} is not its shape. " + _SHAPE_TIPS[key])
 
 
 # ---------------------------------------------------------------------------

@@ -328,7 +328,8 @@ def q3(snapshot: Any) -> None:
         expect(isinstance(result, dict), f"snapshot({label}) should return a dict from names to "
                f"tensors, but it returned {describe(result)}.")
         extra = [k for k in result if k not in names]
-        buffers = [k for k in extra if k in dict(model.named_buffers())]
+        buffer_names = {name for name, _ in model.named_buffers()}
+        buffers = [k for k in extra if k in buffer_names]
         expect(not buffers, f"snapshot({label}) has the key(s) {buffers}: a buffer, which state_dict() "
                "holds but which is not a parameter. Take the names from named_parameters().")
         missing = [k for k in names if k not in result]
