@@ -285,6 +285,83 @@ def line_fixed_n(n, seed):  # ignores n
     return x, 2 * x + 1 + 0.1 * torch.randn(2000)
 
 
+# --- answers from outside the project: other right approaches, beginner mistakes, hostile ones ----
+
+def derivative_central_difference(f, x0):  # accurate in float64, but not autograd
+    h = 1e-6
+    x = torch.tensor(float(x0), dtype=torch.float64)
+    return (f(x + h) - f(x - h)) / (2 * h)
+
+
+def derivative_forward_difference(f, x0):  # float32 and a large step: close, not exact
+    x = torch.tensor(float(x0))
+    return (f(x + 1e-3) - f(x)) / 1e-3
+
+
+def derivative_retain_graph_twice(f, x0):  # the same graph backward twice: the gradient doubles
+    x = torch.tensor(float(x0), requires_grad=True)
+    y = f(x)
+    y.backward(retain_graph=True)
+    y.backward()
+    return x.grad
+
+
+def derivative_vector(f, x0):  # a one-element vector instead of a 0-d tensor: still right
+    x = torch.tensor([float(x0)], requires_grad=True)
+    f(x).backward()
+    return x.grad
+
+
+def accumulate_mean(loss_fn, w, pieces):  # the gradient-accumulation recipe for a *mean* loss
+    w.grad = None
+    for piece in pieces:
+        (loss_fn(w, piece) / len(pieces)).backward()
+    return w.grad
+
+
+def accumulate_zeros_like(loss_fn, w, pieces):
+    w.grad = torch.zeros_like(w)
+    for piece in pieces:
+        loss_fn(w, piece).backward()
+    return w.grad
+
+
+def accumulate_then_freeze(loss_fn, w, pieces):  # right numbers, but switches w's requires_grad off
+    w.grad = None
+    for piece in pieces:
+        loss_fn(w, piece).backward()
+    w.requires_grad_(False)
+    return w.grad
+
+
+def predict_back_to_cpu(x, weights, device):  # right on the CPU; brings the result back from any device
+    x, weights = x.to(device), weights.to(device)
+    return (torch.cat([x, torch.ones(len(x), 1, device=device)], dim=1) @ weights).cpu()
+
+
+def line_uniform_noise(n, seed):  # mean 0 and spread 0.1, but flat, not a bell curve
+    generator = torch.Generator().manual_seed(seed)
+    x = torch.linspace(0, 1, n)
+    return x, 2 * x + 1 + (torch.rand(n, generator=generator) * 2 - 1) * 0.1 * 3 ** 0.5
+
+
+def line_laplace_noise(n, seed):  # spread 0.1, but too peaked for a bell curve
+    torch.manual_seed(seed)
+    x = torch.linspace(0, 1, n)
+    return x, 2 * x + 1 + torch.distributions.Laplace(0.0, 0.1 / 2 ** 0.5).sample((n,))
+
+
+def line_python_random(n, seed):
+    import random
+    rng = random.Random(seed)
+    x = torch.linspace(0, 1, n)
+    return x, 2 * x + 1 + torch.tensor([rng.gauss(0, 0.1) for _ in range(n)])
+
+
+def line_as_list(n, seed):  # a list of two is a pair too
+    return list(line_manual_seed(n, seed))
+
+
 class Misspelled(torch.nn.Module):  # a module whose forward is misspelled: PyTorch raises NotImplementedError
     def forwrad(self, x):
         return x
@@ -297,6 +374,7 @@ def misspelled_forward(*args):
 CASES = {
     "q1": {
         "correct": [RIGHT_SHAPES, {k: (list(v) if v else v) for k, v in RIGHT_SHAPES.items()},
+                    {k: (tuple(np.int64(s) for s in v) if v else v) for k, v in RIGHT_SHAPES.items()},
                     {k: (torch.Size(v) if v is not None else None) for k, v in RIGHT_SHAPES.items()}],
         "wrong": [
             (shapes(a=(4, 1, 3)), "(a)"),
@@ -308,6 +386,7 @@ CASES = {
             ({"a": (4, 5, 3)}, "no entry for 'b'"),
             (shapes(f="3"), "tuple of ints"),
             ([(4, 5, 3)], "should be a dict"),
+            (shapes(a=tuple(range(10_000))), "a tuple of 10000 items"),   # described, not dumped
         ],
     },
     "q2": {
@@ -317,6 +396,8 @@ CASES = {
             lambda q, p: q.double() @ p.double(),            # float64 totals
             lambda q, p: (q * p).sum(dim=1),                 # broadcasting, then a reduction
             totals_loop,
+            lambda q, p: torch.einsum("ij,j->i", q.float(), p),
+            lambda q, p: q.numpy() @ p.numpy(),              # a NumPy array: the prompt allows it
         ],
         "wrong": [
             (lambda q, p: q @ p, "int64 and prices float32"),
@@ -327,6 +408,8 @@ CASES = {
             (lambda q, p: q.float() @ torch.ones_like(p), "differ"),  # ignores prices
             (totals_huge, "shape (100000, 50)"),
             (totals_mutating, "changed its input"),
+            (lambda q, p: q @ p.long(), "must be floats"),                # prices truncated to whole numbers
+            (lambda q, p: p, "one number per item"),                      # hostile: returns an input
             (misspelled_forward, "forward"),
         ],
         "placeholder": not_implemented,
@@ -338,6 +421,8 @@ CASES = {
             mean_mask_loop,
             mean_nan,
             lambda r: mean_nan(r.double()),                  # float64 result
+            lambda r: np.ma.masked_equal(r.numpy(), -999).mean(axis=0).data,   # NumPy, masked arrays
+            lambda r: torch.where(r > -999, r, 0.0).sum(0) / (r > -999).sum(0),
         ],
         "wrong": [
             (lambda r: r.mean(dim=0), "-999 values included"),
@@ -366,9 +451,13 @@ CASES = {
             (lambda a: torch.from_numpy(a).permute(0, 3, 1, 2).double() / 255, "float32"),
             (lambda a: torch.from_numpy(a).permute(0, 3, 2, 1).float() / 255, "expected (2, 3, 4, 5)"),
             (lambda a: a.transpose(0, 3, 1, 2) / 255, "torch.Tensor"),
-            (lambda a: torch.from_numpy(a).permute(0, 3, 1, 2).flip(1).float() / 255, "not where they should"),
+            (lambda a: torch.from_numpy(a).permute(0, 3, 1, 2).flip(1).float() / 255, "the values differ"),
             (channels_inplace_numpy, "changed its input"),
-            (lambda a: torch.zeros(2, 3, 4, 5), "not where they should"),   # ignores its input
+            (lambda a: torch.zeros(2, 3, 4, 5), "the values differ"),   # ignores its input
+            # Values in their places, scaled wrong: the hint says so instead of "not where they should be".
+            (lambda a: torch.from_numpy(a).permute(0, 3, 1, 2).float() / 256, "0.9961 times what it should be"),
+            (lambda a: torch.from_numpy(a).permute(0, 3, 1, 2).float() / 127.5, "2 times what it should be"),
+            (lambda a: torch.from_numpy(a).permute(0, 3, 1, 2).float() / 255 * 2 - 1, "images[0, 0, 0, 0] / 255"),
             (lambda a: torch.rand(100, 3, 640, 480), "shape (100, 3, 640, 480)"),  # huge, described
         ],
         "placeholder": not_implemented,
@@ -380,6 +469,8 @@ CASES = {
             derivative_numpy_scalar,
             derivative_numpy_0d,
             lambda f, x0: torch.func.grad(f)(torch.tensor(float(x0))),
+            lambda f, x0: torch.autograd.functional.jacobian(f, torch.tensor(float(x0))),
+            derivative_vector,
         ],
         "wrong": [
             (derivative_int_input, "integer dtype"),
@@ -389,11 +480,14 @@ CASES = {
             (derivative_hardcoded, "sin(x) at 0.0"),
             (lambda f, x0: None, "returned None"),
             (lambda f, x0: torch.zeros(10_000), "one number"),
+            (derivative_central_difference, "do not track gradients"),   # "by autograd" is checked
+            (derivative_forward_difference, "do not track gradients"),
+            (derivative_retain_graph_twice, "after 2 backward() calls"),
         ],
         "placeholder": not_implemented,
     },
     "q6": {
-        "correct": [accumulate, accumulate_zero_if_set, accumulate_with_optimizer],
+        "correct": [accumulate, accumulate_zero_if_set, accumulate_with_optimizer, accumulate_zeros_like],
         "wrong": [
             (accumulate_stale, "held before the call"),
             (accumulate_zero_in_loop, "last piece alone"),
@@ -402,6 +496,8 @@ CASES = {
             (accumulate_and_step, "changed the values of w"),
             (lambda loss_fn, w, pieces: None, "backward() ran 0 time"),
             (lambda loss_fn, w, pieces: accumulate(loss_fn, w, pieces) * 2, "should be"),
+            (accumulate_mean, "divided by the number of pieces"),
+            (accumulate_then_freeze, "switched off w's requires_grad"),
         ],
         "placeholder": not_implemented,
     },
@@ -413,11 +509,12 @@ CASES = {
             (predict_cpu_only, "the result is on cpu, expected meta"),
             (predict_changed_maths, "not what is computed"),
             (lambda x, w, d: (x @ w[:3] + w[3]).to(d).unsqueeze(1), "shape"),
+            (predict_back_to_cpu, "Meta tensors hold no numbers"),
         ],
         "placeholder": not_implemented,
     },
     "q8": {
-        "correct": [line_manual_seed, line_generator, line_numpy],
+        "correct": [line_manual_seed, line_generator, line_numpy, line_python_random, line_as_list],
         "wrong": [
             (line_fixed_seed, "use the seed argument"),
             (line_unseeded, "same seed gave different"),
@@ -426,6 +523,8 @@ CASES = {
             (line_float64, "float32"),
             (line_fixed_n, "shape"),
             (lambda n, seed: torch.linspace(0, 1, n), "pair (x, y)"),
+            (line_uniform_noise, "bell curve"),
+            (line_laplace_noise, "bell curve"),
         ],
         "placeholder": not_implemented,
     },
@@ -460,6 +559,11 @@ def test_every_verdict_is_quick_and_short(name, answer, status, hint, meta_ready
 def test_huge_wrong_answer_is_described_not_dumped():
     outcome = lesson00.q2.evaluate(totals_huge)
     assert outcome.status == INCORRECT and "tensor(" not in outcome.message
+
+
+def test_a_huge_predicted_shape_is_described_briefly():
+    outcome = lesson00.q1.evaluate(shapes(a=tuple(range(10_000))))
+    assert outcome.status == INCORRECT and len(outcome.message) < 300
 
 
 def test_a_misspelled_forward_is_an_attempt_not_the_placeholder():

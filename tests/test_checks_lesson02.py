@@ -13,6 +13,8 @@ from torch.nn import functional as F
 from helpers.checks import lesson02
 from helpers.data import CROP_INPUTS, CROP_TARGETS, load_crop_yields
 
+SAVED_LINEAR = F.linear  # as `from torch.nn.functional import linear` at the top of a notebook
+
 
 def not_implemented(*_):
     raise NotImplementedError("Write your code here")
@@ -124,6 +126,43 @@ class ReturnsZeros(ParameterLinear):  # hard-coded output of the right shape
         return torch.zeros(len(x), self.weight.shape[0])
 
 
+class Float64Layer(ParameterLinear):  # parameters in float64: right, and the check feeds it float64 inputs
+    def __init__(self, in_features, out_features):
+        super().__init__(in_features, out_features)
+        self.weight = nn.Parameter(torch.randn(out_features, in_features, dtype=torch.float64))
+        self.bias = nn.Parameter(torch.zeros(out_features, dtype=torch.float64))
+
+
+class EinsumLinear(ParameterLinear):
+    def forward(self, x):
+        return torch.einsum("ni,oi->no", x, self.weight) + self.bias
+
+
+class SavedFunctionalLinear(ParameterLinear):  # not by hand: a `linear` imported before the check ran
+    def forward(self, x):
+        return SAVED_LINEAR(x, self.weight, self.bias)
+
+
+class KernelLinear(ParameterLinear):  # not by hand: the kernel behind F.linear
+    def forward(self, x):
+        return torch._C._nn.linear(x, self.weight, self.bias)
+
+
+class DoubledWeight(ParameterLinear):  # linear and uses both parameters, but not x W^T + b
+    def forward(self, x):
+        return x @ (2 * self.weight).T + self.bias
+
+
+class ScaledProduct(ParameterLinear):
+    def forward(self, x):
+        return x @ self.weight.T / self.weight.shape[1] ** 0.5 + self.bias
+
+
+class ShiftedBias(ParameterLinear):
+    def forward(self, x):
+        return x @ self.weight.T + 2 * self.bias + 1
+
+
 class Placeholder(nn.Module):  # what the exercises notebook starts with
     def __init__(self, in_features, out_features):
         raise NotImplementedError("Write your code here")
@@ -159,6 +198,25 @@ def snapshot_detached_live(model):
 
 def snapshot_state_dict_clone(model):  # buffers included
     return {k: v.clone() for k, v in model.state_dict().items()}
+
+
+def count_and_reset(model):  # right count, but it zeroes the model it was asked to count
+    with torch.no_grad():
+        for p in model.parameters():
+            p.zero_()
+    return sum(p.numel() for p in model.parameters())
+
+
+def snapshot_after_reset(model):  # a snapshot that agrees with the model because it zeroed the model first
+    with torch.no_grad():
+        for p in model.parameters():
+            p.zero_()
+    return snapshot_correct(model)
+
+
+def snapshot_deepcopy(model):  # copies, but still parameters that require grad
+    import copy
+    return copy.deepcopy(dict(model.named_parameters()))
 
 
 def snapshot_hard_coded(model):
@@ -350,6 +408,12 @@ def predict_tensor(model, weights_lb):
         return model(torch.tensor(weights_lb, dtype=torch.float32).unsqueeze(1) / 1000).squeeze(1)
 
 
+def predict_squeeze_all(model, weights_lb):  # squeeze() also removes the car dimension for one car
+    model.eval()
+    with torch.inference_mode():
+        return model(torch.tensor(weights_lb).unsqueeze(1) / 1000).squeeze().numpy()
+
+
 def predict_constant(model, weights_lb):
     return np.array([23.9, 18.6, 13.2])
 
@@ -405,6 +469,25 @@ class ReturnsTrainingMean(ReturnsTrainingTargets):
         return self.targets.mean(0).expand(len(x), 2) + self.dummy
 
 
+class ReturnsHeldBackTargets(ReturnsTrainingTargets):  # hostile: reads the regions the check holds back
+    def __init__(self):
+        super().__init__()
+        self.targets = crop_data(15)[1][5:]
+
+
+def standardised_outside_model():  # trained on standardised inputs, handed over without the standardisation
+    X, Y = crop_data()
+    mean, std = X.mean(0), X.std(0)
+    torch.manual_seed(0)
+    model = nn.Linear(3, 2)
+    optimizer = torch.optim.Adam(model.parameters(), lr=0.1)
+    for _ in range(2000):
+        optimizer.zero_grad()
+        F.mse_loss(model((X - mean) / std), Y).backward()
+        optimizer.step()
+    return model
+
+
 class HugeOutput(ReturnsTrainingTargets):
     def forward(self, x):
         return torch.full((len(x), 2), 1e30) + self.dummy
@@ -412,7 +495,7 @@ class HugeOutput(ReturnsTrainingTargets):
 
 CASES = {
     "q1": {
-        "correct": [ParameterLinear, TransposedStorage, MatmulLinear],
+        "correct": [ParameterLinear, TransposedStorage, MatmulLinear, Float64Layer, EinsumLinear],
         "wrong": [
             (WrapsLinear, "uses nn.Linear"),
             (FunctionalLinear, "F.linear"),
@@ -425,6 +508,11 @@ CASES = {
             (Squared, "not a linear function"),
             (ReturnsZeros, "does not use"),
             (MisspelledForward, "spelling"),
+            (SavedFunctionalLinear, "F.linear"),
+            (KernelLinear, "F.linear"),
+            (DoubledWeight, "as the weight says"),
+            (ScaledProduct, "as the weight says"),
+            (ShiftedBias, "add the bias once"),
             (lazy(lambda: ParameterLinear(3, 2)), "not an instance"),
         ],
         "placeholder": Placeholder,
@@ -445,6 +533,7 @@ CASES = {
             (lambda m: 8, "returned 8"),
             (lambda m: list(m.parameters()), "should be a number"),
             (lambda m: torch.zeros(10_000), "shape (10000,)"),
+            (count_and_reset, "changed the model it was given"),
         ],
         "placeholder": not_implemented,
     },
@@ -459,6 +548,10 @@ CASES = {
             (snapshot_state_dict_clone, "buffer"),
             (snapshot_hard_coded, "other values"),
             (lambda m: [p.detach().clone() for p in m.parameters()], "dict"),
+            (snapshot_after_reset, "changed the model it was given"),
+            (snapshot_deepcopy, "tracked by autograd"),
+            (lambda m: {str(i): torch.zeros(1) for i in range(10_000)}, "a list of 10000 items"),
+            (lambda m: {k: v.clone() for k, v in m.named_parameters()}, "tracked by autograd"),
         ],
         "placeholder": not_implemented,
     },
@@ -490,6 +583,8 @@ CASES = {
             (args(0.075, 250.5), "whole number"),
             (args("0.05", 300), "number"),
             (args(1e300, 300), "too large"),
+            (args(float("nan"), 300), "finite"),
+            (args(0.08, float("nan")), "whole number"),
         ],
         "placeholder": args(..., ...),
     },
@@ -499,6 +594,8 @@ CASES = {
             lambda p: torch.optim.Adam(p, lr=1.0),
             lambda p: torch.optim.RMSprop(p, lr=0.5),
             lambda p: torch.optim.SGD(list(p), lr=0.01, momentum=0.95, nesterov=True),
+            lambda p: torch.optim.LBFGS(p),        # needs step(closure): the check passes one
+            lambda p: torch.optim.Rprop(p),
         ],
         "wrong": [
             (lambda p: torch.optim.SGD(p, lr=0.075), "above the minimum"),
@@ -506,6 +603,7 @@ CASES = {
             (lambda p: torch.optim.SGD(p, lr=0.5, momentum=0.9), "grows"),
             (lambda p: torch.optim.SGD(nn.Linear(1, 1).parameters(), lr=0.02, momentum=0.9), "does not hold"),
             (lambda p: {"lr": 0.1}, "torch.optim"),
+            (lambda p: torch.optim.SparseAdam(list(p), lr=1.0), "step() raised RuntimeError"),  # not "smaller lr"
         ],
         "placeholder": not_implemented,
     },
@@ -519,6 +617,7 @@ CASES = {
             (predict_tensor, "NumPy array"),
             (predict_constant, "never called"),
             (predict_mutates, "changed the list"),
+            (predict_squeeze_all, "squeeze(1)"),
             (lambda model, weights_lb: np.array([-5.0 * w / 1000 + 37.0 for w in weights_lb]), "never called"),
         ],
         "placeholder": not_implemented,
@@ -536,7 +635,9 @@ CASES = {
             (lazy(lambda: trained_crop_model(lambda p: torch.optim.SGD(p, lr=1e-3), 200)), "nan or inf"),
             (lazy(ReturnsTrainingTargets), "shape (5, 2)"),
             (lazy(ReturnsTrainingMean), "the goal is below"),
-            (lazy(HugeOutput), "the goal is below"),
+            (lazy(HugeOutput), "1e+60"),                         # described briefly, not 60 digits
+            (lazy(ReturnsHeldBackTargets), "do not follow its inputs"),
+            (lazy(standardised_outside_model), "trained on standardised inputs"),
             (nn.Linear, "create an instance"),
             (lazy(lambda: nn.Linear(2, 2)), "your code raised RuntimeError"),
         ],

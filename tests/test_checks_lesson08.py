@@ -1,5 +1,6 @@
 """Lesson 08 checks: several correct answers pass, typical mistakes fail with their hint."""
 
+import numpy as np
 import pytest
 import torch
 import torch.distributed as dist
@@ -50,6 +51,12 @@ def split_wrong_error(global_batch, world_size):
     return global_batch // world_size
 
 
+def split_not_implemented(global_batch, world_size):  # an attempt that raises NotImplementedError itself
+    if global_batch % world_size:
+        raise NotImplementedError("uneven shards are not supported")
+    return global_batch // world_size
+
+
 # ---- q2: scale_up
 def scale_linear(base_batch, base_lr, per_process_batch, world_size):
     global_batch = per_process_batch * world_size
@@ -72,6 +79,21 @@ def scale_inverse(base_batch, base_lr, per_process_batch, world_size):
 
 def scale_forgets_world(base_batch, base_lr, per_process_batch, world_size):
     return per_process_batch, base_lr * per_process_batch / base_batch
+
+
+def scale_numpy(base_batch, base_lr, per_process_batch, world_size):  # NumPy numbers are numbers
+    global_batch = np.int64(per_process_batch) * world_size
+    return global_batch, np.float32(base_lr) * global_batch / base_batch
+
+
+def scale_tensor_lr(base_batch, base_lr, per_process_batch, world_size):
+    global_batch = per_process_batch * world_size
+    return global_batch, torch.tensor(base_lr * global_batch / base_batch, dtype=torch.float64)
+
+
+def scale_sqrt(base_batch, base_lr, per_process_batch, world_size):  # another rule, not the linear one
+    global_batch = per_process_batch * world_size
+    return global_batch, base_lr * (global_batch / base_batch) ** 0.5
 
 
 # ---- q3: average_gradients
@@ -109,6 +131,38 @@ def average_with_default_group(model, group=None):
     for p in model.parameters():
         dist.all_reduce(p.grad)
         p.grad /= dist.get_world_size()
+
+
+def average_reduce_then_broadcast(model, group=None):  # rank 0 averages, then sends: right too
+    world_size = dist.get_world_size(group)
+    for p in model.parameters():
+        dist.reduce(p.grad, dst=0, group=group)
+        if dist.get_rank(group) == 0:
+            p.grad /= world_size
+        dist.broadcast(p.grad, src=0, group=group)
+
+
+def average_by_rank_zero_only(model, group=None):  # only rank 0 reduces: the others never join
+    if dist.get_rank(group) == 0:
+        for p in model.parameters():
+            dist.all_reduce(p.grad, group=group)
+
+
+def average_one_rank_fails(model, group=None):
+    if dist.get_rank(group) == 1:
+        raise RuntimeError("rank 1 gave up")
+    for p in model.parameters():
+        dist.all_reduce(p.grad, group=group)
+
+
+def average_not_implemented(model, group=None):  # an attempt, not the placeholder
+    raise NotImplementedError("sparse gradients are not handled yet")
+
+
+def average_divides_by_two(model, group=None):  # right for 2 ranks only
+    for p in model.parameters():
+        dist.all_reduce(p.grad, group=group)
+        p.grad /= 2
 
 
 # ---- q4: make_loader
@@ -172,6 +226,27 @@ def load_not_strict(model, path):
     return model
 
 
+def load_noop(model, path):  # returns the model untouched
+    return model
+
+
+def load_lstrip(model, path):  # lstrip removes letters, not a prefix
+    state = torch.load(path, weights_only=True)
+    model.load_state_dict({k.lstrip("module."): v for k, v in state.items()})
+    return model
+
+
+def load_regex(model, path):
+    import re
+    state = torch.load(path, weights_only=True)
+    model.load_state_dict({re.sub(r"^module\.", "", k): v for k, v in state.items()})
+    return model
+
+
+def load_not_implemented(model, path):
+    raise NotImplementedError("old checkpoints")
+
+
 # ---- q6: make_classifier, checkpoint_path (trained here in one process: the check only sees the file)
 def spirals_model(hidden=64):
     return nn.Sequential(nn.Linear(2, hidden), nn.ReLU(), nn.Linear(hidden, hidden), nn.ReLU(),
@@ -198,6 +273,12 @@ def trained_spirals(tmp_path, name, hidden=64, epochs=20, prefix="", steps_only=
     return path
 
 
+def wrapped_checkpoint(folder):  # the lesson's format: a dict around the state_dict
+    path = folder / "wrapped.pt"
+    torch.save({"model": spirals_model().state_dict(), "epoch": 3}, path)
+    return path
+
+
 @pytest.fixture(scope="module")
 def spirals_files(tmp_path_factory):
     folder = tmp_path_factory.mktemp("spirals")
@@ -207,6 +288,7 @@ def spirals_files(tmp_path_factory):
             "good_small": trained_spirals(folder, "small.pt", hidden=48, epochs=25),
             "prefixed": trained_spirals(folder, "prefixed.pt", prefix="module."),
             "untrained": trained_spirals(folder, "untrained.pt", steps_only=3),
+            "wrapped": wrapped_checkpoint(folder),
         }
 
 
@@ -225,22 +307,29 @@ CASES = {
             (split_without_check, "raise a ValueError"),
             (split_multiplied, "divide"),
             (split_wrong_error, "raised AssertionError"),
+            (split_not_implemented, "raised NotImplementedError"),   # not "Not attempted"
+            (lambda global_batch, world_size: 10 ** 400, "rows each"),      # a huge number, described briefly
         ],
     },
     "q2": {
-        "correct": [scale_linear, scale_as_list],
+        "correct": [scale_linear, scale_as_list, scale_numpy, scale_tensor_lr],
         "wrong": [
             (scale_by_world_size, "not by the number of processes"),
             (scale_inverse, "scales the wrong way"),
             (scale_forgets_world, "is one process's batch"),
+            (scale_sqrt, "expected 0.1 x 256 / 32 = 0.8"),
         ],
     },
     "q3": {
-        "correct": [average_sum_then_divide, average_flattened],
+        "correct": [average_sum_then_divide, average_flattened, average_reduce_then_broadcast],
         "wrong": [
             (average_forgets_division, "became the sum"),
             (average_on_a_copy, "did not change"),
             (average_with_default_group, "pass the group"),
+            (average_by_rank_zero_only, "for a partner that never joined"),
+            (average_one_rank_fails, "in rank 1 of 2 your code raised RuntimeError: rank 1 gave up"),
+            (average_not_implemented, "NotImplementedError (sparse gradients"),
+            (average_divides_by_two, "with 3 ranks"),
         ],
     },
     "q4": {
@@ -252,11 +341,14 @@ CASES = {
         ],
     },
     "q5": {
-        "correct": [load_removeprefix, load_consume_prefix],
+        "correct": [load_removeprefix, load_consume_prefix, load_regex],
         "wrong": [
             (load_unchanged, "start with 'module.'"),
             (load_replace_everywhere, "str.removeprefix"),
             (load_not_strict, "strict=False"),
+            (load_noop, "never called load_state_dict"),
+            (load_lstrip, "str.lstrip('module.') removes any of the characters"),
+            (load_not_implemented, "NotImplementedError (old checkpoints)"),
         ],
     },
     "q6": {
@@ -269,6 +361,8 @@ CASES = {
             (lazy(lambda: args(lambda: spirals_model(32), FILES["good"])), "does not fit"),
             (lazy(lambda: args(spirals_model, FILES["untrained"])), "held-back"),
             (lazy(lambda: args(spirals_model, "no_such_file.pt")), "no file"),
+            (lazy(lambda: args(spirals_model, FILES["wrapped"])), "a dict around the state_dict"),
+            (lazy(lambda: args(spirals_model, None)), "the path of the saved file"),
         ],
         "placeholder": args(spirals_model, ...),
     },
@@ -283,6 +377,37 @@ def test_table_is_complete():
 def test_check(name, answer, status, hint, spirals_files):
     FILES.update(spirals_files)
     verify(lesson08, name, answer, status, hint)
+
+
+def test_a_huge_number_is_described_briefly():
+    outcome = lesson08.q1.evaluate(lambda global_batch, world_size: 10 ** 400)
+    assert outcome.status == "incorrect" and len(outcome.message) < 300
+
+
+def test_a_deadlock_is_judged_quickly():
+    """Ranks that wait for each other are reported after gloo's 2 s timeout, not after 20 s."""
+    import time
+    start = time.perf_counter()
+    outcome = lesson08.q3.evaluate(average_by_rank_zero_only)
+    assert outcome.status == "incorrect" and time.perf_counter() - start < 6
+
+
+def test_q3_leaves_no_rank_behind():
+    """A thread still inside gloo when Python exits aborts the process (exit code 134): the check waits
+    for every rank, however the answer failed."""
+    import threading
+    for answer in (average_by_rank_zero_only, average_one_rank_fails):
+        before = threading.active_count()
+        lesson08.q3.evaluate(answer)
+        assert threading.active_count() == before
+
+
+def test_q3_leaves_torch_distributed_as_it_was():
+    lesson08.q3.evaluate(average_reduce_then_broadcast)
+    assert dist.get_rank is dist.distributed_c10d.get_rank
+    assert not dist.is_initialized()
+    assert not any(isinstance(g, dist.ProcessGroupGloo)
+                   for g in dist.distributed_c10d._world.pg_group_ranks)
 
 
 def test_placeholders_of_the_exercise_notebook():

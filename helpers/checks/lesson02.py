@@ -19,6 +19,7 @@ import numpy as np
 import torch
 from torch import nn
 from torch.nn import functional as F
+from torch.overrides import TorchFunctionMode
 
 from helpers.checks.core import (
     Incorrect,
@@ -71,17 +72,25 @@ def _car_run(make_optimizer: Any, epochs: int) -> tuple[float, float, torch.opti
         optimizer = make_optimizer(model)
         with torch.no_grad():
             start = F.mse_loss(model(x), y).item()
-        loss = start
-        for _ in range(epochs):
+        losses = [start]
+
+        def closure() -> torch.Tensor:
+            # step(closure) is what every torch.optim optimiser accepts, and what LBFGS needs.
             optimizer.zero_grad()
             loss_t = F.mse_loss(model(x), y)
             loss_t.backward()
+            losses.append(loss_t.item())
+            return loss_t
+
+        for _ in range(epochs):
             try:
-                optimizer.step()
-            except RuntimeError:  # e.g. a learning rate too large to store in float32
-                return start, math.inf, optimizer
-            loss = loss_t.item()
-            if not math.isfinite(loss) or loss > 1e12:
+                optimizer.step(closure)
+            except RuntimeError as error:
+                if "overflow" in str(error):  # a learning rate too large to store in float32
+                    return start, math.inf, optimizer
+                raise Incorrect(f"your {type(optimizer).__name__}'s step() raised RuntimeError: "
+                                f"{str(error).strip()[:150]}") from error
+            if not math.isfinite(losses[-1]) or losses[-1] > 1e12:
                 return start, math.inf, optimizer
         with torch.no_grad():
             return start, F.mse_loss(model(x), y).item(), optimizer
@@ -99,11 +108,24 @@ def _forbidden(*_: Any, **__: Any) -> None:
                              "from nn.Parameter and write the product yourself")
 
 
+class _NoLinearMode(TorchFunctionMode):
+    """Raises on the linear kernel itself, however it is reached: F.linear, a `linear` imported from
+    torch.nn.functional before the check ran, or torch._C._nn.linear."""
+
+    def __torch_function__(self, func: Any, types: Any, args: Any = (), kwargs: Any = None) -> Any:
+        if func is _LINEAR_KERNEL:
+            _forbidden()
+        return func(*args, **(kwargs or {}))
+
+
+_LINEAR_KERNEL = torch._C._nn.linear
+
+
 @contextlib.contextmanager
 def _without_linear() -> Iterator[None]:
     """nn.Linear and F.linear raise inside the block: the exercise asks for a layer built by hand."""
     with mock.patch.object(nn.Linear, "__init__", _forbidden), \
-            mock.patch("torch.nn.functional.linear", _forbidden):
+            mock.patch("torch.nn.functional.linear", _forbidden), _NoLinearMode():
         yield
 
 
@@ -156,6 +178,8 @@ def q1(HandMadeLinear: Any) -> None:
                    f"a linear layer has {n_in} x {n_out} weights + {n_out} biases = "
                    f"{n_in * n_out + n_out}.")
             X = torch.randn(5, n_in, generator=generator)
+            if params[0].is_floating_point():  # a layer built in float64 gets float64 inputs, as nn.Linear would
+                X = X.to(params[0].dtype)
             try:
                 out = call(model, X)
             except Incorrect as error:
@@ -170,8 +194,8 @@ def q1(HandMadeLinear: Any) -> None:
                 raise
             expect_tensor(out, f"{label} on an input of shape (5, {n_in})", shape=(5, n_out))
             with torch.no_grad():
-                offset = model(torch.zeros(1, n_in))
-                slopes = model(torch.eye(n_in)) - offset  # row i: the effect of input i
+                offset = model(torch.zeros(1, n_in, dtype=X.dtype))
+                slopes = model(torch.eye(n_in, dtype=X.dtype)) - offset  # row i: the effect of input i
                 again = model(X)
             expect(torch.allclose(again, X @ slopes + offset, atol=1e-4, rtol=1e-4),
                    f"{label} is not a linear function of its input (or gives different outputs for "
@@ -185,6 +209,35 @@ def q1(HandMadeLinear: Any) -> None:
             unused = [name for name, p in model.named_parameters() if p.grad is None]
             expect(not unused, f"forward does not use the parameter(s) {', '.join(unused)}, so "
                    "training could never change them.")
+            _expect_weight_and_bias(model, label, slopes, offset, n_in, n_out)
+
+
+def _expect_weight_and_bias(model: nn.Module, label: str, slopes: torch.Tensor, offset: torch.Tensor,
+                            n_in: int, n_out: int) -> None:
+    """The layer computes x @ weight.T + bias with its own weight and bias, nothing scaled or added.
+
+    The weight is the parameter of shape (out, in) (or (in, out), stored transposed), the bias the one
+    with out numbers; a layer that keeps its numbers some other way is judged by the tests above only.
+    """
+    params = [p.detach().cpu().double() for p in model.parameters()]
+    weights = [p.T for p in params if p.dim() == 2 and tuple(p.shape) == (n_out, n_in)]
+    weights += [p for p in params if p.dim() == 2 and tuple(p.shape) == (n_in, n_out)]
+    biases = [p.reshape(-1) for p in params if p.numel() == n_out and p.dim() <= 2]
+    slopes, offset = slopes.detach().cpu().double(), offset.detach().cpu().double().reshape(-1)
+    if not weights or not biases:
+        return
+
+    def same(a: torch.Tensor, b: torch.Tensor) -> bool:
+        return a.shape == b.shape and bool(torch.allclose(a, b, rtol=1e-4, atol=1e-5))
+
+    if not any(same(slopes, w) for w in weights):
+        raise Incorrect(f"{label}: the output does not change with the input as the weight says: input i "
+                        "should add input_i x weight[:, i] to the output, nothing scaled or changed. Compute "
+                        "x @ self.weight.T + self.bias, as nn.Linear does.")
+    if not any(same(offset, b) for b in biases):
+        raise Incorrect(f"{label}: for an input of zeros the layer outputs {describe(offset)}, but its bias "
+                        f"holds {describe(biases[0])}: add the bias once, as it is (x @ self.weight.T + "
+                        "self.bias).")
 
 
 # ----------------------------------------------------------------------------- q2 and q3
@@ -222,6 +275,17 @@ def _models() -> list[tuple[str, nn.Module]]:
                  _WithBuffer())]
 
 
+def _call_leaving_model(fn: Any, model: nn.Module, label: str, what: str) -> Any:
+    """Call fn(model) and check that it left the model's parameters and buffers as they were."""
+    before = {k: v.detach().clone() for k, v in model.state_dict(keep_vars=True).items()}
+    result = call(fn, model)
+    after = model.state_dict(keep_vars=True)
+    changed = [k for k, v in before.items() if k not in after or not torch.equal(after[k].detach(), v)]
+    expect(not changed, f"{what}({label}) changed the model it was given ({', '.join(changed)}): it should "
+           "only read it.")
+    return result
+
+
 @exercise(
     "model.parameters() yields the parameter tensors; p.numel() counts the numbers in one of them.",
     "Add up p.numel() over model.parameters(). state_dict() is not the same list: it also holds "
@@ -230,7 +294,8 @@ def _models() -> list[tuple[str, nn.Module]]:
 def q2(count_parameters: Any) -> None:
     """count_parameters(model): the total number of trained numbers in a model."""
     for label, model in _models():
-        result = as_number(call(count_parameters, model), f"count_parameters({label})")
+        result = as_number(_call_leaving_model(count_parameters, model, label, "count_parameters"),
+                           f"count_parameters({label})")
         expected = sum(p.numel() for p in model.parameters())
         tensors = len(list(model.parameters()))
         in_state = sum(v.numel() for v in model.state_dict().values())
@@ -259,11 +324,12 @@ def q3(snapshot: Any) -> None:
     """snapshot(model): a dict from each parameter's name to a copy of its current values."""
     for label, model in _models():
         names = [name for name, _ in model.named_parameters()]
-        result = call(snapshot, model)
+        result = _call_leaving_model(snapshot, model, label, "snapshot")
         expect(isinstance(result, dict), f"snapshot({label}) should return a dict from names to "
                f"tensors, but it returned {describe(result)}.")
         extra = [k for k in result if k not in names]
-        buffers = [k for k in extra if k in dict(model.named_buffers())]
+        buffer_names = {name for name, _ in model.named_buffers()}
+        buffers = [k for k in extra if k in buffer_names]
         expect(not buffers, f"snapshot({label}) has the key(s) {buffers}: a buffer, which state_dict() "
                "holds but which is not a parameter. Take the names from named_parameters().")
         missing = [k for k in names if k not in result]
@@ -273,9 +339,11 @@ def q3(snapshot: Any) -> None:
         for name, param in model.named_parameters():
             value = result[name]
             expect_tensor(value, f"snapshot({label})[{name!r}]", shape=tuple(param.shape))
-            expect(value is not param and not value.requires_grad,
-                   f"snapshot({label})[{name!r}] is the model's own parameter (it requires grad), not a "
+            expect(value is not param, f"snapshot({label})[{name!r}] is the model's own parameter, not a "
                    "copy of its values.")
+            expect(not value.requires_grad, f"snapshot({label})[{name!r}] is tracked by autograd (it requires "
+                   "grad, as a copy made with clone() or deepcopy of a parameter does): detach it, "
+                   "param.detach().clone().")
             expect(torch.equal(value.detach().cpu(), param.detach().cpu()),
                    f"snapshot({label})[{name!r}] holds other values than the parameter.")
         before = {name: result[name].detach().cpu().clone() for name in names}
@@ -332,8 +400,8 @@ def q4(train_line: Any) -> None:
     _run_train_line(train_line, x, y, 0.1, 3)
     _, flat, _ = _run_train_line(train_line, x, y, 0.0, 5)
     expect(max(flat) - min(flat) <= 1e-6 * max(1.0, abs(flat[0])),
-           f"with lr=0.0 the losses still changed ({flat[0]:.4g} to {flat[-1]:.4g}): the function does "
-           "not use its lr argument.")
+           f"with lr=0.0 the losses still changed ({flat[0]:.4g} to {flat[-1]:.4g}): the learning rate "
+           "must come from the lr argument, whatever its value.")
     epochs = 200
     model, losses, caught = _run_train_line(train_line, x, y, 0.1, epochs)
     if any("target size" in w for w in caught):
@@ -376,6 +444,8 @@ def q5(good_lr: Any, good_epochs: Any) -> None:
     """good_lr, good_epochs: SGD on the raw car weights reaching within 1 % of the minimum MSE."""
     lr = as_number(good_lr, "good_lr")
     epochs = as_number(good_epochs, "good_epochs")
+    expect(math.isfinite(lr), f"good_lr = {lr:g}: a learning rate must be a finite number.")
+    expect(math.isfinite(epochs), f"good_epochs = {epochs:g} should be a whole number of epochs, at least 1.")
     expect(lr > 0, f"good_lr = {lr:g}: a learning rate must be positive (a negative one climbs uphill).")
     expect(epochs == int(epochs) and epochs >= 1, f"good_epochs = {epochs:g} should be a whole number "
            "of epochs, at least 1.")
@@ -468,6 +538,10 @@ def q7(predict_mpg: Any) -> None:
         if result.shape == (n, 1):
             raise Incorrect(f"the array has shape {result.shape}, the model's column; return one "
                             f"number per car, shape ({n},).")
+        if result.shape == () and n == 1:
+            raise Incorrect("for 1 car the array has shape (), no dimension at all; it should have shape (1,). "
+                            "(.squeeze() with no dimension given removes every dimension of size 1, the car "
+                            "dimension too when there is one car: squeeze(1) removes only the column.)")
         expect(result.shape == (n,), f"for {n} cars the array should have shape ({n},), but it has "
                f"shape {result.shape}.")
         expect(model.calls, "predict_mpg never called the model.")
@@ -506,19 +580,41 @@ def q8(crop_model: Any) -> None:
     X_held, Y_held = X[5:], Y[5:]  # R06-R15: not in load_crop_yields(5)
     first = next(model.parameters(), None)
     if first is not None and first.is_floating_point():  # the model's device and dtype (float64 is fine)
-        X_held = X_held.to(first.device, first.dtype)
-    was_training = model.training
-    model.eval()
-    try:
-        with torch.no_grad():
-            out = call(model, X_held)
-    finally:
-        model.train(was_training)
+        X, X_held = X.to(first.device, first.dtype), X_held.to(first.device, first.dtype)
+
+    def predict(inputs: torch.Tensor) -> Any:
+        was_training = model.training
+        model.eval()
+        try:
+            with torch.no_grad():
+                return call(model, inputs)
+        finally:
+            model.train(was_training)
+
+    out = predict(X_held)
     expect_tensor(out, "crop_model on the (10, 3) inputs of the held-back regions", shape=(10, 2))
     mse = F.mse_loss(out.detach().double().cpu(), Y_held.double()).item()
     if not math.isfinite(mse):
         raise Incorrect("crop_model outputs nan or inf on the held-back regions: its training "
                         "diverged.")
+    # A model must answer its inputs: the same regions in reverse order must give reversed outputs.
+    reversed_out = predict(X_held.flip(0))
+    if isinstance(reversed_out, torch.Tensor) and reversed_out.shape == out.shape and not torch.allclose(
+            reversed_out.detach().double().cpu(), out.detach().double().cpu().flip(0), rtol=1e-4, atol=1e-4):
+        raise Incorrect("crop_model's outputs do not follow its inputs: given the held-back regions in reverse "
+                        "order, its outputs are not reversed. Its output should be computed from x alone.")
+    if mse >= CROP_HELD_OUT_MSE:
+        # Trained on standardised inputs but handed raw ones? Evidence: standardising them fixes it.
+        mean = X[:5].mean(0)
+        for std in (X[:5].std(0), X[:5].std(0, unbiased=False)):
+            standardised = predict((X_held - mean) / std)
+            if isinstance(standardised, torch.Tensor) and standardised.shape == out.shape and F.mse_loss(
+                    standardised.detach().double().cpu(), Y_held.double()).item() < CROP_HELD_OUT_MSE:
+                raise Incorrect(f"crop_model's MSE on the ten held-back regions is {mse:.3g}, but it scores "
+                                f"below {CROP_HELD_OUT_MSE:g} when the check standardises their inputs with "
+                                "the five training regions' mean and spread: your model was trained on "
+                                "standardised inputs, and the check gives it raw ones. Put the "
+                                "standardisation inside the model (a first step of its forward).")
     expect(mse < CROP_HELD_OUT_MSE,
-           f"crop_model's MSE on the ten held-back regions is {mse:.2f}; the goal is below "
+           f"crop_model's MSE on the ten held-back regions is {mse:.3g}; the goal is below "
            f"{CROP_HELD_OUT_MSE:g}.")

@@ -12,13 +12,16 @@ from __future__ import annotations
 
 import contextlib
 import math
+import numbers
 import pickle
 import tempfile
 import threading
+import time
 from collections.abc import Callable, Iterator, Mapping
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
+from unittest import mock
 
 import torch
 import torch.distributed as dist
@@ -34,7 +37,9 @@ from helpers.checks.core import (
     exercise,
     expect,
     expect_module,
+    is_placeholder,
     seeded,
+    unimplemented_hint,
 )
 
 # --------------------------------------------------------------------------- exercise 1
@@ -42,6 +47,11 @@ from helpers.checks.core import (
 
 def _is_int(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _not_implemented(error: NotImplementedError) -> Exception:
+    """Only the untouched placeholder is "not attempted"; any other NotImplementedError is an attempt."""
+    return NotAttempted() if is_placeholder(error) else Incorrect(unimplemented_hint(error))
 
 
 @exercise(
@@ -62,16 +72,16 @@ def q1(per_process_batch: Any) -> None:
         if got == global_batch * world_size != expected:
             raise Incorrect(f"per_process_batch({global_batch}, {world_size}) returned {got}, the product: "
                             "the global batch is *split* over the processes, so divide.")
-        expect(got == expected, f"per_process_batch({global_batch}, {world_size}) returned {got}; "
+        expect(got == expected, f"per_process_batch({global_batch}, {world_size}) returned {describe(got)}; "
                f"{global_batch} rows over {world_size} processes is {expected} rows each.")
     for global_batch, world_size in ((30, 4), (33, 2)):
         try:
             got = per_process_batch(global_batch, world_size)
         except ValueError:
             continue
-        except NotImplementedError as error:
-            raise NotAttempted from error
         except Exception as error:
+            if is_placeholder(error):
+                raise NotAttempted from error
             raise Incorrect(f"per_process_batch({global_batch}, {world_size}) raised {type(error).__name__}; "
                             "raise ValueError when the batch does not split evenly.") from error
         raise Incorrect(f"per_process_batch({global_batch}, {world_size}) returned {describe(got)}, but "
@@ -80,6 +90,18 @@ def q1(per_process_batch: Any) -> None:
 
 
 # --------------------------------------------------------------------------- exercise 2
+
+
+def _plain_number(value: Any) -> Any:
+    """A NumPy scalar or a one-element tensor as the Python number it holds; anything else as it is."""
+    if isinstance(value, torch.Tensor) and value.numel() == 1 and not value.requires_grad:
+        value = value.item()
+    if isinstance(value, numbers.Real) and not isinstance(value, bool):
+        if isinstance(value, numbers.Integral):
+            return int(value)
+        if isinstance(value, numbers.Real):
+            return float(value)
+    return value
 
 
 @exercise(
@@ -94,7 +116,7 @@ def q2(scale_up: Any) -> None:
         got = call(scale_up, base_batch, base_lr, per_process, world_size)
         expect(isinstance(got, (tuple, list)) and len(got) == 2,
                f"{shown} should return two values, (global_batch, lr); got {describe(got)}.")
-        global_batch, lr = got
+        global_batch, lr = (_plain_number(v) for v in got)
         expected_batch = per_process * world_size
         expected_lr = base_lr * expected_batch / base_batch
         expect(_is_int(global_batch) or (isinstance(global_batch, float) and global_batch.is_integer()),
@@ -119,7 +141,10 @@ def q2(scale_up: Any) -> None:
 
 # --------------------------------------------------------------------------- exercise 3
 
-_GROUP_TIMEOUT = timedelta(seconds=10)  # a rank whose partner never calls all_reduce gives up
+# A rank left waiting in a collective for a partner gives up after this long, and its thread ends. Every
+# thread must end before the check returns: a thread still inside gloo when Python exits aborts the process.
+# The collectives of a right answer are tiny and in one process: they take milliseconds.
+_GROUP_TIMEOUT = timedelta(seconds=2)
 
 
 def _replica(seed: int = 0) -> nn.Module:
@@ -127,48 +152,107 @@ def _replica(seed: int = 0) -> nn.Module:
     return nn.Sequential(nn.Linear(2, 8), nn.Tanh(), nn.Linear(8, 1))
 
 
+@contextlib.contextmanager
+def _registered(groups: list[Any]) -> Iterator[None]:
+    """Make the check's groups behave as groups of a real launch for the learner's code.
+
+    The threads have no default process group, so torch.distributed cannot look these groups up:
+    dist.get_rank(group) would fail, and so would dist.broadcast / dist.reduce, which translate
+    their src / dst rank through the group's table. Inside the block each group is registered with
+    ranks 0..n-1 (as in a torchrun launch), and dist.get_rank(group) answers group.rank().
+    """
+    c10d = dist.distributed_c10d
+    table = c10d._world.pg_group_ranks
+    original_get_rank = dist.get_rank
+
+    def get_rank(group: Any = None) -> int:
+        return group.rank() if any(group is g for g in groups) else original_get_rank(group)
+
+    for group in groups:
+        table[group] = {rank: rank for rank in range(group.size())}
+    try:
+        with mock.patch.object(dist, "get_rank", get_rank), mock.patch.object(c10d, "get_rank", get_rank):
+            yield
+    finally:
+        for group in groups:
+            table.pop(group, None)
+
+
 def _in_ranks(world_size: int, work: Callable[[int, Any], Any], timeout: float = 20) -> list[Any]:
     """Run work(rank, group) in `world_size` threads, each rank with its own gloo group.
 
-    Returns each rank's result; an exception in any rank becomes Incorrect (or NotAttempted).
+    Returns each rank's result; an exception in any rank becomes Incorrect (or NotAttempted). A rank
+    whose partners never join a collective gives up after _GROUP_TIMEOUT, so ranks that wait for each
+    other are judged within about two seconds, and no thread is left behind inside gloo.
     """
     store = dist.HashStore()
     results: list[Any] = [None] * world_size
     errors: list[BaseException | None] = [None] * world_size
+    made = threading.Barrier(world_size + 1, timeout=timeout)
+    group_of: list[Any] = [None] * world_size
 
     def run(rank: int) -> None:
         try:
-            group = dist.ProcessGroupGloo(dist.PrefixStore("check", store), rank, world_size, _GROUP_TIMEOUT)
-            results[rank] = work(rank, group)
+            group_of[rank] = dist.ProcessGroupGloo(dist.PrefixStore("check", store), rank, world_size,
+                                                   _GROUP_TIMEOUT)
+        except BaseException as error:  # noqa: BLE001 (reported below)
+            errors[rank] = error
+        try:
+            made.wait()   # every group exists, and is registered, before any rank runs the answer
+            made.wait()
+        except threading.BrokenBarrierError:
+            return
+        try:
+            if errors[rank] is None:
+                results[rank] = work(rank, group_of[rank])
         except BaseException as error:  # noqa: BLE001 (reported below)
             errors[rank] = error
 
     threads = [threading.Thread(target=run, args=(rank,), daemon=True) for rank in range(world_size)]
     for thread in threads:
         thread.start()
-    for thread in threads:
-        thread.join(timeout)
+    try:
+        made.wait()
+    except threading.BrokenBarrierError as error:
+        raise Incorrect("the check could not set up its process groups; run the cell again.") from error
+    groups = [g for g in group_of if g is not None]
+    with _registered(groups):
+        made.wait()
+        deadline = time.monotonic() + timeout
+        for thread in threads:
+            thread.join(max(0.0, deadline - time.monotonic()))
     if any(thread.is_alive() for thread in threads):
-        raise Incorrect("your function did not return within 20 s: does every rank call all_reduce the same "
-                        "number of times, for the same parameters in the same order?")
-    for rank, error in enumerate(errors):
-        if error is None:
-            continue
+        raise Incorrect(f"your function did not return within {timeout:g} s.")
+    failed = [(rank, error) for rank, error in enumerate(errors) if error is not None]
+    # A rank's own error first; a rank that timed out waiting for it comes last.
+    failed.sort(key=lambda item: _timed_out(item[1]))
+    for rank, error in failed:
+        if _timed_out(error):
+            raise Incorrect(f"with {world_size} ranks, rank {rank} waited {_GROUP_TIMEOUT.seconds} s in a "
+                            "collective (all_reduce, ...) for a partner that never joined: every rank must "
+                            "call the same collectives, the same number of times, in the same order.") from error
         if isinstance(error, (Incorrect, NotAttempted)):
             raise error
         if isinstance(error, NotImplementedError):
-            raise NotAttempted from error
+            raise _not_implemented(error) from error
         text = str(error)
         if "Default process group has not been initialized" in text:
             raise Incorrect("your function used the default process group, which the check does not have: "
                             "pass the group in every call, dist.all_reduce(..., group=group) and "
                             "dist.get_world_size(group).") from error
         if "AVG" in text:
-            raise Incorrect("gloo cannot all_reduce with ReduceOp.AVG (only nccl can): sum with "
+            raise Incorrect("this version of gloo cannot all_reduce with ReduceOp.AVG: sum with "
                             "ReduceOp.SUM, then divide by dist.get_world_size(group).") from error
+        first = text.strip().splitlines()[0] if text.strip() else ""
         raise Incorrect(f"in rank {rank} of {world_size} your code raised {type(error).__name__}: "
-                        f"{text.splitlines()[0] if text else ''}") from error
+                        f"{first[:200]}") from error
     return results
+
+
+def _timed_out(error: BaseException) -> bool:
+    """Whether a rank's error is gloo giving up on a partner that never joined the collective."""
+    text = str(error).lower()
+    return isinstance(error, RuntimeError) and ("timed out" in text or "timeout" in text)
 
 
 def _grads(model: nn.Module) -> list[torch.Tensor]:
@@ -241,24 +325,29 @@ def _expect_same_training(average_gradients: Any, steps: int = 5) -> None:
     y = (X[..., 0] * X[..., 1] > 0).float()
     loss_fn = nn.BCEWithLogitsLoss()
 
+    # Plain SGD steps written out: creating a torch.optim optimiser first imports torch._dynamo, which
+    # costs seconds in a notebook that has not used one yet.
+    def sgd_step(model: nn.Module, lr: float = 0.5) -> None:
+        with torch.no_grad():
+            for p in model.parameters():
+                if p.grad is not None:
+                    p -= lr * p.grad
+                p.grad = None
+
     reference = _replica()
-    optimizer = torch.optim.SGD(reference.parameters(), lr=0.5)
     for step in range(steps):
-        optimizer.zero_grad()
         loss_fn(reference(X[step]).squeeze(1), y[step]).backward()
-        optimizer.step()
+        sgd_step(reference)
 
     replicas = [_replica() for _ in range(2)]  # built here: threads share one random generator
 
     def train(rank: int, group: Any) -> nn.Module:
         model = replicas[rank]
-        opt = torch.optim.SGD(model.parameters(), lr=0.5)
         for step in range(steps):
             rows = slice(8 * rank, 8 * rank + 8)  # this rank's half of the batch
-            opt.zero_grad()
             loss_fn(model(X[step, rows]).squeeze(1), y[step, rows]).backward()
             average_gradients(model, group)
-            opt.step()
+            sgd_step(model)
         return model
 
     for model in _in_ranks(2, train):
@@ -339,13 +428,32 @@ class _Wrapper(nn.Module):
 
 
 class _Net(nn.Module):
+    """Names that trip the usual shortcuts: 'head.module.weight' (str.replace) and 'embed.weight', whose
+    first letter is one of those str.lstrip('module.') strips."""
+
     def __init__(self) -> None:
         super().__init__()
-        self.body = nn.Linear(2, 3)
+        self.embed = nn.Linear(2, 3)
         self.head = _Wrapper()
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.head(torch.relu(self.body(x)))
+        return self.head(torch.relu(self.embed(x)))
+
+
+@contextlib.contextmanager
+def _recording_loads() -> Iterator[list[tuple[list[str], bool]]]:
+    """Record the names and the strict flag of every load_state_dict call made inside the block."""
+    calls: list[tuple[list[str], bool]] = []
+    original = nn.Module.load_state_dict
+
+    def recording(self: nn.Module, state_dict: Mapping[str, Any], strict: bool = True, *args: Any,
+                  **kwargs: Any) -> Any:
+        with contextlib.suppress(Exception):
+            calls.append((list(state_dict), bool(strict)))
+        return original(self, state_dict, strict, *args, **kwargs)
+
+    with mock.patch.object(nn.Module, "load_state_dict", recording):
+        yield calls
 
 
 @contextlib.contextmanager
@@ -380,29 +488,44 @@ def q5(load_checkpoint: Any) -> None:
                 fresh = make()
                 before = {k: v.clone() for k, v in fresh.state_dict().items()}
                 what = "saved from a DDP model (names start with 'module.')" if prefixed else "saved without DDP"
-                result = _call_loader(load_checkpoint, fresh, path, what, wrapper_inside=number == 1)
+                with _recording_loads() as loads:
+                    result = _call_loader(load_checkpoint, fresh, path, what, wrapper_inside=number == 1,
+                                          saved=list(saved))
                 expect(result is not None, "load_checkpoint returned None: return the model after loading.")
                 if isinstance(result, tuple) and hasattr(result, "missing_keys"):
                     raise Incorrect("load_checkpoint returned what load_state_dict returns (a report of "
                                     "keys); return the model itself.")
                 result = expect_module(result, "the value load_checkpoint returned")
                 if _same(result, before):
-                    raise Incorrect(f"for a file {what} the model's weights did not change. With "
-                                    "strict=False, load_state_dict silently skips every name that does not "
-                                    "match; fix the names instead.")
+                    if not loads:
+                        raise Incorrect(f"for a file {what} the model's weights did not change: "
+                                        "load_checkpoint never called load_state_dict.")
+                    if any(not strict for _, strict in loads):
+                        raise Incorrect(f"for a file {what} the model's weights did not change. With "
+                                        "strict=False, load_state_dict silently skips every name that does "
+                                        "not match; fix the names instead.")
+                    raise Incorrect(f"for a file {what} the model's weights did not change.")
                 expect(_same(result, trained), f"for a file {what} the loaded weights are not the saved ones.")
 
 
-def _call_loader(load_checkpoint: Any, model: nn.Module, path: Path, what: str, wrapper_inside: bool) -> Any:
+def _call_loader(load_checkpoint: Any, model: nn.Module, path: Path, what: str, wrapper_inside: bool,
+                 saved: list[str]) -> Any:
     """Call the learner's loader, turning load_state_dict's key errors into targeted hints."""
     if not callable(load_checkpoint):
         raise Incorrect(f"expected a function, got {describe(load_checkpoint)}.")
     try:
         return load_checkpoint(model, str(path))
     except NotImplementedError as error:
-        raise NotAttempted from error
+        raise _not_implemented(error) from error
     except RuntimeError as error:
         text = str(error)
+        stripped = {name.lstrip("module.") for name in saved}
+        if "Unexpected key(s)" in text and any(f'"{name}"' in text for name in stripped - set(saved)
+                                                 if name not in {k.removeprefix("module.") for k in saved}):
+            raise Incorrect(f"for a file {what} loading failed: some names lost letters at the start "
+                            "(such as 'embed.weight' -> 'bed.weight'). str.lstrip('module.') removes any of "
+                            "the characters m, o, d, u, l, e and '.' from the start, not the word: use "
+                            "str.removeprefix('module.').") from error
         if "Unexpected key(s)" in text and '"module.' in text:
             raise Incorrect(f"for a file {what} loading failed: its names start with 'module.' and the "
                             "model's do not. Remove the prefix before load_state_dict.") from error
@@ -413,7 +536,8 @@ def _call_loader(load_checkpoint: Any, model: nn.Module, path: Path, what: str, 
                             "(str.replace).") from error
         raise Incorrect(f"for a file {what} your code raised RuntimeError: {text.splitlines()[0]}") from error
     except Exception as error:
-        raise Incorrect(f"for a file {what} your code raised {type(error).__name__}: {error}") from error
+        raise Incorrect(f"for a file {what} your code raised {type(error).__name__}: "
+                        f"{str(error).strip()[:200]}") from error
 
 
 # --------------------------------------------------------------------------- exercise 6
@@ -439,6 +563,8 @@ def q6(make_classifier: Any, checkpoint_path: Any) -> None:
     """Load the checkpoint into make_classifier() and score it on spirals the check holds back."""
     if checkpoint_path is Ellipsis:
         raise NotAttempted
+    expect(isinstance(checkpoint_path, (str, Path)), f"checkpoint_path should be the path of the saved file (a "
+           f"str or a Path), but it is {describe(checkpoint_path)}.")
     path = Path(checkpoint_path)
     expect(path.is_file(), f"there is no file at checkpoint_path ({path.name}): did the launch finish, and "
            "does rank 0 save to the path you pass to the check?")
@@ -447,6 +573,11 @@ def q6(make_classifier: Any, checkpoint_path: Any) -> None:
     except pickle.UnpicklingError as error:
         raise Incorrect("the checkpoint holds objects, not just tensors (torch.load with weights_only=True "
                         "refuses it): save model.module.state_dict(), not the model.") from error
+    if isinstance(state, Mapping) and any(isinstance(v, Mapping) for v in state.values()):
+        inner = [k for k, v in state.items() if isinstance(v, Mapping)]
+        raise Incorrect(f"the checkpoint is a dict around the state_dict (its key(s) {describe(list(state))}, "
+                        f"with a dict under {describe(inner[0])}), as in the lesson; this exercise asks for the "
+                        "state_dict itself: torch.save(model.module.state_dict(), path).")
     expect(isinstance(state, Mapping) and state and all(isinstance(v, torch.Tensor) for v in state.values()),
            f"the checkpoint should hold a state_dict (names -> tensors); it holds {describe(state)}.")
     if all(k.startswith("module.") for k in state):
