@@ -1,5 +1,7 @@
 """The self-check machinery: verdicts, never raising, hints."""
 
+import sys
+
 import torch
 
 from helpers.checks import (
@@ -350,3 +352,47 @@ def test_as_number_accepts_numpy_scalars_zero_d_arrays_and_tensors(value):
 def test_as_number_rejects_what_is_not_one_number(value):
     with pytest.raises(Incorrect):
         as_number(value)
+
+
+def _exits(x):
+    exit(1)
+
+
+def _raises_system_exit(x):
+    raise SystemExit("stop")
+
+
+@pytest.mark.parametrize("answer", [_exits, _raises_system_exit, lambda x: sys.exit()])
+def test_an_answer_that_exits_gets_a_verdict_and_the_check_goes_on(answer):
+    outcome = double_check.evaluate(answer)  # the test itself would stop if SystemExit escaped
+    assert outcome.status == INCORRECT and "exit()" in outcome.message and "return" in outcome.message
+
+
+@exercise()
+def _calls_the_answer_directly(answer):  # a check that calls the answer outside call()
+    answer(0)
+
+
+def test_exit_outside_call_is_also_a_verdict():
+    outcome = _calls_the_answer_directly.evaluate(_exits)
+    assert outcome.status == INCORRECT and "exit()" in outcome.message
+
+
+def test_keyboard_interrupt_still_stops_the_check():
+    def interrupted(x):
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        double_check.evaluate(interrupted)
+
+
+@pytest.mark.parametrize("message", ["Cannot copy out of meta tensor; no data!",
+                                     '"addmm_impl_cpu_" not implemented for \'Half\''])
+def test_a_library_not_implemented_error_is_reported_as_it_is_not_as_a_misspelling(message):
+    def library_error(x):
+        raise NotImplementedError(message)
+
+    outcome = double_check.evaluate(library_error)
+    assert outcome.status == INCORRECT
+    assert message[:30] in outcome.message and "misspelled" not in outcome.message
+    assert "not the exercise's placeholder" in outcome.message

@@ -56,6 +56,8 @@ _NOT_ATTEMPTED_TEXT = "write your answer in place of the placeholder under # YOU
 # What tools/make_exercises.py writes inside a function whose body is the exercise.
 PLACEHOLDER = "Write your code here"
 MAX_HINT_CHARS = 600
+_EXITED = ("your code called exit() (or raised SystemExit), which would stop Python: a function "
+           "gives its answer with return.")
 
 
 class Incorrect(Exception):
@@ -82,12 +84,25 @@ class Outcome:
 
 
 def _shorten(text: str, limit: int) -> str:
-    """One line, at most ``limit`` characters (the middle is cut, so both ends stay readable)."""
+    """One line, at most ``limit`` characters (the middle is cut, so both ends stay readable).
+
+    The cut falls between words where a space is near, so no word is left in pieces.
+
+    >>> _shorten("the quick brown fox jumps over the lazy dog", 30)
+    'the quick brown ... lazy dog'
+    """
     text = re.sub(r"\s+", " ", text)
     if len(text) <= limit:
         return text
     keep = max(limit - 5, 2)
-    return text[: keep - keep // 3] + " ... " + text[len(text) - keep // 3:]
+    head_end, tail_start = keep - keep // 3, len(text) - keep // 3
+    head, tail = text[:head_end], text[tail_start:]
+    near = 20  # how far a cut may move back (head) or forward (tail) to reach a space
+    if text[head_end] != " " and " " in head[-near:]:  # the cut splits a word
+        head = head[: head.rfind(" ")]
+    if text[tail_start - 1] != " " and " " in tail[:near]:
+        tail = tail[tail.find(" ") + 1:]
+    return f"{head} ... {tail}"
 
 
 def describe(value: Any, limit: int = 60) -> str:
@@ -137,8 +152,8 @@ def unimplemented_hint(error: NotImplementedError) -> str:
             return (f"PyTorch could not find a method named {method} in your dataset (it raised "
                     f"NotImplementedError). Check the spelling of `def {method}(self, ...)` (two "
                     "underscores on each side) and that it is indented inside the class.")
-    return (f"your code raised NotImplementedError ({_shorten(text, 120) or 'no message'}): is a "
-            "method missing, misspelled or not indented inside its class?")
+    return (f"your code raised NotImplementedError ({_shorten(text, 200) or 'no message'}): an operation "
+            "your code asked for is not implemented for these inputs (that is not the exercise's placeholder).")
 
 
 def _private_copy(value: Any) -> Any:
@@ -187,7 +202,11 @@ def call(fn: Any, *args: Any, **kwargs: Any) -> Any:
         if is_placeholder(error):
             raise NotAttempted from error
         raise Incorrect(unimplemented_hint(error)) from error
-    except Exception as error:  # the learner's code failed: say how and on what
+    except KeyboardInterrupt:
+        raise
+    except BaseException as error:  # the learner's code failed (even by exit()): say how and on what
+        if isinstance(error, SystemExit):
+            raise Incorrect(_EXITED) from error
         shown = ", ".join([describe(a) for a in args] + [f"{k}={describe(v)}" for k, v in kwargs.items()])
         raise Incorrect(
             f"your code raised {type(error).__name__}: {_shorten(str(error), 200)} (called with {shown})"
@@ -341,6 +360,10 @@ class Check:
             if is_placeholder(error):
                 return Outcome(NOT_ATTEMPTED)
             return Outcome(INCORRECT, unimplemented_hint(error))
+        except KeyboardInterrupt:
+            raise
+        except SystemExit:  # exit() in the answer, outside call(): a verdict, not the end of the cell
+            return Outcome(INCORRECT, _EXITED)
         except Exception as error:  # the answer broke the check itself: still a verdict
             return Outcome(
                 INCORRECT,
