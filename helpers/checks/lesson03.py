@@ -949,8 +949,9 @@ def _same_after_restart(group_split: Any, first: tuple[list[int], list[int]]) ->
 
 
 @exercise(
-    "Work with the distinct group names: put them in a random order drawn with a generator seeded with "
-    "seed (torch.randperm), then walk along that order.",
+    "Work with the distinct group names in a fixed order (sorted: a set's order changes from one Python "
+    "session to the next); put them in a random order drawn with a generator seeded with seed "
+    "(torch.randperm), then walk along that order.",
     "Count the rows of each group (a dict, or collections.Counter); move groups to validation one by one "
     "and stop once their rows add up to min_val_rows or more.",
 )
