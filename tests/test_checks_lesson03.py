@@ -557,6 +557,17 @@ class SubclassNet(nn.Module):  # nn.ModuleList and a sigmoid written in forward
         return self.layers[-1](x)
 
 
+class SubclassWithPlainListToo(SubclassNet):  # a plain list of the registered layers, for convenience: right
+    def __init__(self, n_inputs, hidden_sizes, n_outputs):
+        super().__init__(n_inputs, hidden_sizes, n_outputs)
+        self.as_list = list(self.layers)
+
+    def forward(self, x):
+        for layer in self.as_list[:-1]:
+            x = torch.relu(layer(x))
+        return self.as_list[-1](x)
+
+
 class SubclassNoActivation(SubclassNet):  # the subclass without activations: one linear map
     def forward(self, x):
         for layer in self.layers:
@@ -984,6 +995,7 @@ CASES = {
             args(network_sequential, count),
             args(network_tanh_list, count_loop_numpy),
             args(SubclassNet, count),
+            args(SubclassWithPlainListToo, count),
         ],
         "wrong": [
             (args(network_sequential, count_by_building), "nn.Linear(...) is disabled"),

@@ -748,14 +748,15 @@ def _after_layer(net: nn.Module, x: torch.Tensor, layer: nn.Linear, planted: tor
 
 
 def _unregistered_layers(net: nn.Module) -> str:
-    """Where ``net`` (or a part of it) keeps modules in a plain list, tuple or dict attribute, e.g.
-    "list (self.layers)"; "" when every module it holds is registered."""
+    """Where ``net`` (or a part of it) keeps modules that are not registered in a plain list, tuple or
+    dict attribute, e.g. "list (self.layers)"; "" when every module it holds is registered."""
+    registered = {id(m) for m in net.modules()}
     for module in net.modules():
         for name, value in vars(module).items():
-            if name.startswith("_"):
+            if name.startswith("_") or not isinstance(value, (list, tuple, dict)):
                 continue
             items = value.values() if isinstance(value, dict) else value
-            if isinstance(value, (list, tuple, dict)) and any(isinstance(v, nn.Module) for v in items):
+            if any(isinstance(v, nn.Module) and id(v) not in registered for v in items):
                 return f"{type(value).__name__} (self.{name})"
     return ""
 
