@@ -2,6 +2,7 @@
 
 import math
 import time
+import warnings
 from collections import Counter
 
 import numpy as np
@@ -126,6 +127,32 @@ class GetitemMisspelled(Dataset):  # __getitem_ with one underscore: an attempt,
 
     def __getitem_(self, index):
         return self.records[index]
+
+
+class LessonIdiomOnRecords(ViaDataFrame):  # the lesson's torch.tensor(frame[cols].to_numpy()), on records
+    def __init__(self, records, input_keys, target_keys, id_key):
+        frame = pd.DataFrame(records)
+        self.x = torch.tensor(frame[input_keys].to_numpy(), dtype=torch.float32)
+        self.y = torch.tensor(frame[target_keys].to_numpy(), dtype=torch.float32)
+        self.names = frame[id_key].tolist()
+
+
+class FromNumpyOnRecords(ViaDataFrame):  # torch.from_numpy refuses the same backwards columns
+    def __init__(self, records, input_keys, target_keys, id_key):
+        frame = pd.DataFrame(records)
+        with warnings.catch_warnings():  # pandas may hand over a read-only view: torch warns, then copies
+            warnings.simplefilter("ignore", UserWarning)
+            self.x = torch.from_numpy(frame[input_keys].to_numpy()).float()
+            self.y = torch.from_numpy(frame[target_keys].to_numpy()).float()
+        self.names = frame[id_key].tolist()
+
+
+class DataFrameCopied(ViaDataFrame):  # the same idiom with a copy: right
+    def __init__(self, records, input_keys, target_keys, id_key):
+        frame = pd.DataFrame(records)
+        self.x = torch.tensor(frame[input_keys].to_numpy().copy(), dtype=torch.float32)
+        self.y = torch.tensor(frame[target_keys].to_numpy(dtype="float32"))
+        self.names = frame[id_key].tolist()
 
 
 class NotWrittenYet(Dataset):  # the exercise notebook's placeholder
@@ -530,6 +557,17 @@ class SubclassNet(nn.Module):  # nn.ModuleList and a sigmoid written in forward
         return self.layers[-1](x)
 
 
+class SubclassWithPlainListToo(SubclassNet):  # a plain list of the registered layers, for convenience: right
+    def __init__(self, n_inputs, hidden_sizes, n_outputs):
+        super().__init__(n_inputs, hidden_sizes, n_outputs)
+        self.as_list = list(self.layers)
+
+    def forward(self, x):
+        for layer in self.as_list[:-1]:
+            x = torch.relu(layer(x))
+        return self.as_list[-1](x)
+
+
 class SubclassNoActivation(SubclassNet):  # the subclass without activations: one linear map
     def forward(self, x):
         for layer in self.layers:
@@ -579,6 +617,44 @@ def network_scaled_not_activated(n_inputs, hidden_sizes, n_outputs):  # "activat
 def network_with_batchnorm(n_inputs, hidden_sizes, n_outputs):  # extra parameters beyond the Linear layers
     net = network_sequential(n_inputs, hidden_sizes, n_outputs)
     return nn.Sequential(nn.BatchNorm1d(n_inputs), *net)
+
+
+class PlainListNet(nn.Module):  # keeps its layers in a plain Python list: none is registered
+    def __init__(self, n_inputs, hidden_sizes, n_outputs):
+        super().__init__()
+        sizes = [n_inputs, *hidden_sizes, n_outputs]
+        self.layers = [nn.Linear(a, b) for a, b in zip(sizes, sizes[1:], strict=False)]
+
+    def forward(self, x):
+        for layer in self.layers[:-1]:
+            x = torch.relu(layer(x))
+        return self.layers[-1](x)
+
+
+class PlainListHidden(nn.Module):  # hidden layers in a list, the output layer registered: some parameters
+    def __init__(self, n_inputs, hidden_sizes, n_outputs):
+        super().__init__()
+        sizes = [n_inputs, *hidden_sizes]
+        self.hidden = [nn.Linear(a, b) for a, b in zip(sizes, sizes[1:], strict=False)]
+        self.out = nn.Linear(sizes[-1], n_outputs)
+
+    def forward(self, x):
+        for layer in self.hidden:
+            x = torch.tanh(layer(x))
+        return self.out(x)
+
+
+class PlainDictNet(PlainListNet):  # the same in a dict
+    def __init__(self, n_inputs, hidden_sizes, n_outputs):
+        super().__init__(n_inputs, hidden_sizes, n_outputs)
+        self.by_name = {f"layer{k}": layer for k, layer in enumerate(self.layers)}
+        del self.layers
+
+    def forward(self, x):
+        layers = list(self.by_name.values())
+        for layer in layers[:-1]:
+            x = torch.relu(layer(x))
+        return layers[-1](x)
 
 
 def count(n_inputs, hidden_sizes, n_outputs):
@@ -666,6 +742,64 @@ def group_split_one_short(groups, min_val_rows, seed):  # stops one group too ea
             [i for i, g in enumerate(labels) if g in val_names])
 
 
+def _walk(labels, names, min_val_rows, seed):
+    """Draw from ``names`` in the order given by a seeded permutation, until min_val_rows rows."""
+    sizes = Counter(labels)
+    order = torch.randperm(len(names), generator=torch.Generator().manual_seed(seed)).tolist()
+    val_names, n_val = set(), 0
+    for i in order:
+        if n_val >= min_val_rows:
+            break
+        val_names.add(names[i])
+        n_val += sizes[names[i]]
+    return ([i for i, g in enumerate(labels) if g not in val_names],
+            [i for i, g in enumerate(labels) if g in val_names])
+
+
+def group_split_first_seen(groups, min_val_rows, seed):  # names in order of first appearance: stable too
+    labels = list(groups)
+    return _walk(labels, list(dict.fromkeys(labels)), min_val_rows, seed)
+
+
+def group_split_set_order(groups, min_val_rows, seed):  # set order: changes with every new Python session
+    labels = list(groups)
+    return _walk(labels, list(set(labels)), min_val_rows, seed)
+
+
+def group_split_set_loop(groups, min_val_rows, seed):  # the same, the names gathered by a loop over a set
+    names = []
+    for name in set(groups):
+        names.append(name)
+    return _walk(list(groups), names, min_val_rows, seed)
+
+
+def group_split_set_of_labels(groups, min_val_rows, seed):  # set order after np.asarray(groups).tolist()
+    labels = np.asarray(groups).tolist()
+    return _walk(labels, list(set(labels)), min_val_rows, seed)
+
+
+def group_split_np_where(groups, min_val_rows, seed):  # groups == name: row by row only on an array
+    names = sorted(set(np.asarray(groups).tolist()))
+    order = torch.randperm(len(names), generator=torch.Generator().manual_seed(seed)).tolist()
+    val = []
+    for k in order:
+        if len(val) >= min_val_rows:
+            break
+        val += np.where(groups == names[k])[0].tolist()
+    return sorted(set(range(len(groups))) - set(val)), sorted(val)
+
+
+def group_split_flatnonzero(groups, min_val_rows, seed):  # on a list: no row ever matches, no error
+    names = sorted(set(np.asarray(groups).tolist()))
+    order = torch.randperm(len(names), generator=torch.Generator().manual_seed(seed)).tolist()
+    val = []
+    for k in order:
+        if len(val) >= min_val_rows:
+            break
+        val += np.flatnonzero(groups == names[k]).tolist()
+    return sorted(set(range(len(groups))) - set(val)), sorted(val)
+
+
 def group_split_fixed(groups, min_val_rows, seed):  # hostile: ignores the seed
     return group_split_walk(groups, min_val_rows, 0)
 
@@ -696,12 +830,38 @@ def mae_concatenate_float64(model, loader):  # gathers everything, computes in f
 
 def mae_weighted_batch_means(model, loader):  # batch means weighted by size: also right
     model.eval()
-    total, n = torch.zeros(2), 0
+    total, n = 0, 0
     with torch.inference_mode():
         for xb, yb in loader:
             total += torch.mean(torch.abs(model(xb) - yb), dim=0) * len(xb)
             n += len(xb)
     return total / n
+
+
+def mae_dataset_length(model, loader):  # divides by len(loader.dataset): right
+    model.eval()
+    with torch.inference_mode():
+        total = sum((model(xb) - yb).abs().sum(dim=0) for xb, yb in loader)
+    return total / len(loader.dataset)
+
+
+def mae_ten_samples(model, loader):  # hostile: the sample count of the exercise's example, typed in
+    with torch.inference_mode():
+        return sum((model(xb) - yb).abs().sum(dim=0) for xb, yb in loader) / 10
+
+
+def mae_full_batches(model, loader):  # counts every batch as full: batch_size * number of batches
+    with torch.inference_mode():
+        total = sum((model(xb) - yb).abs().sum(dim=0) for xb, yb in loader)
+    return total / (loader.batch_size * len(loader))
+
+
+def mae_row(model, loader):  # shape (1, n_outputs)
+    return mae_running_sum(model, loader).reshape(1, -1)
+
+
+def mae_squeezed(model, loader):  # .squeeze(): shape () when there is one output
+    return mae_running_sum(model, loader).squeeze()
 
 
 def mae_mean_of_means(model, loader):
@@ -742,9 +902,11 @@ def mae_trains(model, loader):  # hostile: takes optimizer steps while "evaluati
 
 CASES = {
     "q1": {
-        "correct": [RecordsOnce, RecordByRecord, ViaDataFrame],
+        "correct": [RecordsOnce, RecordByRecord, ViaDataFrame, DataFrameCopied],
         "wrong": [
             (CropDatasetPasted, "not a DataFrame"),
+            (LessonIdiomOnRecords, "columns run backwards in memory"),
+            (FromNumpyOnRecords, ".to_numpy().copy(), or .to_numpy(dtype='float32')"),
             (PairsOnly, "triple (inputs, targets, id)"),
             (ValuesByPosition, "keep the order of the keys given"),
             (SortedKeys, "keep the order of the keys given"),
@@ -833,6 +995,7 @@ CASES = {
             args(network_sequential, count),
             args(network_tanh_list, count_loop_numpy),
             args(SubclassNet, count),
+            args(SubclassWithPlainListToo, count),
         ],
         "wrong": [
             (args(network_sequential, count_by_building), "nn.Linear(...) is disabled"),
@@ -848,23 +1011,31 @@ CASES = {
             (args(ForwardMisspelled, count), "forward"),
             (args(lambda i, h, o: SubclassNet, count), "returned a class"),
             (args(lambda i, h, o: nn.Linear(i, o), count), "it needs 2"),
+            (args(PlainListNet, count), "keeps layers in a plain Python list (self.layers)"),
+            (args(PlainListHidden, count), "keeps layers in a plain Python list (self.hidden)"),
+            (args(PlainDictNet, count), "plain Python dict (self.by_name)"),
         ],
         "placeholder": args(not_implemented, not_implemented),
     },
     "q8": {
-        "correct": [group_split_walk, group_split_numpy],
+        "correct": [group_split_walk, group_split_numpy, group_split_first_seen],
         "wrong": [
             (group_split_lesson, "stop drawing groups"),
             (group_split_rows, "hold out whole groups"),
             (group_split_one_short, "fewer than min_val_rows"),
             (group_split_fixed, "seeds 0, 1, 2 and 3"),
             (group_split_drops_rows, "in neither part"),
+            (group_split_set_order, "not stable between sessions"),
+            (group_split_set_loop, "sort the names before drawing"),
+            (group_split_set_of_labels, "after a kernel restart your split would change"),
+            (group_split_np_where, "works when groups is a NumPy array, but not when it is a plain list"),
+            (group_split_flatnonzero, "`groups == name` gives one False"),
             (lambda groups, n, seed: "train", "return (train_rows, val_rows)"),
         ],
         "placeholder": not_implemented,
     },
     "q9": {
-        "correct": [mae_running_sum, mae_concatenate_float64, mae_weighted_batch_means],
+        "correct": [mae_running_sum, mae_concatenate_float64, mae_weighted_batch_means, mae_dataset_length],
         "wrong": [
             (mae_mean_of_means, "mean of the batch means"),
             (mae_first_batch, "first batch only"),
@@ -872,6 +1043,10 @@ CASES = {
             (mae_one_number, "shape (2,)"),
             (mae_with_grad, "requires_grad"),
             (mae_trains, "changed the model's parameters"),
+            (mae_ten_samples, "divided the summed absolute errors by 10, but this loader holds 7 samples"),
+            (mae_full_batches, "divided the summed absolute errors by 12, but this loader holds 10 samples"),
+            (mae_row, "shape (1, 2); expected exactly (2,)"),
+            (mae_squeezed, "shape (); expected exactly (1,)"),
             (lambda model, loader: torch.full((2,), 1e6), "(dtype torch.float32)"),
         ],
         "placeholder": not_implemented,
@@ -900,8 +1075,49 @@ def test_q2_and_q7_leave_the_shortcuts_working_afterwards():
     assert nn.Linear(2, 3).weight.shape == (3, 2)
 
 
-def test_q7_with_only_the_network_written_is_not_attempted():
-    assert lesson03.q7.evaluate(network_sequential, not_implemented).status == "not attempted"
+@pytest.mark.parametrize("network, counter, still_to_write", [
+    (network_sequential, not_implemented, "n_parameters is still to write (make_network passes"),
+    (SubclassNet, not_implemented, "n_parameters is still to write (make_network passes"),
+    (not_implemented, count, "make_network is still to write (n_parameters passes"),
+    (not_implemented, count_loop_numpy, "make_network is still to write (n_parameters passes"),
+])
+def test_q7_with_one_function_written_says_which_one_is_left(network, counter, still_to_write):
+    outcome = lesson03.q7.evaluate(network, counter)
+    assert outcome.status == "not attempted" and still_to_write in outcome.message
+
+
+def test_q7_with_one_function_written_and_the_other_wrong_is_incorrect():
+    assert lesson03.q7.evaluate(network_sequential, count_weights_only).status == "incorrect"
+    outcome = lesson03.q7.evaluate(network_relu_at_the_end, not_implemented)
+    assert outcome.status == "incorrect" and "not the output of its last Linear layer" in outcome.message
+
+
+@pytest.mark.parametrize("message", [
+    "At least one stride in the given numpy array is negative, and tensors with negative strides are not "
+    "currently supported. (You can probably work around this by making a copy of your array with array.copy().)",
+    "word " * 100,
+    "averyveryverylongwordwithoutanyspace " * 12 + "end",
+])
+def test_learner_errors_are_cut_between_words(message):
+    def fails(n, b, drop_last):
+        raise ValueError(message)
+
+    outcome = lesson03.q2.evaluate(fails)
+    assert outcome.status == "incorrect"
+    quoted = outcome.message.split("your code raised ValueError: ", 1)[1].split(" (called with", 1)[0]
+    words = message.split()
+    if quoted.endswith(" ..."):
+        kept = quoted[:-4].split()
+        assert kept == words[:len(kept)]  # whole words from the start, none cut in two
+    else:
+        assert quoted.split() == words
+
+
+def test_group_names_with_other_hashes_still_equal_and_sort_like_strings():
+    salted = [lesson03._SaltedName(name, 3) for name in ["farm B", "farm A"]]
+    assert salted == ["farm B", "farm A"] and sorted(salted) == ["farm A", "farm B"]
+    assert hash(salted[0]) == hash(lesson03._SaltedName("farm B", 3)) != hash(lesson03._SaltedName("farm B", 4))
+    assert np.asarray(salted).tolist() == ["farm B", "farm A"]
 
 
 @pytest.mark.parametrize("name, answer", [
@@ -910,6 +1126,10 @@ def test_q7_with_only_the_network_written_is_not_attempted():
     ("q7", args(SubclassNoActivation, count)), ("q8", args(group_split_rows)),
 ])
 def test_wrong_answers_are_judged_fast(name, answer):
+    # torch imports torch._dynamo when the first optimizer of a process is built (seconds on a busy
+    # machine): a one-off cost of torch, not of the check. In the exercises notebook the snippet of
+    # exercise 5 builds one before check.q5 runs; here a throwaway optimizer pays it before timing.
+    torch.optim.SGD(nn.Linear(1, 1).parameters(), lr=0.1)
     start = time.perf_counter()
     assert getattr(lesson03, name).evaluate(*answer.args).status == "incorrect"
     assert time.perf_counter() - start < 3.0  # about a second on a busy 2-core machine

@@ -7,6 +7,8 @@ import copy
 import functools
 import math
 import numbers
+import re
+import zlib
 from collections import Counter
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -20,7 +22,7 @@ from torch.utils.data import BatchSampler, DataLoader, TensorDataset
 
 from helpers.checks.core import (
     Incorrect,
-    call,
+    NotAttempted,
     close,
     describe,
     exercise,
@@ -29,9 +31,38 @@ from helpers.checks.core import (
     expect_tensor,
     seeded,
 )
+from helpers.checks.core import call as core_call
 from helpers.data import CROP_INPUTS, CROP_TARGETS, load_crop_yields, load_mtcars
 
 # ---------------------------------------------------------------- shared helpers
+
+
+def _clip(text: str, limit: int) -> str:
+    """One line of at most ``limit`` characters, cut at a word boundary (never inside a word)."""
+    text = re.sub(r"\s+", " ", text).strip()
+    if len(text) <= limit:
+        return text
+    cut = text[: limit - 4].rsplit(" ", 1)[0]
+    return cut.rstrip(" ,;:") + " ..."
+
+
+def call(fn: Any, *args: Any, **kwargs: Any) -> Any:
+    """core.call, with the learner's error message shortened at a word boundary.
+
+    core.call cuts a long error message in the middle of a word ("You can ...
+    k around this"); here the message is rebuilt from the error itself and cut
+    only between words, so the learner reads whole words.
+    """
+    try:
+        return core_call(fn, *args, **kwargs)
+    except Incorrect as wrong:
+        error = wrong.__cause__
+        if error is None or isinstance(error, NotImplementedError) or not str(wrong).startswith(
+                "your code raised"):
+            raise
+        shown = ", ".join([describe(a) for a in args] + [f"{k}={describe(v)}" for k, v in kwargs.items()])
+        raise Incorrect(f"your code raised {type(error).__name__}: {_clip(str(error), 240)} (called with "
+                        f"{shown})") from error
 
 
 def _own_random_state(check: Callable[..., None]) -> Callable[..., None]:
@@ -116,6 +147,13 @@ def q1(dataset_class: Any) -> None:
         try:
             dataset = call(dataset_class, given, list(input_keys), list(target_keys), id_key)
         except Incorrect as error:
+            if "negative stride" in str(error) or "stride in the given numpy array is negative" in str(error):
+                raise Incorrect(
+                    f"on {label}: torch.tensor(...) refused a NumPy array whose columns run backwards in memory "
+                    "(\"at least one stride ... is negative\"). DataFrame(records)[keys].to_numpy() can give one "
+                    "when the keys come in another order than the table's columns. Hand torch a fresh "
+                    "copy: .to_numpy().copy(), or .to_numpy(dtype='float32')."
+                ) from error
             extra = (" records is a list of dicts, one per row, not a DataFrame: frame[columns] does not "
                      "work on a list; read record[key] from each dict." if "list indices" in str(error) else "")
             raise Incorrect(f"on {label}: {error}{extra}") from error
@@ -709,6 +747,20 @@ def _after_layer(net: nn.Module, x: torch.Tensor, layer: nn.Linear, planted: tor
     return received[0] if following is not None else out
 
 
+def _unregistered_layers(net: nn.Module) -> str:
+    """Where ``net`` (or a part of it) keeps modules that are not registered in a plain list, tuple or
+    dict attribute, e.g. "list (self.layers)"; "" when every module it holds is registered."""
+    registered = {id(m) for m in net.modules()}
+    for module in net.modules():
+        for name, value in vars(module).items():
+            if name.startswith("_") or not isinstance(value, (list, tuple, dict)):
+                continue
+            items = value.values() if isinstance(value, dict) else value
+            if any(isinstance(v, nn.Module) and id(v) not in registered for v in items):
+                return f"{type(value).__name__} (self.{name})"
+    return ""
+
+
 def _check_network(make_network: Any, n_inputs: int, hidden: list[int], n_outputs: int) -> None:
     shown = f"make_network({n_inputs}, {hidden}, {n_outputs})"
     with seeded(0):
@@ -722,6 +774,12 @@ def _check_network(make_network: Any, n_inputs: int, hidden: list[int], n_output
     if isinstance(net, type) and issubclass(net, nn.Module):
         raise Incorrect(f"{shown} returned a class; return a network built from it.")
     net = expect_module(net, shown)
+    hidden_away = _unregistered_layers(net)
+    if hidden_away:
+        raise Incorrect(f"{shown} keeps layers in a plain Python {hidden_away}, which nn.Module does not look "
+                        "into: those layers are not registered, so net.parameters() does not find them (an "
+                        "optimizer would never train them) and PyTorch does not see them as part of the network. "
+                        "Keep them in nn.ModuleList(layers), or build an nn.Sequential.")
     net.eval()
     with seeded(1):
         half = 3 * torch.randn(32, n_inputs)
@@ -776,9 +834,22 @@ def _check_network(make_network: Any, n_inputs: int, hidden: list[int], n_output
 @_own_random_state
 def q7(make_network: Any, n_parameters: Any) -> None:
     """make_network(n_inputs, hidden_sizes, n_outputs) and n_parameters(...) by arithmetic."""
-    _check_count(n_parameters)
-    for n_inputs, hidden, n_outputs in _NETWORK_CASES:
-        _check_network(make_network, n_inputs, hidden, n_outputs)
+    def judge_networks() -> None:
+        for case in _NETWORK_CASES:
+            _check_network(make_network, *case)
+
+    still_to_write = []
+    for name, judge in (("n_parameters", lambda: _check_count(n_parameters)), ("make_network", judge_networks)):
+        try:
+            judge()
+        except NotAttempted:
+            still_to_write.append(name)
+    if len(still_to_write) == 1:
+        done = "make_network" if still_to_write == ["n_parameters"] else "n_parameters"
+        raise NotAttempted(f"{still_to_write[0]} is still to write ({done} passes its part of the check): "
+                           "replace its raise NotImplementedError with your code, then run this cell again.")
+    if still_to_write:
+        raise NotAttempted
 
 # ---------------------------------------------------------------- q8: hold out whole groups
 
@@ -792,6 +863,27 @@ def _groups_a() -> list[str]:
 
 def _groups_b() -> np.ndarray:
     return np.array([3, 1, 4, 1, 5, 9, 2, 6, 5, 3, 5, 8, 9, 7, 9, 3, 2, 3, 8, 4, 6, 2, 6, 4])
+
+
+class _SaltedName(str):
+    """A group name that equals, prints and sorts like the plain string, but hashes with a salt.
+
+    Python gives every string a new hash value in every new session (PYTHONHASHSEED), and
+    the order of a set of strings follows those values: ``list(set(names))`` comes out in
+    another order after a restart. Handing the answer names salted differently from call to
+    call does within one session what a restart does. (A fixed checksum, not hash(), so the
+    check's verdict is the same in every session.)
+    """
+
+    salt: int
+
+    def __new__(cls, text: str, salt: int = 0) -> _SaltedName:
+        name = super().__new__(cls, text)
+        name.salt = salt
+        return name
+
+    def __hash__(self) -> int:
+        return zlib.crc32(f"{self.salt}|{str(self)}".encode())
 
 
 def _indices(value: Any, which: str) -> list[int]:
@@ -840,21 +932,51 @@ def _group_split(fn: Any, groups: Any, min_val_rows: int, seed: int) -> tuple[li
     return sorted(train), sorted(val)
 
 
+def _same_after_restart(group_split: Any, first: tuple[list[int], list[int]]) -> None:
+    """The split for seed 0 must not depend on the hash values of the names (they change between sessions)."""
+    splits = {tuple(first[1])}
+    for salt in range(1, 5):
+        for kind in (list, functools.partial(np.array, dtype=object)):
+            groups = kind([_SaltedName(name, salt) for name in _groups_a()])
+            try:
+                splits.add(tuple(_group_split(group_split, groups, 5, 0)[1]))
+            except Incorrect:
+                return  # the answer cannot take these names (it mixes them with plain ones?): no evidence
+    expect(len(splits) == 1,
+           "with seed=0, group_split held out different farms when only the hash values of the names changed "
+           "(the check changes them, as every new Python session does). The order of a set of names is not "
+           "stable between sessions: after a kernel restart your split would change. Sort the names "
+           "before drawing from them.")
+
+
 @exercise(
-    "Work with the distinct group names: put them in a random order drawn with a generator seeded with "
-    "seed (torch.randperm), then walk along that order.",
+    "Work with the distinct group names in a fixed order (sorted: a set's order changes from one Python "
+    "session to the next); put them in a random order drawn with a generator seeded with seed "
+    "(torch.randperm), then walk along that order.",
     "Count the rows of each group (a dict, or collections.Counter); move groups to validation one by one "
     "and stop once their rows add up to min_val_rows or more.",
 )
 @_own_random_state
 def q8(group_split: Any) -> None:
     """group_split(groups, min_val_rows, seed) -> (train_rows, val_rows): random whole groups, enough rows."""
-    first = _group_split(group_split, _groups_a(), 5, 0)
+    try:
+        first = _group_split(group_split, _groups_a(), 5, 0)
+    except Incorrect as on_list:
+        # The same names in a NumPy array: if that works, the trouble is the plain list.
+        try:
+            _group_split(group_split, np.asarray(_groups_a()), 5, 0)
+        except (Incorrect, NotAttempted):
+            raise on_list from None
+        raise Incorrect(f"group_split works when groups is a NumPy array, but not when it is a plain list of "
+                        f"names, as the check also passes it ({_clip(str(on_list), 200)}). Some operations "
+                        "work row by row only on a NumPy array: on a list, `groups == name` gives one False, "
+                        "not one answer per row. np.asarray(groups) makes an array of either.") from None
     _group_split(group_split, _groups_b(), 6, 1)
     _group_split(group_split, _groups_a(), 1, 2)
     expect(_group_split(group_split, _groups_a(), 5, 0) == first,
            "called twice with seed=0, group_split held out different rows: draw with a generator "
            "seeded with `seed`.")
+    _same_after_restart(group_split, first)
     drawn = {tuple(_group_split(group_split, _groups_a(), 5, seed)[1]) for seed in (1, 2, 3)}
     drawn.add(tuple(first[1]))
     expect(len(drawn) > 1, "seeds 0, 1, 2 and 3 all held out the same rows: the choice of groups should be "
@@ -863,24 +985,23 @@ def q8(group_split: Any) -> None:
 # ---------------------------------------------------------------- q9: an evaluation loop for a new metric
 
 
-def _mae_data() -> tuple[nn.Linear, DataLoader, torch.Tensor, torch.Tensor]:
-    with seeded(11):
-        model = nn.Linear(3, 2)
-        X = torch.randn(10, 3)
-        y = X @ torch.tensor([[1.0, -2.0], [0.5, 1.0], [2.0, 0.0]]) + torch.randn(10, 2)
-    return model, DataLoader(TensorDataset(X, y), batch_size=4, shuffle=False), X, y  # batches of 4, 4, 2
+_MAE_CASES = [(10, 4, 3, 2), (7, 3, 4, 3), (13, 5, 2, 1)]  # samples, batch size, inputs, outputs
 
 
-@exercise(
-    "Loop over the batches without training (model.eval(), torch.inference_mode()); add up "
-    "(predictions - yb).abs().sum(dim=0) and the number of samples; divide at the end.",
-    "A mean of batch means gives the last batch of 2 samples as much weight as a batch of 4: sum the "
-    "absolute errors over samples instead.",
-)
-@_own_random_state
-def q9(evaluate_mae: Any) -> None:
-    """evaluate_mae(model, loader) -> tensor (n_outputs,): mean absolute error per output over all samples."""
-    model, loader, X, y = _mae_data()
+def _mae_data(n: int, batch_size: int, n_inputs: int, n_outputs: int, seed: int
+              ) -> tuple[nn.Linear, DataLoader, torch.Tensor, torch.Tensor]:
+    with seeded(seed):
+        model = nn.Linear(n_inputs, n_outputs)
+        X = torch.randn(n, n_inputs)
+        y = 2 * X @ torch.randn(n_inputs, n_outputs) + torch.randn(n, n_outputs)
+    return model, DataLoader(TensorDataset(X, y), batch_size=batch_size, shuffle=False), X, y
+
+
+def _check_mae(evaluate_mae: Any, n: int, batch_size: int, n_inputs: int, n_outputs: int, seed: int) -> None:
+    model, loader, X, y = _mae_data(n, batch_size, n_inputs, n_outputs, seed)
+    sizes = [len(xb) for xb, _ in loader]
+    shown = (f"on a loader of {n} samples in batches of {', '.join(map(str, sizes))} and a model with "
+             f"{n_outputs} output(s), evaluate_mae")
     before = copy.deepcopy(model.state_dict())
     with torch.no_grad():
         errors = (model(X) - y).abs().double()
@@ -890,31 +1011,53 @@ def q9(evaluate_mae: Any) -> None:
         expect(torch.equal(value, before[name]), "evaluate_mae changed the model's parameters: an "
                "evaluation only reads the model (no backward(), no step()).")
     expect_tensor(result, "evaluate_mae's result")
-    got = result.detach().double().reshape(-1) if result.numel() == 2 else None
-    if result.numel() == 1:
+    wanted_shape = (n_outputs,)
+    if result.numel() == 1 and n_outputs > 1:
         if close(float(result.detach()), float(expected.mean()), 1e-5):
-            raise Incorrect("you returned one number, the mean over both outputs; return one mean absolute "
-                            "error per output column, a tensor of shape (2,) (reduce with dim=0).")
-        raise Incorrect(f"evaluate_mae returned one number, {describe(result)}; return a tensor of shape (2,), "
-                        "one mean absolute error per output column.")
-    expect(got is not None and tuple(result.shape) in ((2,), (1, 2)),
-           f"evaluate_mae returned a tensor of shape {tuple(result.shape)}; expected (2,): one value per output.")
+            raise Incorrect(f"{shown} returned one number, the mean over all outputs; return one mean absolute "
+                            f"error per output column, a tensor of shape {wanted_shape} (reduce with dim=0).")
+        raise Incorrect(f"{shown} returned one number, {describe(result)}; return a tensor of shape "
+                        f"{wanted_shape}, one mean absolute error per output column.")
+    expect(tuple(result.shape) == wanted_shape,
+           f"{shown} returned a tensor of shape {tuple(result.shape)}; expected exactly {wanted_shape}: one "
+           "value per output column, in a tensor with one dimension.")
+    got = result.detach().cpu().double()
     if not torch.allclose(got, expected, rtol=1e-5, atol=1e-6):
-        sizes = [4, 4, 2]
-        batch_means = torch.stack([errors[i:i + n].mean(dim=0) for i, n in zip((0, 4, 8), sizes, strict=True)])
+        starts = np.cumsum([0, *sizes[:-1]]).tolist()
+        batch_means = torch.stack([errors[i:i + b].mean(dim=0) for i, b in zip(starts, sizes, strict=True)])
         squared = ((model(X) - y) ** 2).detach().double().mean(dim=0)
         if torch.allclose(got, batch_means.mean(dim=0), rtol=1e-5, atol=1e-6):
-            raise Incorrect("you returned the mean of the batch means, but the last batch holds 2 samples, "
-                            "not 4: add up the absolute errors over all samples and divide by their number.")
-        if torch.allclose(got, errors[:4].mean(dim=0), rtol=1e-5, atol=1e-6):
-            raise Incorrect("the result equals the error of the first batch only: loop over every batch.")
+            raise Incorrect(f"{shown} returned the mean of the batch means, but the last batch holds {sizes[-1]} "
+                            f"samples, not {sizes[0]}: add up the absolute errors over all samples and divide "
+                            "by their number.")
+        if torch.allclose(got, errors[:sizes[0]].mean(dim=0), rtol=1e-5, atol=1e-6):
+            raise Incorrect(f"{shown} returned the error of the first batch only: loop over every batch.")
         if torch.allclose(got, squared, rtol=1e-5, atol=1e-6):
             raise Incorrect("the result is the mean *squared* error; the exercise asks for the mean absolute "
                             "error, |predictions - targets|.")
-        raise Incorrect(f"evaluate_mae returned {describe(result)}; the mean absolute errors per output are "
+        divisors = errors.sum(dim=0) / got
+        divisor = round(float(divisors[0])) if bool(torch.isfinite(divisors).all()) else 0
+        if divisor not in (0, n) and torch.allclose(divisors, torch.full_like(divisors, divisor), rtol=1e-5):
+            raise Incorrect(f"{shown} divided the summed absolute errors by {divisor}, but this loader holds {n} "
+                            "samples: count the samples as you loop (len(xb) per batch), so that any loader "
+                            "works.")
+        raise Incorrect(f"{shown} returned {describe(result)}; the mean absolute errors per output are "
                         f"{describe(expected.float())}.")
     expect(not result.requires_grad, "the result still tracks gradients (requires_grad=True): evaluate inside "
            "`with torch.inference_mode():` (or torch.no_grad()).")
+
+
+@exercise(
+    "Loop over the batches without training (model.eval(), torch.inference_mode()); add up "
+    "(predictions - yb).abs().sum(dim=0) and the number of samples; divide at the end.",
+    "A mean of batch means gives a short last batch as much weight as a full one: sum the absolute errors "
+    "over samples instead, and count the samples as they come (len(xb)).",
+)
+@_own_random_state
+def q9(evaluate_mae: Any) -> None:
+    """evaluate_mae(model, loader) -> tensor (n_outputs,): mean absolute error per output over all samples."""
+    for seed, case in enumerate(_MAE_CASES, start=11):
+        _check_mae(evaluate_mae, *case, seed)
 
 
 __all__ = ["q1", "q2", "q3", "q4", "q5", "q6", "q7", "q8", "q9"]
