@@ -535,8 +535,9 @@ def q4(build_model: Any) -> None:
         expect(acc >= _Q4_NEEDED,
                f"after {_Q4_EPOCHS} epochs of Adam (lr {_Q4_LR}) on {n_classes} spiral arms, "
                f"build_model({n_features}, {n_classes}, {max_params}) reached {acc:.2f} held-out accuracy; it "
-               f"needs {_Q4_NEEDED:.2f}. Put an activation such as nn.ReLU() after each hidden layer, and "
-               "nothing after the last one.")
+               f"needs {_Q4_NEEDED:.2f}. Its layers have the right sizes, so look at what lies between them (an "
+               "activation such as nn.ReLU() after each hidden layer) and at their starting weights (leave "
+               "nn.Linear's own random ones).")
 
 
 # --------------------------------------------------------------------------- q5
@@ -618,7 +619,7 @@ def q5(train_classifier: Any) -> None:
         stored = _numbers_stored(model)
         if stored > _Q5_BUDGET:
             trained = sum(p.numel() for p in model.parameters())
-            where = ("Use fewer hidden units." if trained > _Q5_BUDGET / 2 else
+            where = ("Use a smaller model: fewer hidden units or fewer layers." if trained > _Q5_BUDGET / 2 else
                      f"Only {trained:,} of them are trained parameters; the rest are kept data (buffers or "
                      "tensor attributes), such as a copy of the training points: learn from the points "
                      "instead of storing them.")
