@@ -422,7 +422,8 @@ def uneven_widths(n_features, n_classes, max_params):
 
 
 def lesson_network(n_features, n_classes, max_params):  # lesson 05's make_model with the arguments filled in
-    return nn.Sequential(nn.Linear(n_features, 64), nn.ReLU(), nn.Linear(64, 64), nn.ReLU(), nn.Linear(64, n_classes))
+    return nn.Sequential(nn.Linear(n_features, 64), nn.ReLU(), nn.Linear(64, 64), nn.ReLU(),
+                         nn.Linear(64, n_classes))
 
 
 SHARED = budget_net()(2, 3, 1000)
@@ -536,7 +537,7 @@ def classifier_slow(X, y):
 # ---------------------------------------------------------------- q6: confusion matrix, recall, precision
 def scores_loop(y_true, y_pred, n_classes):
     matrix = torch.zeros(n_classes, n_classes, dtype=torch.long)
-    for t, p in zip(y_true, y_pred):
+    for t, p in zip(y_true, y_pred, strict=True):
         matrix[t, p] += 1
     correct = matrix.diag()
     return matrix, (correct.sum() / matrix.sum()).item(), correct / matrix.sum(dim=1), correct / matrix.sum(dim=0)
@@ -544,7 +545,7 @@ def scores_loop(y_true, y_pred, n_classes):
 
 def scores_lists(y_true, y_pred, n_classes):  # plain Python: lists of lists, nan written out
     m = [[0] * n_classes for _ in range(n_classes)]
-    for t, p in zip(y_true.tolist(), y_pred.tolist()):
+    for t, p in zip(y_true.tolist(), y_pred.tolist(), strict=True):
         m[t][p] += 1
     rows = [sum(m[i]) for i in range(n_classes)]
     cols = [sum(m[r][i] for r in range(n_classes)) for i in range(n_classes)]
@@ -619,7 +620,8 @@ CASES = {
             (softmax_naive, "for the logits [1000.0, 1001.0, 999.0]. In float32, exp(x) is inf above"),
             (softmax_double_naive, "row 0 is [nan, nan, nan], for the logits [1000.0, 1001.0, 999.0]"),
             (softmax_row_min, "row 0 is [0.0, nan, nan], for the logits [-500.0, 500.0, 0.0]"),
-            (softmax_global_max, "all below -104: exp of each of them is 0, so dividing by the row's sum is 0 / 0"),
+            (softmax_global_max,
+             "all below -104: exp of each of them is 0, so dividing by the row's sum is 0 / 0"),
             (softmax_bfloat16_first, "cannot hold these logits exactly (1001 becomes 1000)"),
             (softmax_wrong_values, "differ from exp(logit) / row sum"),
             (lambda logits: softmax_stable(logits.T).T, "columns sum to one"),
@@ -687,6 +689,9 @@ CASES = {
             (mlp(20, depth=3), "has 4 nn.Linear layers"),
             (uneven_widths, "two hidden layers of the same width h"),
             (budget_batchnorm, "nothing else that trains"),
+            (lambda n, c, b: nn.Sequential(*(nn.Linear(m.in_features, m.out_features, bias=False)
+                                             if isinstance(m, nn.Linear) else m for m in budget_net()(n, c, b))),
+             "keep the biases"),
             (NoActivationNet, "is linear"),
             (lambda n, c, b: nn.Sequential(*budget_net()(n, c, b), nn.Softmax(dim=1)), "raw logits"),
             (lambda n, c, b: nn.Sequential(*budget_net()(n, c, b), nn.ReLU()), "never negative"),

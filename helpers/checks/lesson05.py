@@ -123,8 +123,8 @@ def q1(softmax: Any) -> None:
         except Incorrect as error:
             if _SWITCHED_OFF in str(error):
                 raise Incorrect("your function calls a library softmax (or log_softmax), which the check "
-                                "switches off for this exercise: build it from torch.exp, a maximum and "
-                                "a sum.") from error
+                                "switches off for this exercise: build it from torch.exp, sums and the "
+                                "like.") from error
             if "must match the size" in str(error):
                 raise Incorrect(f"{error}. A row maximum or row sum of shape (N,) does not line up "
                                 "with logits of shape (N, C): keep it as a column (N, 1), with "
@@ -505,17 +505,21 @@ def q4(build_model: Any) -> None:
                "build_model returned the same model twice: create a new one on every call.")
         for n_features, n_classes, max_params in _Q4_CASES:
             who = f"build_model({n_features}, {n_classes}, {max_params})"
-            built = model if who == first else expect_module(call(build_model, n_features, n_classes, max_params), who)
+            built = (model if who == first else
+                     expect_module(call(build_model, n_features, n_classes, max_params), who))
             shape = tuple(_outputs(built, torch.zeros(7, n_features), f"the output of {who}").shape)
             expect(shape == (7, n_classes),
                    f"{who} on inputs of shape (7, {n_features}) gave {shape}, expected (7, {n_classes}): "
                    "use the arguments n_features and n_classes instead of fixed numbers.")
             width = _q4_widths(built, n_features, n_classes, who)
             n_params = sum(p.numel() for p in built.parameters() if p.requires_grad)
-            expect(n_params == _q4_count(n_features, n_classes, width),
+            expected = _q4_count(n_features, n_classes, width)
+            expect(n_params >= expected,
+                   f"{who} has {n_params:,} trainable parameters, fewer than the {expected:,} of three Linear "
+                   f"layers of width {width} with their biases: keep the biases (bias=True, the default).")
+            expect(n_params == expected,
                    f"{who} has {n_params:,} trainable parameters, but three Linear layers of width {width} "
-                   f"have {_q4_count(n_features, n_classes, width):,}: the network should hold nothing else "
-                   "that trains.")
+                   f"have {expected:,}: the network should hold nothing else that trains.")
             if n_params > max_params:
                 no_biases = width == _q4_widest(n_features, n_classes, max_params, biases=False)
                 raise Incorrect(f"{who} has hidden width {width} and {n_params:,} parameters; the budget is "
@@ -525,8 +529,9 @@ def q4(build_model: Any) -> None:
             widest = _q4_widest(n_features, n_classes, max_params)
             expect(width == widest,
                    f"{who} has hidden width {width} ({n_params:,} parameters), within the budget of "
-                   f"{max_params:,}, but width {width + 1} fits too ({_q4_count(n_features, n_classes, width + 1):,} "
-                   "parameters): build the widest network the budget allows.")
+                   f"{max_params:,}, but width {width + 1} fits too "
+                   f"({_q4_count(n_features, n_classes, width + 1):,} parameters): build the widest network the "
+                   "budget allows.")
         X_probe = _split_spirals(3, seed=5, n_per_class=50)[0]  # 120 points
         _expect_classifier_outputs(model, X_probe, c, first)
         n_features, n_classes, max_params = _Q4_TRAINED
