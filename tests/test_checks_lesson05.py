@@ -1,5 +1,6 @@
 """Lesson 05 checks: several correct answers pass, typical mistakes fail with their hint."""
 
+import math
 import time
 
 import numpy as np
@@ -154,8 +155,36 @@ def softmax_in_place(logits):
     return e / e.sum(dim=1, keepdim=True)
 
 
-def softmax_half(logits):  # float16 rounding is far coarser than float32's
-    return softmax_stable(logits).half()
+def softmax_half(logits):  # shifted in float32, the rest in float16: float16's rounding is allowed
+    shifted = logits - logits.max(dim=1, keepdim=True).values
+    e = shifted.half().exp()
+    return e / e.sum(dim=1, keepdim=True)
+
+
+def softmax_bfloat16(logits):  # shifted in float32, then bfloat16: coarser still, and allowed
+    e = (logits - logits.max(dim=1, keepdim=True).values).bfloat16().exp()
+    return e / e.sum(dim=1, keepdim=True)
+
+
+def softmax_unsqueeze(logits):  # .unsqueeze(1) instead of keepdim=True
+    e = (logits - logits.max(dim=1).values.unsqueeze(1)).exp()
+    return e / e.sum(dim=1).unsqueeze(1)
+
+
+def softmax_bfloat16_first(logits):  # bfloat16 cannot hold 1001: the logits change before the shift
+    z = logits.bfloat16()
+    e = (z - z.max(dim=1, keepdim=True).values).exp()
+    return e / e.sum(dim=1, keepdim=True)
+
+
+def softmax_double_naive(logits):  # float64 only moves the overflow to exp(709.8)
+    e = logits.double().exp()
+    return e / e.sum(dim=1, keepdim=True)
+
+
+def softmax_wrong_values(logits):  # rows sum to one, values off by far more than rounding
+    p = softmax_stable(logits)
+    return 0.9 * p + 0.1 / logits.shape[1]
 
 
 HUGE = torch.zeros(2000, 3000)
@@ -252,6 +281,16 @@ def make_train(*mistakes):
     return train
 
 
+def train_a_copy(model, X, y, epochs, lr, batch_size):  # right losses, but the caller's model is untouched
+    import copy
+    return train_standard(copy.deepcopy(model), X, y, epochs, lr, batch_size)
+
+
+def train_a_new_model(model, X, y, epochs, lr, batch_size):  # a fresh model, trained with a wrong loop
+    other = nn.Sequential(nn.Linear(2, 8), nn.ReLU(), nn.Linear(8, 3))
+    return make_train("sgd")(other, X, y, epochs, lr, batch_size)
+
+
 def train_the_broken_one(model, X, y, epochs, lr, batch_size):  # the snippet of the exercise, unchanged
     return make_train("optimizer in loop", "softmax first", "zero_grad between", "skip last batch")(
         model, X, y, epochs, lr, batch_size)
@@ -292,9 +331,20 @@ def _loop_over(model, loader, epochs, lr, n):
     return losses
 
 
-# ---------------------------------------------------------------- q4: a small model for more classes
+# ---------------------------------------------------------------- q4: the widest network a budget allows
+def count(n_features, n_classes, h, biases=True):
+    return n_features * h + h * h + h * n_classes + ((2 * h + n_classes) if biases else 0)
+
+
+def widest(n_features, n_classes, max_params, biases=True, off=0):
+    h = 1
+    while count(n_features, n_classes, h + 1, biases) <= max_params:
+        h += 1
+    return h + off
+
+
 def mlp(width, depth=2, act=nn.ReLU):
-    def build(n_features, n_classes):
+    def build(n_features, n_classes, *_):
         layers, size = [], n_features
         for _ in range(depth):
             layers += [nn.Linear(size, width), act()]
@@ -303,40 +353,80 @@ def mlp(width, depth=2, act=nn.ReLU):
     return build
 
 
-class TanhNet(nn.Module):
-    def __init__(self, n_features, n_classes):
+def budget_net(act=nn.ReLU, **kw):
+    def build(n_features, n_classes, max_params):
+        return mlp(widest(n_features, n_classes, max_params, **kw), act=act)(n_features, n_classes)
+    return build
+
+
+def budget_by_formula(n_features, n_classes, max_params):  # the quadratic h^2 + (f + c + 2) h + c <= max_params
+    b = n_features + n_classes + 2
+    h = int((-b + math.sqrt(b * b - 4 * (n_classes - max_params))) / 2)
+    return mlp(h)(n_features, n_classes)
+
+
+def budget_by_counting(n_features, n_classes, max_params):  # builds candidates and counts their parameters
+    h = 1
+    while sum(p.numel() for p in mlp(h + 1)(n_features, n_classes).parameters()) <= max_params:
+        h += 1
+    return mlp(h)(n_features, n_classes)
+
+
+class BudgetNet(nn.Module):  # a subclass, tanh in between
+    def __init__(self, n_features, n_classes, max_params):
         super().__init__()
-        self.hidden = nn.Sequential(nn.Linear(n_features, 24), nn.Tanh(), nn.Linear(24, 24), nn.Tanh())
-        self.out = nn.Linear(24, n_classes)
+        h = widest(n_features, n_classes, max_params)
+        self.a, self.b, self.c = nn.Linear(n_features, h), nn.Linear(h, h), nn.Linear(h, n_classes)
 
     def forward(self, x):
-        return self.out(self.hidden(x))
+        return self.c(torch.tanh(self.b(torch.tanh(self.a(x)))))
 
 
-class NoActivationNet(nn.Module):  # the same linear stack, written as a subclass
-    def __init__(self, n_features, n_classes):
-        super().__init__()
-        self.a, self.b, self.c = nn.Linear(n_features, 32), nn.Linear(32, 32), nn.Linear(32, n_classes)
-
+class NoActivationNet(BudgetNet):  # the same linear stack, without activations
     def forward(self, x):
         return self.c(self.b(self.a(x)))
 
 
 class MisspelledForward(nn.Module):
-    def __init__(self, n_features, n_classes):
+    def __init__(self, n_features, n_classes, max_params):
         super().__init__()
-        self.net = mlp(32)(n_features, n_classes)
+        self.net = budget_net()(n_features, n_classes, max_params)
 
     def foward(self, x):
         return self.net(x)
 
 
-def mlp_batchnorm(n_features, n_classes):  # a layer that acts differently in eval mode
-    return nn.Sequential(nn.Linear(n_features, 32), nn.BatchNorm1d(32), nn.ReLU(), nn.Linear(32, 32),
-                         nn.ReLU(), nn.Linear(32, n_classes))
+def budget_batchnorm(n_features, n_classes, max_params):  # BatchNorm's weights train too: over the count
+    net = budget_net()(n_features, n_classes, max_params)
+    return nn.Sequential(net[0], nn.BatchNorm1d(net[0].out_features), *list(net)[1:])
 
 
-SHARED = mlp(32)(2, 3)
+def budget_symmetric(n_features, n_classes, max_params):  # every hidden unit starts the same: they stay alike
+    net = budget_net()(n_features, n_classes, max_params)
+    with torch.no_grad():
+        for layer in (net[0], net[2]):
+            layer.weight.fill_(0.3)
+            layer.bias.fill_(0.1)
+    return net
+
+
+def one_hidden_layer(n_features, n_classes, max_params):
+    h = (max_params - n_classes) // (n_features + 1 + n_classes)
+    return nn.Sequential(nn.Linear(n_features, h), nn.ReLU(), nn.Linear(h, n_classes))
+
+
+def uneven_widths(n_features, n_classes, max_params):
+    h = widest(n_features, n_classes, max_params)
+    return nn.Sequential(nn.Linear(n_features, h), nn.ReLU(), nn.Linear(h, h - 1), nn.ReLU(),
+                         nn.Linear(h - 1, n_classes))
+
+
+def lesson_network(n_features, n_classes, max_params):  # lesson 05's make_model with the arguments filled in
+    return nn.Sequential(nn.Linear(n_features, 64), nn.ReLU(), nn.Linear(64, 64), nn.ReLU(),
+                         nn.Linear(64, n_classes))
+
+
+SHARED = budget_net()(2, 3, 1000)
 
 
 # ---------------------------------------------------------------- q5: end to end
@@ -400,6 +490,32 @@ def lesson_model_and_loop(X_train, y_train):  # lesson 05's make_model and loop 
     return model
 
 
+class NearestNeighbour(nn.Module):  # no parameters: the training points kept in buffers
+    def __init__(self, X, y):
+        super().__init__()
+        self.register_buffer("points", X.clone())
+        self.register_buffer("targets", F.one_hot(y).float() * 10)
+
+    def forward(self, x):
+        return self.targets[torch.cdist(x, self.points).argmin(dim=1)]
+
+
+class NearestNeighbourAttributes(NearestNeighbour):  # the same, kept as plain tensor attributes
+    def __init__(self, X, y):
+        nn.Module.__init__(self)
+        self.points, self.targets = X.clone(), F.one_hot(y).float() * 10
+
+
+class OnlyItsOwnPoints(nn.Module):  # right on a batch the size of its training set, wrong elsewhere
+    def __init__(self, net, n_train):
+        super().__init__()
+        self.net, self.n_train = net, n_train
+
+    def forward(self, x):
+        out = self.net(x)
+        return out if len(x) == self.n_train else -out
+
+
 class Memoriser(nn.Module):  # returns the training targets whatever its input
     def __init__(self, y):
         super().__init__()
@@ -418,47 +534,101 @@ def classifier_slow(X, y):
     return classifier()(X, y)
 
 
-# ---------------------------------------------------------------- q6: reading a confusion matrix
-def from_confusion(matrix):
-    m = matrix.double()
-    return (m.diag().sum() / m.sum()).item(), m.diag() / m.sum(dim=1)
+# ---------------------------------------------------------------- q6: confusion matrix, recall, precision
+def scores_loop(y_true, y_pred, n_classes):
+    matrix = torch.zeros(n_classes, n_classes, dtype=torch.long)
+    for t, p in zip(y_true, y_pred, strict=True):
+        matrix[t, p] += 1
+    correct = matrix.diag()
+    return matrix, (correct.sum() / matrix.sum()).item(), correct / matrix.sum(dim=1), correct / matrix.sum(dim=0)
 
 
-def from_confusion_numpy(matrix):
-    m = matrix.numpy()
-    return np.trace(m) / m.sum(), np.diag(m) / m.sum(axis=1)  # NumPy scalar and array
+def scores_lists(y_true, y_pred, n_classes):  # plain Python: lists of lists, nan written out
+    m = [[0] * n_classes for _ in range(n_classes)]
+    for t, p in zip(y_true.tolist(), y_pred.tolist(), strict=True):
+        m[t][p] += 1
+    rows = [sum(m[i]) for i in range(n_classes)]
+    cols = [sum(m[r][i] for r in range(n_classes)) for i in range(n_classes)]
+    recall = [m[i][i] / rows[i] if rows[i] else float("nan") for i in range(n_classes)]
+    precision = [m[i][i] / cols[i] if cols[i] else float("nan") for i in range(n_classes)]
+    return m, sum(m[i][i] for i in range(n_classes)) / len(y_true), recall, precision
 
 
-def from_confusion_loop(matrix):
-    rows = matrix.tolist()
-    per_class = [row[i] / sum(row) for i, row in enumerate(rows)]
-    return sum(rows[i][i] for i in range(len(rows))) / sum(map(sum, rows)), torch.tensor(per_class)
+def scores_bincount(y_true, y_pred, n_classes):  # vectorised; float32 counts; 0-d tensor accuracy
+    m = torch.bincount(y_true * n_classes + y_pred, minlength=n_classes ** 2).reshape(n_classes, n_classes)
+    m = m.float()
+    return m, m.trace() / m.sum(), m.diag() / m.sum(1), m.diag() / m.sum(0)
 
 
-def from_confusion_float32(matrix):
-    m = matrix.float()
-    return m.trace() / m.sum(), m.diag() / m.sum(dim=1)  # a 0-d tensor for the accuracy
+def scores_numpy(y_true, y_pred, n_classes):  # NumPy arrays throughout
+    m = np.zeros((n_classes, n_classes))
+    np.add.at(m, (y_true.numpy(), y_pred.numpy()), 1)
+    with np.errstate(invalid="ignore"):
+        return m, np.trace(m) / m.sum(), np.diag(m) / m.sum(axis=1), np.diag(m) / m.sum(axis=0)
+
+
+def scores_with(change):
+    def answer(y_true, y_pred, n_classes):
+        return change(*scores_loop(y_true, y_pred, n_classes))
+    return answer
+
+
+def scores_torchmetrics(y_true, y_pred, n_classes):  # the lesson's way, switched off here
+    from torchmetrics.classification import MulticlassConfusionMatrix
+    matrix = MulticlassConfusionMatrix(num_classes=n_classes)(y_pred, y_true)
+    return scores_with(lambda *r: (matrix, *r[1:]))(y_true, y_pred, n_classes)
+
+
+def scores_sklearn(y_true, y_pred, n_classes):
+    from sklearn.metrics import confusion_matrix
+    matrix = confusion_matrix(y_true, y_pred, labels=list(range(n_classes)))
+    return scores_with(lambda *r: (matrix, *r[1:]))(y_true, y_pred, n_classes)
+
+
+def scores_sized_from_data(y_true, y_pred, n_classes):
+    return scores_loop(y_true, y_pred, int(max(y_true.max(), y_pred.max())) + 1)
+
+
+def scores_integer_division(y_true, y_pred, n_classes):
+    m = scores_loop(y_true, y_pred, n_classes)[0]
+    return m, (m.diag().sum() / m.sum()).item(), m.diag() // m.sum(dim=1).clamp(min=1), m.diag() / m.sum(dim=0)
+
+
+def scores_in_place(y_true, y_pred, n_classes):
+    y_true[y_true == y_pred] = 0
+    return scores_loop(y_true, y_pred, n_classes)
+
+
+def scores_counts_each_once(y_true, y_pred, n_classes):  # matrix[t, p] = 1 instead of += 1
+    matrix = torch.zeros(n_classes, n_classes, dtype=torch.long)
+    matrix[y_true, y_pred] = 1
+    return scores_with(lambda *r: (matrix, *r[1:]))(y_true, y_pred, n_classes)
 
 
 CASES = {
     "q1": {
-        "correct": [softmax_stable, softmax_logsumexp, softmax_numpy, softmax_loop,
-                    lambda logits: softmax_stable(logits.double())],
+        "correct": [softmax_stable, softmax_logsumexp, softmax_numpy, softmax_loop, softmax_unsqueeze,
+                    lambda logits: softmax_stable(logits.double()), softmax_half, softmax_bfloat16,
+                    lambda logits: softmax_stable(logits.half()),  # these logits are exact in float16
+                    lambda logits: softmax_stable(logits).half()],
         "wrong": [
             (lambda logits: torch.softmax(logits, dim=1), "switches off"),
             (lambda logits: F.softmax(logits, dim=-1), "switches off"),
             (lambda logits: logits.softmax(1), "switches off"),
             (lambda logits: torch.log_softmax(logits, dim=1).exp(), "switches off"),
             (lambda logits: nn.Softmax(dim=1)(logits), "switches off"),
-            (softmax_naive, "nan or inf"),
-            (softmax_row_min, "nan or inf"),
-            (softmax_global_max, "nan or inf"),
+            (softmax_naive, "for the logits [1000.0, 1001.0, 999.0]. In float32, exp(x) is inf above"),
+            (softmax_double_naive, "row 0 is [nan, nan, nan], for the logits [1000.0, 1001.0, 999.0]"),
+            (softmax_row_min, "row 0 is [0.0, nan, nan], for the logits [-500.0, 500.0, 0.0]"),
+            (softmax_global_max,
+             "all below -104: exp of each of them is 0, so dividing by the row's sum is 0 / 0"),
+            (softmax_bfloat16_first, "cannot hold these logits exactly (1001 becomes 1000)"),
+            (softmax_wrong_values, "differ from exp(logit) / row sum"),
             (lambda logits: softmax_stable(logits.T).T, "columns sum to one"),
             (torch.sigmoid, "sigmoid"),
             (lambda logits: logits.exp(), "must sum to one"),
             (softmax_in_place, "in place"),
-            (softmax_no_keepdim, "keepdim=True"),
-            (softmax_half, "differ from exp(logit) / row sum"),
+            (softmax_no_keepdim, "keepdim=True in the reduction"),
             (lambda logits: HUGE, "shape (2000, 3000)"),
         ],
         "placeholder": not_implemented,
@@ -467,6 +637,9 @@ CASES = {
         "correct": [train_standard, train_with_loader, train_split_and_numpy],
         "wrong": [
             (train_the_broken_one, "zero_grad() cleared the gradients"),
+            (train_a_copy, "your losses are those of a correct run, but the model passed to train_model did "
+                           "not change: train that model itself, in place"),
+            (train_a_new_model, "your losses change from epoch to epoch, so some model was trained"),
             (make_train("zero_grad between"), "between backward() and step()"),
             (make_train("no zero_grad"), "zero_grad"),
             (make_train("optimizer in loop"), "once, before the loops"),
@@ -506,19 +679,26 @@ CASES = {
         "placeholder": not_implemented,
     },
     "q4": {
-        "correct": [mlp(32), mlp(24, depth=3), TanhNet, mlp_batchnorm],
+        "correct": [budget_net(), budget_by_formula, budget_by_counting, BudgetNet, budget_net(act=nn.Sigmoid)],
         "wrong": [
-            (mlp(64), "budget"),  # the lesson's network: 4,612 parameters for 4 classes
+            (lesson_network, "has hidden width 64 and 4,547 parameters; the budget is 1,000"),
+            (budget_net(biases=False), "widest that fits if the biases are left out: count them too"),
+            (budget_net(off=-1), "but width 28 fits too (983 parameters)"),
+            (budget_net(off=1), "has hidden width 29 and 1,047 parameters; the budget is 1,000"),
+            (one_hidden_layer, "has 2 nn.Linear layers"),
+            (mlp(20, depth=3), "has 4 nn.Linear layers"),
+            (uneven_widths, "two hidden layers of the same width h"),
+            (budget_batchnorm, "nothing else that trains"),
+            (lambda n, c, b: nn.Sequential(*(nn.Linear(m.in_features, m.out_features, bias=False)
+                                             if isinstance(m, nn.Linear) else m for m in budget_net()(n, c, b))),
+             "keep the biases"),
             (NoActivationNet, "is linear"),
-            (lambda n_features, n_classes: nn.Sequential(nn.Linear(n_features, 32), nn.Linear(32, n_classes)),
-             "is linear"),
-            (lambda n, c: nn.Sequential(*mlp(32)(n, c), nn.Softmax(dim=1)), "raw logits"),
-            (lambda n, c: mlp(32)(n, 1), "one logit per class"),
-            (lambda n, c: mlp(32)(2, 3), "n_features and n_classes"),
-            (lambda n, c: mlp(2, depth=1)(n, c), "held-out accuracy"),
-            (lambda n, c: nn.Sequential(*mlp(32)(n, c), nn.ReLU()), "never negative"),
-            (lambda n, c: SHARED, "same model twice"),
-            (lambda n, c: nn.Sequential, "is the class"),
+            (lambda n, c, b: nn.Sequential(*budget_net()(n, c, b), nn.Softmax(dim=1)), "raw logits"),
+            (lambda n, c, b: nn.Sequential(*budget_net()(n, c, b), nn.ReLU()), "never negative"),
+            (lambda n, c, b: budget_net()(2, 3, 1000), "n_features and n_classes"),
+            (budget_symmetric, "held-out accuracy"),
+            (lambda n, c, b: SHARED, "same model twice"),
+            (lambda n, c, b: nn.Sequential, "is the class"),
             (MisspelledForward, "forward"),
         ],
         "placeholder": not_implemented,
@@ -531,11 +711,16 @@ CASES = {
             (classifier(n_features=2, n_classes=3), "expects 2 inputs"),
             (classifier(n_classes=3), "fewer outputs than there are classes"),
             (classifier(n_features=3, n_classes=4), "expects 3 inputs"),  # fits the first set only
-            (classifier(extra_outputs=1), "expected logits of shape (120, 4)"),
-            (lambda X, y: Memoriser(y), "held-back points"),
+            (classifier(extra_outputs=1), "expected logits of shape (160, 4)"),
+            (lambda X, y: Memoriser(y), "stores 2,560 numbers"),
+            (lambda X, y: OnlyItsOwnPoints(classifier()(X, y), len(X)), "does well only on what it has seen"),
             (classifier_untrained, "has not learned"),
             (classifier(hidden=0), "has not learned"),  # a straight-line model cannot draw a ring
-            (classifier(width=128, hidden=2), "limit is 10,000"),
+            (classifier(width=64, hidden=2), "stores 4,676 numbers (parameters, buffers and tensor attributes "
+                                             "together); the limit is 2,000. Use a smaller model"),
+            (lambda X, y: NearestNeighbour(X, y), "Only 0 of them are trained parameters"),
+            (lambda X, y: NearestNeighbourAttributes(X, y), "Only 0 of them are trained parameters"),
+            (lambda X, y: (X.sub_(X.mean()), classifier(epochs=5)(X, y))[1], "changed its input"),
             (lambda X, y: None, "returned None"),
             (lambda X, y: classifier()(X, y.float()), "raised"),
             (classifier_slow, "limit is 10 s"),
@@ -543,14 +728,24 @@ CASES = {
         "placeholder": not_implemented,
     },
     "q6": {
-        "correct": [from_confusion, from_confusion_numpy, from_confusion_loop, from_confusion_float32],
+        "correct": [scores_loop, scores_lists, scores_bincount, scores_numpy],
         "wrong": [
-            (lambda m: (from_confusion(m)[1].mean().item(), from_confusion(m)[1]), "macro"),
-            (lambda m: (from_confusion(m)[0], m.diag().double() / m.sum(dim=0)), "column sums"),
-            (lambda m: (from_confusion(m)[0], m.diag() // m.sum(dim=1)), "whole number"),
-            (lambda m: (m.diag().sum().item(), from_confusion(m)[1]), "number of correct samples"),
-            (lambda m: from_confusion(m)[0], "return a pair"),
-            (lambda m: (0.875, from_confusion(m)[1]), "should be"),  # hard-coded
+            (scores_torchmetrics, "switches off for this exercise: count the pairs yourself"),
+            (scores_sklearn, "switches off for this exercise: count the pairs yourself"),
+            (scores_sized_from_data, "sized from the labels that occur; it must be (4, 4)"),
+            (scores_with(lambda m, a, r, p: (m.T, a, r, p)), "is the transpose"),
+            (scores_counts_each_once, "your matrix counts 6 samples in all; there are 7"),
+            (scores_with(lambda m, a, r, p: (m, r.nanmean().item(), r, p)), "macro"),
+            (scores_with(lambda m, a, r, p: (m, m.diag().sum().item(), r, p)), "number of correct samples"),
+            (scores_with(lambda m, a, r, p: (m, a, p, r)), "recall and precision are swapped"),
+            (scores_with(lambda m, a, r, p: (m, a, r, p.nan_to_num(0.0))),
+             "your precision is [1.0, 0.0, 0.5]: right where it is defined"),
+            (scores_with(lambda m, a, r, p: (m, a, r.nan_to_num(0.0), p)), "row sum is 0 the recall is 0 / 0"),
+            (scores_integer_division, "whole number"),
+            (scores_with(lambda m, a, r, p: (m, a, r, 1 - p)), "the precision should be"),
+            (scores_with(lambda m, a, r, p: (m, a, r)), "return four things"),
+            (scores_with(lambda m, a, r, p: (m, 0.5714, r, p)), "the accuracy should be"),  # hard-coded
+            (scores_in_place, "changed its input"),
         ],
         "placeholder": not_implemented,
     },
@@ -571,7 +766,7 @@ def test_checks_leave_the_learners_random_state_and_threads_alone():
     expected = torch.rand(3)
     threads = torch.get_num_threads()
     torch.manual_seed(123)
-    lesson05.q4.evaluate(mlp(16))
+    lesson05.q4.evaluate(budget_net())
     lesson05.q2.evaluate(train_standard)
     lesson05.q5.evaluate(classifier_untrained)
     assert torch.equal(torch.rand(3), expected)
@@ -589,6 +784,25 @@ def test_q1_tolerance_comes_from_float32_rounding():
     logits = torch.tensor([[1000.0, 1001.0, 999.0]])
     assert (softmax_logsumexp(logits).double() - torch.softmax(logits.double(), dim=1)).abs().max() > 1e-6
     assert lesson05.q1.evaluate(softmax_logsumexp).status == CORRECT
+
+
+def test_q1_tolerance_grows_with_the_answers_dtype():
+    logits = torch.linspace(-3.0, 3.0, 15).reshape(5, 3)
+    rtol32, atol32 = lesson05._softmax_tolerance(logits, torch.float32)
+    assert lesson05._softmax_tolerance(logits, torch.float64) == (rtol32, atol32)  # float32 logits
+    rtol16, atol16 = lesson05._softmax_tolerance(logits, torch.float16)
+    assert rtol16 == pytest.approx(rtol32 + 8 * torch.finfo(torch.float16).eps) and atol16 > atol32
+    assert lesson05._softmax_tolerance(logits, torch.bfloat16)[0] > rtol16
+
+
+def test_q6_restores_the_metrics_it_switches_off():
+    from sklearn.metrics import confusion_matrix
+    from torchmetrics.classification import MulticlassConfusionMatrix
+    assert lesson05.q6.evaluate(scores_torchmetrics).status == INCORRECT
+    y_true, y_pred = torch.tensor([0, 1, 2, 2]), torch.tensor([0, 2, 2, 1])
+    expected = torch.tensor([[1, 0, 0], [0, 0, 1], [0, 1, 1]])
+    assert torch.equal(MulticlassConfusionMatrix(num_classes=3)(y_pred, y_true), expected)
+    assert (confusion_matrix(y_true, y_pred) == expected.numpy()).all()
 
 
 def test_q3_reports_the_float_label_error_with_its_real_message():

@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import copy
 import re
+import sys
 import time
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -61,20 +62,45 @@ def _exact_softmax(logits: torch.Tensor) -> torch.Tensor:
     return e / e.sum(dim=1, keepdim=True)
 
 
-def _softmax_tolerance(logits: torch.Tensor) -> float:
-    """Relative error float32 may make: the shift ``z - m`` is rounded to half an ulp of the
-    largest logit magnitude M (about M * 6e-8), which exp turns into a relative error of that size
-    in each probability; a few more roundings in exp, the sum and the division come on top."""
-    eps = torch.finfo(torch.float32).eps
-    return 8 * eps * (1.0 + float(logits.abs().max()))
+def _softmax_tolerance(logits: torch.Tensor, dtype: torch.dtype) -> tuple[float, float]:
+    """(rtol, atol) an answer of ``dtype`` may be off by.
+
+    The logits are float32: the shift ``z - m`` is rounded to half an ulp of the largest logit
+    magnitude M (about M * 6e-8), which exp turns into a relative error of that size in each
+    probability; a few more roundings in exp, the sum and the division come on top:
+    8 * eps32 * (1 + M). An answer in a coarser dtype (float16, bfloat16) rounds those few
+    operations more coarsely: 8 of its own eps on top. Tiny probabilities are compared absolutely,
+    to one eps of the dtype (float32's at least).
+    """
+    eps32, eps = torch.finfo(torch.float32).eps, torch.finfo(dtype).eps
+    rtol = 8 * eps32 * (1.0 + float(logits.abs().max()))
+    if eps > eps32:
+        rtol += 8 * eps
+    return rtol, max(eps32, eps)
+
+
+def _nan_row_hint(shown: str, logits: torch.Tensor, out: torch.Tensor) -> str:
+    """Say which row went nan or inf, and what exp does to numbers of that size (facts, not a guess)."""
+    bad = int((~torch.isfinite(out)).any(dim=1).nonzero()[0])
+    row = logits[bad]
+    seen = (f"row {bad} is {[round(v, 4) for v in out[bad].tolist()]}, for the logits "
+            f"{[round(v, 4) for v in row.tolist()]}")
+    limits = ("In float32, exp(x) is inf above x = 88.7 (overflow) and 0 below about x = -104 (underflow; "
+              "float64: 709.8 and -745), and inf / inf and 0 / 0 are nan.")
+    shift = ("Subtracting the same number from every logit of a row does not change that row's softmax: "
+             "which number, chosen for each row, makes the row's largest exponent 0 and the others <= 0?")
+    if float(row.max()) < -104:
+        return (f"{seen}, all below -104: exp of each of them is 0, so dividing by the row's sum is 0 / 0. "
+                f"{limits} {shift}")
+    return f"{seen}. {limits} {shift}"
 
 
 @exercise(
-    "Exponentiate, then divide each row by its own sum: "
-    "exp / exp.sum(dim=1, keepdim=True). keepdim keeps the sums as a column (N, 1) that broadcasts.",
-    "exp(1000) is inf in float32. Subtracting the same number from every logit of a row does not "
-    "change that row's softmax (the factor it puts on top and bottom cancels). Which number would "
-    "make every exponent <= 0?",
+    "Exponentiate, then divide each row by its own sum: exp / exp.sum(dim=1, keepdim=True). keepdim keeps "
+    "the sums as a column (N, 1) that broadcasts against (N, C).",
+    "exp(1000) is inf in float32 and exp(-1000) is 0. Subtracting the same number c from every logit of "
+    "a row does not change that row's softmax: e^(z - c) = e^z / e^c, and the factor 1 / e^c is on top "
+    "and bottom. Which number, chosen per row, makes every exponent <= 0 and the largest exactly 0?",
     "Subtract each row's maximum first: shifted = logits - logits.max(dim=1, keepdim=True).values; "
     "then exponentiate and divide as before.",
 )
@@ -97,35 +123,41 @@ def q1(softmax: Any) -> None:
         except Incorrect as error:
             if _SWITCHED_OFF in str(error):
                 raise Incorrect("your function calls a library softmax (or log_softmax), which the check "
-                                "switches off for this exercise: build it from torch.exp, a maximum and "
-                                "a sum.") from error
+                                "switches off for this exercise: build it from torch.exp, sums and the "
+                                "like.") from error
             if "must match the size" in str(error):
                 raise Incorrect(f"{error}. A row maximum or row sum of shape (N,) does not line up "
-                                "with logits of shape (N, C): keep it as a column (N, 1) with "
-                                "keepdim=True, e.g. logits.max(dim=1, keepdim=True).values.") from error
+                                "with logits of shape (N, C): keep it as a column (N, 1), with "
+                                "keepdim=True in the reduction (e.g. exps.sum(dim=1, keepdim=True)) "
+                                "or with .unsqueeze(1) after it.") from error
             raise
         out = expect_tensor(answer, shown, shape=logits.shape, floating=True)
-        out = out.detach().cpu().double()  # float32 and float64 answers are both fine
+        tolerance, atol = _softmax_tolerance(logits, out.dtype)
+        sum_tolerance = max(1e-3, (logits.shape[1] + 2) * torch.finfo(out.dtype).eps)  # far off, not rounding
+        out = out.detach().cpu().double()  # any float dtype is fine: its own rounding is allowed below
         if not torch.isfinite(out).all():
-            raise Incorrect(f"{shown} contains nan or inf: exp of a large number overflows. Subtract a "
-                            "number from each row that makes every exponent <= 0 (a row's own maximum); "
-                            "shifting a row does not change its softmax.")
-        if torch.allclose(out, torch.sigmoid(logits.double()), atol=1e-6):
+            raise Incorrect(f"{shown} contains nan or inf: {_nan_row_hint(shown, logits, out)}")
+        if torch.allclose(out, torch.sigmoid(logits.double()), rtol=0, atol=sum_tolerance):
             raise Incorrect("that is the sigmoid, which squashes each logit on its own (the binary "
                             "recipe). Softmax makes each row of probabilities sum to one.")
         row_sums = out.sum(dim=1)
-        if not torch.allclose(row_sums, torch.ones_like(row_sums), atol=1e-3):  # far off, not rounding
-            if torch.allclose(out.sum(dim=0), torch.ones(out.shape[1], dtype=out.dtype), atol=1e-3):
+        if not torch.allclose(row_sums, torch.ones_like(row_sums), rtol=0, atol=sum_tolerance):
+            if torch.allclose(out.sum(dim=0), torch.ones(out.shape[1], dtype=out.dtype), rtol=0,
+                              atol=sum_tolerance):
                 raise Incorrect(f"in {shown} the columns sum to one, not the rows: normalise over the "
                                 "classes, dim=1 (dim=0 runs down the samples).")
             raise Incorrect(f"the rows of {shown} sum to {[round(s, 4) for s in row_sums.tolist()]}; "
                             "each row of probabilities must sum to one: divide each row by its own "
                             "sum, exps.sum(dim=1, keepdim=True).")
-        tolerance = _softmax_tolerance(logits)
-        expect(torch.allclose(out, expected, rtol=tolerance, atol=1e-7),
+        held = logits.to(answer.dtype).double().flatten()  # the logits as the answer's dtype holds them
+        worst = int((held - logits.double().flatten()).abs().argmax())
+        coarse = ("" if float(held[worst]) == float(logits.flatten()[worst]) else
+                  f" {answer.dtype} cannot hold these logits exactly ({float(logits.flatten()[worst]):g} becomes "
+                  f"{float(held[worst]):g}): if you convert, do it after the shift.")
+        expect(torch.allclose(out, expected, rtol=tolerance, atol=atol),
                f"{shown} sums to one per row, but the values differ from exp(logit) / row sum by up to "
-               f"{float((out - expected).abs().max()):.2g} (float32 rounding allows about "
-               f"{tolerance:.1g} relative; your answer has dtype {answer.dtype}).")
+               f"{float((out - expected).abs().max()):.2g}; rounding in {answer.dtype} allows {tolerance:.1g} "
+               f"relative here (the exercise says how the tolerance is worked out).{coarse}")
 
 
 # --------------------------------------------------------------------------- q2
@@ -217,19 +249,27 @@ def q2(train_model: Any) -> None:
         losses = [as_number(value, f"loss {i} of the list") for i, value in enumerate(losses)]
         params = [p.detach() for p in model.parameters()]
         unchanged = all(torch.equal(p, q) for p, q in zip(params, start.parameters(), strict=True))
-        if unchanged:
-            no_grads = all(p.grad is None or not p.grad.any() for p in model.parameters())
-            if no_grads:
-                raise Incorrect("the model's parameters did not change, and after your function they hold "
-                                "no gradients: optimizer.step() found nothing to apply. Either backward() "
-                                "never ran, or zero_grad() cleared the gradients between backward() and "
-                                "step(). The order is zero_grad, backward, step.")
-            raise Incorrect("the model's parameters did not change although they hold gradients: call "
-                            "optimizer.step() for every batch, on an optimizer built on "
-                            "model.parameters() (this model's).")
 
         def run(variant: str) -> tuple[list[float], list[torch.Tensor]]:
             return _reference_run(start, X, y, _Q2_EPOCHS, _Q2_LR, _Q2_BATCH, variant)
+
+        if unchanged:
+            if max(losses) - min(losses) > 1e-6:  # the losses moved, so some model did learn
+                right = np.allclose(losses, run("adam")[0], atol=1e-5, rtol=1e-4)
+                raise Incorrect(("your losses are those of a correct run" if right else "your losses change "
+                                 "from epoch to epoch, so some model was trained") + ", but the model passed "
+                                "to train_model did not change: train that model itself, in place. If you "
+                                "train a copy (copy.deepcopy(model)) or a new model, the caller's model "
+                                "stays untrained.")
+            no_grads = all(p.grad is None or not p.grad.any() for p in model.parameters())
+            if no_grads:
+                raise Incorrect("every epoch's loss is the same, the model's parameters did not change, and "
+                                "after your function they hold no gradients: optimizer.step() found nothing "
+                                "to apply. Either backward() never ran, or zero_grad() cleared the gradients "
+                                "between backward() and step(). The order is zero_grad, backward, step.")
+            raise Incorrect("the model's parameters did not change although they hold gradients: call "
+                            "optimizer.step() for every batch, on an optimizer built on "
+                            "model.parameters() (this model's).")
 
         def same(ps: list[torch.Tensor]) -> bool:
             return all(torch.allclose(p, q, atol=1e-5) for p, q in zip(params, ps, strict=True))
@@ -352,11 +392,26 @@ def _q3_error_hint(message: str, kind: str, logits: torch.Tensor) -> str:
 
 
 # --------------------------------------------------------------------------- q4
-_Q4_EPOCHS, _Q4_LR, _Q4_NEEDED, _Q4_BUDGET = 300, 0.01, 0.90, 2_000
+_Q4_EPOCHS, _Q4_LR, _Q4_NEEDED = 300, 0.01, 0.90
+_Q4_CASES = ((2, 3, 1_000), (2, 4, 1_200), (5, 3, 700), (10, 10, 5_000), (3, 2, 40))  # (features, classes, budget)
+_Q4_TRAINED = (2, 4, 1_200)  # the case the check trains on four spiral arms
 
 
-def _split_spirals(n_classes: int, seed: int) -> tuple[torch.Tensor, ...]:
-    X, y = make_spirals(n_per_class=150, n_classes=n_classes, seed=seed)
+def _q4_count(n_features: int, n_classes: int, width: int, biases: bool = True) -> int:
+    """Parameters of an n_features-width-width-n_classes network (weights, and biases if asked)."""
+    weights = n_features * width + width * width + width * n_classes
+    return weights + (2 * width + n_classes if biases else 0)
+
+
+def _q4_widest(n_features: int, n_classes: int, budget: int, biases: bool = True) -> int:
+    width = 1
+    while _q4_count(n_features, n_classes, width + 1, biases) <= budget:
+        width += 1
+    return width
+
+
+def _split_spirals(n_classes: int, seed: int, n_per_class: int = 150) -> tuple[torch.Tensor, ...]:
+    X, y = make_spirals(n_per_class=n_per_class, n_classes=n_classes, seed=seed)
     order = np.random.default_rng(seed).permutation(len(X))
     cut = int(0.8 * len(X))
     X_t, y_t = torch.from_numpy(X), torch.from_numpy(y)
@@ -418,50 +473,86 @@ def _train_and_score(model: nn.Module, data: tuple[torch.Tensor, ...], epochs: i
         return (model(X_test).argmax(dim=1) == y_test).float().mean().item()
 
 
+def _q4_widths(model: nn.Module, n_features: int, n_classes: int, who: str) -> int:
+    """The hidden width of a model built from three nn.Linear layers f -> h -> h -> c (or raise)."""
+    linears = [m for m in model.modules() if isinstance(m, nn.Linear)]
+    if len(linears) != 3:
+        raise Incorrect(f"{who} has {len(linears)} nn.Linear layer{'s' * (len(linears) != 1)}; two hidden "
+                        "layers and an output layer are three: n_features -> h, h -> h, h -> n_classes.")
+    shapes = [(m.in_features, m.out_features) for m in linears]
+    width = shapes[0][1]
+    expect(shapes == [(n_features, width), (width, width), (width, n_classes)],
+           f"the nn.Linear layers of {who} map {' , '.join(f'{a} -> {b}' for a, b in shapes)}; the exercise "
+           f"asks for two hidden layers of the same width h: {n_features} -> h, h -> h, h -> {n_classes}.")
+    return width
+
+
 @exercise(
-    "Two hidden layers of 32 units fit the budget: (2*32 + 32) + (32*32 + 32) + (32*4 + 4) = 1,284.",
-    "No activation after the last layer: CrossEntropyLoss wants raw logits. Without a ReLU (or another "
-    "non-linearity) between the Linear layers the model can only draw straight boundaries.",
+    "Write the number of parameters of an n_features-h-h-n_classes network as a formula in h: an "
+    "nn.Linear(a, b) has a*b weights and b biases (the lesson counts its 2-64-64-3 network this way in "
+    "section 3). Then look for the largest h whose count is at most max_params.",
+    "count(h) = (n_features*h + h) + (h*h + h) + (h*n_classes + n_classes). Start at h = 1 and increase h "
+    "while count(h + 1) <= max_params (a while loop); then build nn.Linear(n_features, h), ReLU, "
+    "nn.Linear(h, h), ReLU, nn.Linear(h, n_classes).",
 )
 def q4(build_model: Any) -> None:
-    """build_model(n_features, n_classes): a fresh classifier within 2,000 parameters, trained by the check."""
+    """build_model(n_features, n_classes, max_params): the widest f-h-h-c ReLU network within the budget."""
     with seeded(0):
-        model = expect_module(call(build_model, 2, 3), "build_model(2, 3)")
-        expect(call(build_model, 2, 3) is not model,
+        f, c, budget = _Q4_CASES[0]
+        first = f"build_model({f}, {c}, {budget})"
+        model = expect_module(call(build_model, f, c, budget), first)
+        expect(call(build_model, f, c, budget) is not model,
                "build_model returned the same model twice: create a new one on every call.")
-        _, _, X_probe, _ = _split_spirals(3, seed=5)
-        _expect_classifier_outputs(model, X_probe, 3, "build_model(2, 3)")
-        for n_features, n_classes in ((2, 4), (5, 3)):
-            other = expect_module(call(build_model, n_features, n_classes),
-                                  f"build_model({n_features}, {n_classes})")
-            shape = tuple(_outputs(other, torch.zeros(7, n_features),
-                                   f"the output of build_model({n_features}, {n_classes})").shape)
+        for n_features, n_classes, max_params in _Q4_CASES:
+            who = f"build_model({n_features}, {n_classes}, {max_params})"
+            built = (model if who == first else
+                     expect_module(call(build_model, n_features, n_classes, max_params), who))
+            shape = tuple(_outputs(built, torch.zeros(7, n_features), f"the output of {who}").shape)
             expect(shape == (7, n_classes),
-                   f"build_model({n_features}, {n_classes}) on inputs of shape (7, {n_features}) gave "
-                   f"{shape}, expected (7, {n_classes}): use the arguments n_features and n_classes "
-                   "instead of fixed numbers.")
-        four = call(build_model, 2, 4)
-        n_params = sum(p.numel() for p in four.parameters() if p.requires_grad)
-        expect(n_params > 0, "build_model(2, 4) has no parameters to train: use nn.Linear layers.")
-        expect(n_params <= _Q4_BUDGET, f"build_model(2, 4) has {n_params:,} trainable parameters; the budget "
-               f"is {_Q4_BUDGET:,}. Use fewer hidden units.")
-        for n_classes, seed in ((3, 5), (4, 6)):
-            acc = _train_and_score(call(build_model, 2, n_classes), _split_spirals(n_classes, seed),
-                                   _Q4_EPOCHS, _Q4_LR)
-            expect(acc >= _Q4_NEEDED,
-                   f"after {_Q4_EPOCHS} epochs of Adam (lr {_Q4_LR}) on {n_classes} spiral arms your model "
-                   f"reached {acc:.2f} held-out accuracy; it needs {_Q4_NEEDED:.2f}. Give it more hidden "
-                   "units (within the budget) or a second hidden layer (with ReLU).")
+                   f"{who} on inputs of shape (7, {n_features}) gave {shape}, expected (7, {n_classes}): "
+                   "use the arguments n_features and n_classes instead of fixed numbers.")
+            width = _q4_widths(built, n_features, n_classes, who)
+            n_params = sum(p.numel() for p in built.parameters() if p.requires_grad)
+            expected = _q4_count(n_features, n_classes, width)
+            expect(n_params >= expected,
+                   f"{who} has {n_params:,} trainable parameters, fewer than the {expected:,} of three Linear "
+                   f"layers of width {width} with their biases: keep the biases (bias=True, the default).")
+            expect(n_params == expected,
+                   f"{who} has {n_params:,} trainable parameters, but three Linear layers of width {width} "
+                   f"have {expected:,}: the network should hold nothing else that trains.")
+            if n_params > max_params:
+                no_biases = width == _q4_widest(n_features, n_classes, max_params, biases=False)
+                raise Incorrect(f"{who} has hidden width {width} and {n_params:,} parameters; the budget is "
+                                f"{max_params:,}." + (" Your width is the widest that fits if the biases are "
+                                "left out: count them too (each nn.Linear(a, b) has b)." if no_biases else
+                                " Choose the widest h whose count is at most max_params."))
+            widest = _q4_widest(n_features, n_classes, max_params)
+            expect(width == widest,
+                   f"{who} has hidden width {width} ({n_params:,} parameters), within the budget of "
+                   f"{max_params:,}, but width {width + 1} fits too "
+                   f"({_q4_count(n_features, n_classes, width + 1):,} parameters): build the widest network the "
+                   "budget allows.")
+        X_probe = _split_spirals(3, seed=5, n_per_class=50)[0]  # 120 points
+        _expect_classifier_outputs(model, X_probe, c, first)
+        n_features, n_classes, max_params = _Q4_TRAINED
+        acc = _train_and_score(call(build_model, n_features, n_classes, max_params),
+                               _split_spirals(n_classes, seed=6, n_per_class=100), _Q4_EPOCHS, _Q4_LR)
+        expect(acc >= _Q4_NEEDED,
+               f"after {_Q4_EPOCHS} epochs of Adam (lr {_Q4_LR}) on {n_classes} spiral arms, "
+               f"build_model({n_features}, {n_classes}, {max_params}) reached {acc:.2f} held-out accuracy; it "
+               f"needs {_Q4_NEEDED:.2f}. Its layers have the right sizes, so look at what lies between them (an "
+               "activation such as nn.ReLU() after each hidden layer) and at their starting weights (leave "
+               "nn.Linear's own random ones).")
 
 
 # --------------------------------------------------------------------------- q5
-_Q5_NEEDED, _Q5_BUDGET, _Q5_SECONDS = 0.90, 10_000, 10.0
+_Q5_NEEDED, _Q5_BUDGET, _Q5_SECONDS = 0.90, 2_000, 10.0
 # The held-back sets differ from the rings the learner sees (2 features, 3 classes) in the number
 # of features, of classes, or both, so an answer must read both from the data it is given.
 _Q5_SETS = (  # (n_features, n_classes, n_per_class, seed)
-    (3, 4, 150, 2024),
-    (2, 5, 100, 2025),
-)
+    (3, 4, 200, 2024),
+    (2, 5, 200, 2025),
+)  # large enough that keeping the training points (and their labels) in the model exceeds the budget
 _SHAPES = re.compile(r"\((\d+)x(\d+) and (\d+)x(\d+)\)")
 
 
@@ -470,6 +561,25 @@ def _held_back_shells(n_features: int, n_classes: int, n_per_class: int, seed: i
     X, y = make_rings(n_per_class=n_per_class, n_classes=n_classes, n_features=n_features, seed=seed)
     cut = int(0.8 * len(X))  # make_rings shuffles, so a cut is a random split
     return X[:cut], y[:cut], X[cut:], y[cut:]
+
+
+def _warm_up() -> None:
+    """One Adam step on a tiny model: the first step in a process loads parts of torch (seconds on a
+    busy machine), which must not count against the learner's time limit."""
+    layer = nn.Linear(1, 1)
+    optimizer = torch.optim.Adam(layer.parameters())
+    layer(torch.zeros(1, 1)).sum().backward()
+    optimizer.step()
+
+
+def _numbers_stored(model: nn.Module) -> int:
+    """Every number a model keeps in tensors: its parameters, its buffers, and plain tensor attributes."""
+    seen: dict[int, int] = {}
+    for module in model.modules():
+        for value in [*module._parameters.values(), *module._buffers.values(), *vars(module).values()]:
+            if isinstance(value, torch.Tensor):
+                seen[id(value)] = value.numel()
+    return sum(seen.values())
 
 
 def _q5_error_hint(message: str, n_features: int, n_classes: int) -> str:
@@ -495,6 +605,8 @@ def _q5_error_hint(message: str, n_features: int, n_classes: int) -> str:
 )
 def q5(train_classifier: Any) -> None:
     """train_classifier(X, y): returns a trained model; judged on data of other shapes the learner never saw."""
+    with seeded(0):
+        _warm_up()
     for n_features, n_classes, n_per_class, seed in _Q5_SETS:
         X_train, y_train, X_test, y_test = _held_back_shells(n_features, n_classes, n_per_class, seed)
         data = f"held-back data with {n_features} features and {n_classes} classes"
@@ -509,9 +621,15 @@ def q5(train_classifier: Any) -> None:
         if model is None:
             raise Incorrect("train_classifier returned None: return the trained model.")
         model = expect_module(model, "what train_classifier returned")
-        n_params = sum(p.numel() for p in model.parameters())
-        expect(n_params <= _Q5_BUDGET, f"on {data} your model has {n_params:,} parameters; the limit is "
-               f"{_Q5_BUDGET:,}.")
+        stored = _numbers_stored(model)
+        if stored > _Q5_BUDGET:
+            trained = sum(p.numel() for p in model.parameters())
+            where = ("Use a smaller model: fewer hidden units or fewer layers." if trained > _Q5_BUDGET / 2 else
+                     f"Only {trained:,} of them are trained parameters; the rest are kept data (buffers or "
+                     "tensor attributes), such as a copy of the training points: learn from the points "
+                     "instead of storing them.")
+            raise Incorrect(f"on {data} your model stores {stored:,} numbers (parameters, buffers and tensor "
+                            f"attributes together); the limit is {_Q5_BUDGET:,}. {where}")
         expect(seconds <= _Q5_SECONDS, f"on {data} train_classifier took {seconds:.1f} s; the limit is "
                f"{_Q5_SECONDS:.0f} s. Fewer epochs or a smaller model will do on {len(X_train)} points.")
         out = _outputs(model, X_test, "the output of your model")
@@ -534,59 +652,142 @@ def q5(train_classifier: Any) -> None:
 
 
 # --------------------------------------------------------------------------- q6
-@exercise(
-    "The diagonal holds the correct predictions: matrix.diag(). All samples: matrix.sum(). The samples "
-    "of true class i: row i, matrix.sum(dim=1)[i].",
-    "accuracy = matrix.diag().sum() / matrix.sum(); per_class = matrix.diag() / matrix.sum(dim=1). "
-    "Convert to float first (.double() or .float()) so the division is not between integers.",
-)
-def q6(accuracies_from_confusion: Any) -> None:
-    """accuracies_from_confusion(matrix): (overall accuracy, per-class accuracy) from a confusion matrix."""
-    cases = [
-        torch.tensor([[5, 1, 0], [2, 6, 2], [0, 0, 4]]),
-        torch.tensor([[60, 0, 0], [0, 60, 0], [0, 1, 59]]),
-        torch.tensor([[6, 0, 0], [0, 0, 1], [0, 0, 1]]),  # unbalanced: micro 0.875, macro 0.667
-        torch.tensor([[3, 1, 0, 0], [0, 2, 2, 1], [1, 0, 7, 0], [0, 3, 0, 9]]),
+_COUNTING_SHORTCUTS = ("_multiclass_confusion_matrix_update", "_multiclass_stat_scores_update", "_check_targets")
+_COUNTED_BY_HAND = "switched off by the check: this exercise counts by hand"
+
+
+@contextlib.contextmanager
+def _metrics_switched_off() -> Iterator[None]:
+    """Make torchmetrics' multiclass confusion matrix and scores (accuracy, precision, recall) and
+    scikit-learn's classification metrics raise, however the learner imported them: patch the
+    internal step each of them calls through its module's globals."""
+    import sklearn.metrics  # noqa: F401  (so that a learner's own import finds the patched modules)
+    import torchmetrics.classification  # noqa: F401
+    import torchmetrics.functional.classification  # noqa: F401
+
+    with contextlib.ExitStack() as stack:
+        for name, module in list(sys.modules.items()):
+            if module is None or not name.startswith(("torchmetrics", "sklearn.metrics")):
+                continue
+            for shortcut in _COUNTING_SHORTCUTS:
+                if shortcut in vars(module):
+                    stack.enter_context(mock.patch.object(module, shortcut, side_effect=RuntimeError(
+                        f"{name.split('.')[0]}'s metrics are {_COUNTED_BY_HAND}")))
+        yield
+
+
+def _q6_cases() -> list[tuple[torch.Tensor, torch.Tensor, int]]:
+    """(y_true, y_pred, n_classes): classes missing from the labels, from the predictions, from both."""
+    generator = torch.Generator().manual_seed(6)
+    many_true = torch.randint(0, 6, (200,), generator=generator)
+    many_pred = torch.where(torch.rand(200, generator=generator) < 0.7, many_true,
+                            torch.randint(0, 6, (200,), generator=generator))
+    return [
+        (torch.tensor([0, 1, 2, 2, 1, 0, 2]), torch.tensor([0, 2, 2, 2, 1, 1, 0]), 3),
+        (torch.tensor([0, 0, 0, 0, 0, 0, 1, 2]), torch.tensor([0, 0, 0, 0, 0, 0, 2, 2]), 3),  # micro != macro
+        (torch.tensor([0, 1, 2, 2]), torch.tensor([0, 1, 1, 1]), 3),        # class 2 never predicted
+        (torch.tensor([0, 0, 1, 1]), torch.tensor([0, 2, 1, 1]), 3),        # class 2 never true
+        (torch.tensor([0, 1, 1, 2, 0]), torch.tensor([0, 1, 2, 2, 1]), 4),  # class 3 in neither
+        (many_true, many_pred, 6),
     ]
-    for matrix in cases:
-        c = matrix.shape[0]
-        shown = f"accuracies_from_confusion({matrix.tolist()})"
-        answer = call(accuracies_from_confusion, matrix)
-        expect(isinstance(answer, (tuple, list)) and len(answer) == 2,
-               f"{shown} returned {describe(answer)}; return a pair (accuracy, per_class).")
-        m = matrix.double()
-        right_acc = float(m.diag().sum() / m.sum())
-        right_per_class = m.diag() / m.sum(dim=1)
-        value = as_number(answer[0], f"the accuracy from {shown}")
-        per_class = answer[1]
-        if isinstance(per_class, np.ndarray):
-            per_class = torch.from_numpy(per_class)
-        if isinstance(per_class, list):
-            try:
-                per_class = torch.tensor(per_class, dtype=torch.float64)
-            except (TypeError, ValueError, RuntimeError):
-                raise Incorrect(f"per_class from {shown} should be a tensor of shape ({c},), but it is "
-                                f"{describe(answer[1])}.") from None
-        expect_tensor(per_class, f"per_class from {shown}", shape=(c,))
-        got = per_class.detach().cpu().double()
-        if not close(value, right_acc, 1e-6):
-            macro = float(right_per_class.mean())
-            if close(value, macro, 1e-6):
-                raise Incorrect(f"for {shown} your accuracy {value:.4f} is the mean of the per-class "
-                                f"accuracies (macro); accuracy counts samples: {right_acc:.4f}, the diagonal's "
-                                "total over all samples.")
-            if close(value, float(m.diag().sum()), 1e-9):
-                raise Incorrect(f"for {shown} your accuracy is {value:g}, the number of correct samples: "
-                                "divide by the number of all samples, matrix.sum().")
-            raise Incorrect(f"for {shown} the accuracy should be {right_acc:.4f}, got {value:.4f}.")
-        if not torch.allclose(got, right_per_class, atol=1e-6, rtol=0):
-            by_column = m.diag() / m.sum(dim=0)
-            if torch.allclose(got, by_column, atol=1e-6, rtol=0, equal_nan=True):
-                raise Incorrect(f"for {shown} your per_class divides by the column sums (the samples "
-                                "predicted as class i); it asks for the samples whose true class is i: "
-                                "the row sums, matrix.sum(dim=1).")
-            if bool((got == got.round()).all()) and not torch.equal(right_per_class, right_per_class.round()):
-                raise Incorrect(f"for {shown} every per_class value is a whole number ({got.tolist()}), "
-                                "where fractions are expected: divide with / (not //) on float counts.")
-            raise Incorrect(f"for {shown} per_class should be {[round(v, 4) for v in right_per_class.tolist()]}, "
-                            f"got {[round(v, 4) for v in got.tolist()]}.")
+
+
+def _q6_scores(y_true: torch.Tensor, y_pred: torch.Tensor, n_classes: int) -> tuple[torch.Tensor, ...]:
+    matrix = torch.zeros(n_classes, n_classes, dtype=torch.float64)
+    for t, p in zip(y_true.tolist(), y_pred.tolist(), strict=True):
+        matrix[t, p] += 1
+    diag = matrix.diag()
+    return matrix, diag.sum() / matrix.sum(), diag / matrix.sum(dim=1), diag / matrix.sum(dim=0)
+
+
+def _as_float_tensor(value: Any, what: str, shape: tuple[int, ...]) -> torch.Tensor:
+    """A tensor, NumPy array or (nested) list of numbers as a float64 tensor of ``shape``, or Incorrect."""
+    if isinstance(value, torch.Tensor):
+        got = value.detach().cpu()
+    else:
+        try:
+            got = torch.as_tensor(np.asarray(value, dtype=np.float64))
+        except (TypeError, ValueError, RuntimeError):
+            raise Incorrect(f"{what} should be a tensor of shape {shape}, but it is {describe(value)}.") from None
+    expect_tensor(got, what, shape=shape)
+    expect(not got.is_complex() and got.dtype != torch.bool,
+           f"{what} should hold numbers, but its dtype is {got.dtype}.")
+    return got.double()
+
+
+def _same(a: torch.Tensor, b: torch.Tensor) -> bool:
+    return torch.allclose(a, b, rtol=0, atol=1e-6, equal_nan=True)
+
+
+def _rounded(t: torch.Tensor) -> list:
+    return [round(v, 4) if v == v else float("nan") for v in t.tolist()]
+
+
+@exercise(
+    "Start with a (n_classes, n_classes) tensor of zeros and go through the pairs zip(y_true, y_pred): "
+    "each pair (t, p) adds 1 at row t, column p. Then everything else is read off the matrix: its "
+    "diagonal, its row sums and its column sums.",
+    "accuracy = diagonal total / all samples; recall[i] = matrix[i, i] / row i's total; precision[i] = "
+    "matrix[i, i] / column i's total. Dividing tensors with / gives floats, and 0 / 0 gives nan by itself.",
+)
+def q6(scores: Any) -> None:
+    """scores(y_true, y_pred, n_classes): (confusion matrix, accuracy, recall, precision), counted by hand."""
+    for y_true, y_pred, n_classes in _q6_cases():
+        c = n_classes
+        shown = (f"scores({describe(y_true)}, {describe(y_pred)}, n_classes={c})" if len(y_true) > 10 else
+                 f"scores({y_true.tolist()}, {y_pred.tolist()}, n_classes={c})")
+        try:
+            with _metrics_switched_off():
+                answer = call(scores, y_true, y_pred, n_classes)
+        except Incorrect as error:
+            if _COUNTED_BY_HAND in str(error):
+                raise Incorrect("your function calls torchmetrics or scikit-learn metrics, which the check "
+                                "switches off for this exercise: count the pairs yourself.") from error
+            raise
+        expect(isinstance(answer, (tuple, list)) and len(answer) == 4,
+               f"{shown} returned {describe(answer)}; return four things: (matrix, accuracy, recall, precision).")
+        right_matrix, right_acc, right_recall, right_precision = _q6_scores(y_true, y_pred, n_classes)
+        shape = tuple(np.shape(answer[0])) if not isinstance(answer[0], torch.Tensor) else tuple(answer[0].shape)
+        seen = int(max(y_true.max(), y_pred.max())) + 1
+        if shape == (seen, seen) and seen != c:
+            raise Incorrect(f"for {shown} your matrix has shape {shape}, sized from the labels that occur; "
+                            f"it must be ({c}, {c}), from n_classes: a class may be missing from the data.")
+        matrix = _as_float_tensor(answer[0], f"the matrix from {shown}", (c, c))
+        if not torch.equal(matrix, right_matrix):
+            if torch.equal(matrix, right_matrix.T):
+                raise Incorrect(f"for {shown} your matrix is the transpose of the right one: row i is the "
+                                "true class, column j the predicted class.")
+            if float(matrix.sum()) != len(y_true):
+                raise Incorrect(f"for {shown} your matrix counts {float(matrix.sum()):g} samples in all; there "
+                                f"are {len(y_true)}: each (true, predicted) pair adds one count.")
+            raise Incorrect(f"for {shown} the matrix should be {right_matrix.long().tolist()}, got "
+                            f"{matrix.tolist()}.")
+        accuracy = as_number(answer[1], f"the accuracy from {shown}")
+        if not close(accuracy, float(right_acc), 1e-6):
+            if close(accuracy, float(right_recall.nanmean()), 1e-6):
+                raise Incorrect(f"for {shown} your accuracy {accuracy:.4f} is the mean of the per-class "
+                                f"recalls (macro); accuracy counts samples: {float(right_acc):.4f}.")
+            if close(accuracy, float(right_matrix.diag().sum()), 1e-9):
+                raise Incorrect(f"for {shown} your accuracy is {accuracy:g}, the number of correct samples: "
+                                "divide by the number of all samples.")
+            raise Incorrect(f"for {shown} the accuracy should be {float(right_acc):.4f}, got {accuracy:.4f}.")
+        recall = _as_float_tensor(answer[2], f"recall from {shown}", (c,))
+        precision = _as_float_tensor(answer[3], f"precision from {shown}", (c,))
+        if _same(recall, right_precision) and _same(precision, right_recall) and not _same(recall, right_recall):
+            raise Incorrect(f"for {shown} your recall and precision are swapped: recall divides by the row "
+                            "sums (samples truly of class i), precision by the column sums (samples "
+                            "predicted as class i).")
+        for name, got, right, total in (("recall", recall, right_recall, "row"),
+                                        ("precision", precision, right_precision, "column")):
+            if _same(got, right):
+                continue
+            undefined = right.isnan()
+            if _same(got[~undefined], right[~undefined]):
+                raise Incorrect(f"for {shown} your {name} is {_rounded(got)}: right where it is defined, but "
+                                f"where a class's {total} sum is 0 the {name} is 0 / 0 and must be nan "
+                                f"(float('nan')): expected {_rounded(right)}.")
+            if bool((got[~got.isnan()] == got[~got.isnan()].round()).all()):
+                raise Incorrect(f"for {shown} every {name} value is a whole number ({_rounded(got)}), where "
+                                "fractions are expected: divide with / (not //).")
+            raise Incorrect(f"for {shown} the {name} should be {_rounded(right)}: matrix[i, i] / the {total} "
+                            f"sum of class i; got {_rounded(got)}.")
