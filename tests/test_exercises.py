@@ -30,3 +30,12 @@ def test_exercise_notebook_runs_and_every_check_says_not_attempted(path):
             f"{path.relative_to(ROOT)}: {cell.source!r} printed {text!r}"
         )
     assert checked >= 6
+
+
+@pytest.mark.parametrize("path", EXERCISES, ids=[p.name for p in EXERCISES])
+def test_exercise_notebook_ends_with_the_progress_summary(path):
+    """Issue 11: the last code cell prints check.summary(), the table of this session's verdicts."""
+    code = [cell.source.strip() for cell in read(path).cells if cell.cell_type == "code"]
+    assert code and code[-1] == "check.summary()", (
+        f"{path.relative_to(ROOT)}: the last code cell should be check.summary(), not {code[-1]!r}"
+    )
