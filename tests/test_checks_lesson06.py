@@ -143,33 +143,84 @@ def make_checkpoint_numpy_epoch(model, optimizer, generator, epoch):  # a NumPy 
     return {**make_checkpoint(model, optimizer, generator, epoch), "epoch": np.int64(epoch)}
 
 
-# ---- q4: load_for_inference(path, build_model, device)
+# ---- q4: load_for_inference(path, build_model, device), files saved through wrappers
+def _unwrapped(state_dict):
+    out = {}
+    for name, tensor in state_dict.items():
+        for prefix in ("module.", "_orig_mod."):
+            if name.startswith(prefix):
+                name = name[len(prefix):]
+        out[name] = tensor
+    return out
+
+
 def load_for_inference(path, build_model, device):
     checkpoint = torch.load(path, map_location="cpu", weights_only=True)
     model = build_model(**checkpoint["config"])
-    model.load_state_dict(checkpoint["model_state_dict"])
+    model.load_state_dict(_unwrapped(checkpoint["model_state_dict"]))
     return model.to(device).eval()
 
 
-def load_for_inference_straight_to_device(path, build_model, device):
+def load_for_inference_removeprefix(path, build_model, device):  # straight to the device, removeprefix
     checkpoint = torch.load(path, map_location=device, weights_only=True)
+    state = {k.removeprefix("module.").removeprefix("_orig_mod."): v
+             for k, v in checkpoint["model_state_dict"].items()}
     model = build_model(hidden_units=checkpoint["config"]["hidden_units"]).to(device)
-    model.load_state_dict(checkpoint["model_state_dict"])
+    model.load_state_dict(state)
     model.eval()
     return model
+
+
+def load_for_inference_by_shape(path, build_model, device):  # pairs keys in order, as in exercise 1
+    checkpoint = torch.load(path, map_location=torch.device("cpu"), weights_only=True)
+    model = build_model(**checkpoint["config"])
+    model.load_state_dict(dict(zip(model.state_dict(), checkpoint["model_state_dict"].values(), strict=True)))
+    model.eval()
+    return model.to(device)
+
+
+def load_for_inference_lesson(path, build_model, device):  # the lesson's cell 57 with eval(): no unwrapping
+    saved = torch.load(path, map_location=device, weights_only=True)
+    reloaded_model = build_model(**saved["config"]).to(device)
+    reloaded_model.load_state_dict(saved["model_state_dict"])
+    return reloaded_model.eval()
+
+
+def load_for_inference_replace_all(path, build_model, device):  # also rewrites "input_module."
+    checkpoint = torch.load(path, map_location="cpu", weights_only=True)
+    state = {k.replace("module.", "").replace("_orig_mod.", ""): v
+             for k, v in checkpoint["model_state_dict"].items()}
+    model = build_model(**checkpoint["config"])
+    model.load_state_dict(state)
+    return model.to(device).eval()
+
+
+def load_for_inference_split_first(path, build_model, device):  # drops the first part of every key
+    checkpoint = torch.load(path, map_location="cpu", weights_only=True)
+    state = {k.split(".", 1)[1]: v for k, v in checkpoint["model_state_dict"].items()}
+    model = build_model(**checkpoint["config"])
+    model.load_state_dict(state)
+    return model.to(device).eval()
+
+
+def load_for_inference_not_strict(path, build_model, device):  # silences the key errors: loads nothing
+    checkpoint = torch.load(path, map_location="cpu", weights_only=True)
+    model = build_model(**checkpoint["config"])
+    model.load_state_dict(checkpoint["model_state_dict"], strict=False)
+    return model.to(device).eval()
 
 
 def load_for_inference_no_map_location(path, build_model, device):
     checkpoint = torch.load(path, weights_only=True)
     model = build_model(**checkpoint["config"])
-    model.load_state_dict(checkpoint["model_state_dict"])
+    model.load_state_dict(_unwrapped(checkpoint["model_state_dict"]))
     return model.to(device).eval()
 
 
 def load_for_inference_hard_coded_config(path, build_model, device):
     checkpoint = torch.load(path, map_location="cpu", weights_only=True)
     model = build_model(hidden_units=5)
-    model.load_state_dict(checkpoint["model_state_dict"])
+    model.load_state_dict(_unwrapped(checkpoint["model_state_dict"]))
     return model.eval()
 
 
@@ -180,10 +231,15 @@ def load_for_inference_no_eval(path, build_model, device):
 def load_for_inference_returns_report(path, build_model, device):
     checkpoint = torch.load(path, map_location="cpu", weights_only=True)
     model = build_model(**checkpoint["config"]).eval()
-    return model.load_state_dict(checkpoint["model_state_dict"])
+    return model.load_state_dict(_unwrapped(checkpoint["model_state_dict"]))
 
 
-# ---- q5: grid_search(make_model, X_fit, y_fit, X_val, y_val, learning_rates, hidden_units_options, epochs)
+def load_for_inference_meta(path, build_model, device):  # ignores the device asked for
+    return load_for_inference(path, build_model, "meta")
+
+
+# ---- q5: smallest_good_model(make_model, X_fit, y_fit, X_val, y_val, learning_rates, hidden_units_options,
+#          epochs, tolerance)
 def _fit(model, X, y, lr, epochs):
     loss_fn = nn.BCEWithLogitsLoss()
     optimizer = torch.optim.SGD(model.parameters(), lr=lr)
@@ -201,18 +257,35 @@ def _accuracy(model, X, y, threshold=0.5):
         return ((torch.sigmoid(model(X)).squeeze() > threshold).float() == y).float().mean().item()
 
 
-def grid_search(make_model, X_fit, y_fit, X_val, y_val, learning_rates, hidden_units_options, epochs):
+def _n_params(model):
+    return sum(p.numel() for p in model.parameters())
+
+
+def _search(make_model, X_fit, y_fit, X_val, y_val, learning_rates, hidden_units_options, epochs, val_on=None,
+            count=_n_params):
     results = []
     for lr in learning_rates:
         for hidden_units in hidden_units_options:
             torch.manual_seed(0)
             model = _fit(make_model(hidden_units), X_fit, y_fit, lr, epochs)
-            results.append({"lr": lr, "hidden_units": hidden_units, "val_acc": _accuracy(model, X_val, y_val)})
-    best = max(results, key=lambda r: r["val_acc"])
-    return results, (best["lr"], best["hidden_units"])
+            X_eval, y_eval = val_on if val_on is not None else (X_val, y_val)
+            results.append({"lr": lr, "hidden_units": hidden_units, "parameters": count(model),
+                            "val_acc": _accuracy(model, X_eval, y_eval)})
+    return results
 
 
-def grid_search_numpy(make_model, X_fit, y_fit, X_val, y_val, learning_rates, hidden_units_options, epochs):
+def smallest_good_model(make_model, X_fit, y_fit, X_val, y_val, learning_rates, hidden_units_options, epochs,
+                        tolerance):
+    results = _search(make_model, X_fit, y_fit, X_val, y_val, learning_rates, hidden_units_options, epochs)
+    best = max(r["val_acc"] for r in results)
+    good = [r for r in results if r["val_acc"] >= best - tolerance]
+    fewest = min(r["parameters"] for r in good)
+    chosen = max((r for r in good if r["parameters"] == fewest), key=lambda r: r["val_acc"])
+    return results, (chosen["lr"], chosen["hidden_units"])
+
+
+def smallest_good_model_numpy(make_model, X_fit, y_fit, X_val, y_val, learning_rates, hidden_units_options,
+                              epochs, tolerance):  # NumPy numbers, sorting, a tuple of rows
     results = []
     for hidden_units, lr in itertools.product(hidden_units_options, learning_rates):
         torch.manual_seed(0)
@@ -220,57 +293,111 @@ def grid_search_numpy(make_model, X_fit, y_fit, X_val, y_val, learning_rates, hi
         with torch.no_grad():
             pred = model(X_val).reshape(-1).numpy() > 0
         results.append({"lr": np.float64(lr), "hidden_units": np.int64(hidden_units),
+                        "parameters": np.int64(_n_params(model)),
                         "val_acc": np.mean(pred == y_val.numpy().astype(bool)), "extra": "ok"})
-    best = sorted(results, key=lambda r: -r["val_acc"])[0]
-    return tuple(results), [best["lr"], best["hidden_units"]]
+    best = max(r["val_acc"] for r in results)
+    ranked = sorted((r for r in results if best - r["val_acc"] <= tolerance + 1e-12),
+                    key=lambda r: (r["parameters"], -r["val_acc"]))
+    return tuple(results), [ranked[0]["lr"], ranked[0]["hidden_units"]]
 
 
-def grid_search_on_fit(make_model, X_fit, y_fit, X_val, y_val, learning_rates, hidden_units_options, epochs):
-    return grid_search(make_model, X_fit, y_fit, X_fit, y_fit, learning_rates, hidden_units_options, epochs)
-
-
-def grid_search_ignores_lr(make_model, X_fit, y_fit, X_val, y_val, learning_rates, hidden_units_options, epochs):
-    results = []
-    for lr in learning_rates:
-        for hidden_units in hidden_units_options:
-            torch.manual_seed(0)
-            model = _fit(make_model(hidden_units), X_fit, y_fit, 0.1, epochs)  # hard-coded rate
-            results.append({"lr": lr, "hidden_units": hidden_units, "val_acc": _accuracy(model, X_val, y_val)})
+def smallest_good_model_lesson(make_model, X_fit, y_fit, X_val, y_val, learning_rates, hidden_units_options,
+                               epochs, tolerance):  # the lesson's choice: the highest val_acc, size ignored
+    results = _search(make_model, X_fit, y_fit, X_val, y_val, learning_rates, hidden_units_options, epochs)
     best = max(results, key=lambda r: r["val_acc"])
     return results, (best["lr"], best["hidden_units"])
 
 
-def grid_search_worst(make_model, X_fit, y_fit, X_val, y_val, learning_rates, hidden_units_options, epochs):
-    results, _ = grid_search(make_model, X_fit, y_fit, X_val, y_val, learning_rates, hidden_units_options, epochs)
-    worst = min(results, key=lambda r: r["val_acc"])
-    return results, (worst["lr"], worst["hidden_units"])
+def smallest_good_model_any_of_smallest(make_model, X_fit, y_fit, X_val, y_val, learning_rates,
+                                        hidden_units_options, epochs, tolerance):  # no tie-break on val_acc
+    results = _search(make_model, X_fit, y_fit, X_val, y_val, learning_rates, hidden_units_options, epochs)
+    best = max(r["val_acc"] for r in results)
+    good = [r for r in results if r["val_acc"] >= best - tolerance]
+    chosen = min(good, key=lambda r: (r["parameters"], r["val_acc"]))  # the worse of the small ones
+    return results, (chosen["lr"], chosen["hidden_units"])
 
 
-def grid_search_percent(make_model, X_fit, y_fit, X_val, y_val, learning_rates, hidden_units_options, epochs):
-    results, best = grid_search(make_model, X_fit, y_fit, X_val, y_val, learning_rates, hidden_units_options,
-                                epochs)
-    return [{**r, "val_acc": 100 * r["val_acc"]} for r in results], best
+def smallest_good_model_smallest(make_model, X_fit, y_fit, X_val, y_val, learning_rates, hidden_units_options,
+                                 epochs, tolerance):  # forgets the tolerance: the smallest, however bad
+    results = _search(make_model, X_fit, y_fit, X_val, y_val, learning_rates, hidden_units_options, epochs)
+    chosen = min(results, key=lambda r: (r["parameters"], -r["val_acc"]))
+    return results, (chosen["lr"], chosen["hidden_units"])
 
 
-def grid_search_one_model(make_model, X_fit, y_fit, X_val, y_val, learning_rates, hidden_units_options, epochs):
-    # one model reused across learning rates: later runs start from trained weights
+def smallest_good_model_hidden_as_size(make_model, X_fit, y_fit, X_val, y_val, learning_rates,
+                                       hidden_units_options, epochs, tolerance):
+    results, choice = smallest_good_model(make_model, X_fit, y_fit, X_val, y_val, learning_rates,
+                                          hidden_units_options, epochs, tolerance)
+    return [{**r, "parameters": r["hidden_units"]} for r in results], choice
+
+
+def smallest_good_model_weights_only(make_model, X_fit, y_fit, X_val, y_val, learning_rates,
+                                     hidden_units_options, epochs, tolerance):
+    def count_weights(model):
+        return sum(p.numel() for name, p in model.named_parameters() if name.endswith("weight"))
+
+    results = _search(make_model, X_fit, y_fit, X_val, y_val, learning_rates, hidden_units_options, epochs,
+                      count=count_weights)
+    return results, (results[0]["lr"], results[0]["hidden_units"])
+
+
+def smallest_good_model_on_fit(make_model, X_fit, y_fit, X_val, y_val, learning_rates, hidden_units_options,
+                               epochs, tolerance):
+    results = _search(make_model, X_fit, y_fit, X_val, y_val, learning_rates, hidden_units_options, epochs,
+                      val_on=(X_fit, y_fit))
+    return results, (results[0]["lr"], results[0]["hidden_units"])
+
+
+def smallest_good_model_ignores_lr(make_model, X_fit, y_fit, X_val, y_val, learning_rates, hidden_units_options,
+                                   epochs, tolerance):  # a fresh model per row, but always lr 0.1
+    results = []
+    for lr in learning_rates:
+        rows = _search(make_model, X_fit, y_fit, X_val, y_val, [0.1], hidden_units_options, epochs)
+        results += [{**r, "lr": lr} for r in rows]
+    return results, (results[0]["lr"], results[0]["hidden_units"])
+
+
+def smallest_good_model_fixed_tolerance(make_model, X_fit, y_fit, X_val, y_val, learning_rates,
+                                        hidden_units_options, epochs, tolerance):  # 0.05 typed in
+    return smallest_good_model(make_model, X_fit, y_fit, X_val, y_val, learning_rates, hidden_units_options,
+                               epochs, 0.05)
+
+
+def smallest_good_model_percent(make_model, X_fit, y_fit, X_val, y_val, learning_rates, hidden_units_options,
+                                epochs, tolerance):
+    results, choice = smallest_good_model(make_model, X_fit, y_fit, X_val, y_val, learning_rates,
+                                          hidden_units_options, epochs, tolerance)
+    return [{**r, "val_acc": 100 * r["val_acc"]} for r in results], choice
+
+
+def smallest_good_model_one_model(make_model, X_fit, y_fit, X_val, y_val, learning_rates, hidden_units_options,
+                                  epochs, tolerance):  # one model reused across learning rates
     results = []
     for hidden_units in hidden_units_options:
         torch.manual_seed(0)
         model = make_model(hidden_units)
         for lr in learning_rates:
             _fit(model, X_fit, y_fit, lr, epochs)
-            results.append({"lr": lr, "hidden_units": hidden_units, "val_acc": _accuracy(model, X_val, y_val)})
-    best = max(results, key=lambda r: r["val_acc"])
-    return results, (best["lr"], best["hidden_units"])
+            results.append({"lr": lr, "hidden_units": hidden_units, "parameters": _n_params(model),
+                            "val_acc": _accuracy(model, X_val, y_val)})
+    return results, (results[0]["lr"], results[0]["hidden_units"])
 
 
-def grid_search_mutates(make_model, X_fit, y_fit, X_val, y_val, learning_rates, hidden_units_options, epochs):
+def smallest_good_model_mutates(make_model, X_fit, y_fit, X_val, y_val, learning_rates, hidden_units_options,
+                                epochs, tolerance):
     X_fit -= X_fit.mean(0)  # standardises the caller's tensor in place
-    return grid_search(make_model, X_fit, y_fit, X_val, y_val, learning_rates, hidden_units_options, epochs)
+    return smallest_good_model(make_model, X_fit, y_fit, X_val, y_val, learning_rates, hidden_units_options,
+                               epochs, tolerance)
 
 
-def grid_search_huge(make_model, X_fit, y_fit, X_val, y_val, learning_rates, hidden_units_options, epochs):
+def smallest_good_model_hard_coded(make_model, X_fit, y_fit, X_val, y_val, learning_rates, hidden_units_options,
+                                   epochs, tolerance):  # the first search's answer, whatever the grid
+    results = _search(make_model, X_fit, y_fit, X_val, y_val, learning_rates, hidden_units_options, epochs)
+    return results, (0.5, 16)
+
+
+def smallest_good_model_huge(make_model, X_fit, y_fit, X_val, y_val, learning_rates, hidden_units_options,
+                             epochs, tolerance):
     return list(range(100_000)), None
 
 
@@ -384,25 +511,36 @@ CASES = {
         "placeholder": args(not_implemented, not_implemented),
     },
     "q4": {
-        "correct": [load_for_inference, load_for_inference_straight_to_device],
+        "correct": [load_for_inference, load_for_inference_removeprefix, load_for_inference_by_shape],
         "wrong": [
+            (load_for_inference_lesson, "missing or unexpected keys"),
+            (load_for_inference_replace_all, "missing or unexpected keys"),
+            (load_for_inference_split_first, "keys without a prefix"),
+            (load_for_inference_not_strict, "still holds the random weights"),
             (load_for_inference_no_map_location, "gpu"),
             (load_for_inference_hard_coded_config, "size mismatch"),
             (load_for_inference_no_eval, "training mode"),
             (load_for_inference_returns_report, "torch.nn.Module"),
+            (load_for_inference_meta, "the device asked for"),
         ],
         "placeholder": not_implemented,
     },
     "q5": {
-        "correct": [grid_search, grid_search_numpy],
+        "correct": [smallest_good_model, smallest_good_model_numpy],
         "wrong": [
-            (grid_search_on_fit, "fit data"),
-            (grid_search_ignores_lr, "learning rate"),
-            (grid_search_worst, "is not the highest"),
-            (grid_search_percent, "above 1"),
-            (grid_search_one_model, "one fresh model per combination"),
-            (grid_search_mutates, "changed its input"),
-            (grid_search_huge, "100000 items"),
+            (smallest_good_model_lesson, "the most accurate candidate"),
+            (smallest_good_model_any_of_smallest, "has a higher val_acc"),
+            (smallest_good_model_smallest, "more than tolerance"),
+            (smallest_good_model_hidden_as_size, "the number of hidden units"),
+            (smallest_good_model_weights_only, "weights but not the biases"),
+            (smallest_good_model_on_fit, "fit data"),
+            (smallest_good_model_ignores_lr, "learning rate"),
+            (smallest_good_model_percent, "above 1"),
+            (smallest_good_model_one_model, "one fresh model per combination"),
+            (smallest_good_model_mutates, "changed its input"),
+            (smallest_good_model_hard_coded, "search 2"),
+            (smallest_good_model_fixed_tolerance, "more than tolerance=0.0 below"),
+            (smallest_good_model_huge, "100000 items"),
         ],
         "placeholder": not_implemented,
     },
@@ -433,22 +571,22 @@ def test_check(name, answer, status, hint):
 def test_checks_leave_the_random_state_alone():
     state = torch.get_rng_state()
     lesson06.q3.evaluate(make_checkpoint, restore_checkpoint)
-    lesson06.q5.evaluate(grid_search)
+    lesson06.q5.evaluate(smallest_good_model)
     assert torch.equal(torch.get_rng_state(), state)
 
 
 def test_a_wrong_answer_is_judged_about_as_fast_as_a_right_one():
     start = time.perf_counter()
-    lesson06.q5.evaluate(grid_search)
+    lesson06.q5.evaluate(smallest_good_model)
     right = time.perf_counter() - start
     start = time.perf_counter()
-    lesson06.q5.evaluate(grid_search_on_fit)
+    lesson06.q5.evaluate(smallest_good_model_on_fit)
     wrong = time.perf_counter() - start
     assert wrong < 2 * right + 0.5
 
 
 def test_hints_stay_short_for_huge_answers():
-    outcome = lesson06.q5.evaluate(grid_search_huge)
+    outcome = lesson06.q5.evaluate(smallest_good_model_huge)
     assert len(outcome.message) < 400
 
 
