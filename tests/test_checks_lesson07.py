@@ -143,44 +143,87 @@ def baseline_percent(y_train, y_eval):
     return 100 * baseline_bincount(y_train, y_eval)
 
 
-# ---- q4: threshold_for_recall
-def threshold_search(probs, labels, goal):
-    for t in sorted(probs.tolist(), reverse=True):
-        pred = probs >= t
-        recall = (pred & (labels == 1)).sum() / (labels == 1).sum()
-        if recall >= goal:
-            return t
+# ---- q4: threshold_for_costs(probs, labels, cost_fn, cost_fp)
+def _costs_of(probs, labels, thresholds, cost_fn, cost_fp, strict=False):
+    positive = labels == 1
+    costs = []
+    for t in thresholds:
+        pred = probs > t if strict else probs >= t
+        costs.append(cost_fn * (~pred & positive).sum().item() + cost_fp * (pred & ~positive).sum().item())
+    return costs
 
 
-def threshold_torchmetrics(probs, labels, goal):
+def threshold_scan(probs, labels, cost_fn, cost_fp):
+    candidates = sorted(set(probs.tolist())) + [float("inf")]
+    costs = _costs_of(probs, labels, candidates, cost_fn, cost_fp)
+    return candidates[costs.index(min(costs))]
+
+
+def threshold_vectorised(probs, labels, cost_fn, cost_fp):  # every cut at once; a tensor element back
+    values = torch.unique(probs)  # sorted ascending
+    predicted = probs[None, :] >= values[:, None]
+    positive = (labels == 1)[None, :]
+    cost = cost_fn * (~predicted & positive).sum(1) + cost_fp * (predicted & ~positive).sum(1)
+    nothing_positive = cost_fn * positive.sum()
+    if nothing_positive < cost.min():
+        return float("inf")
+    return values[cost.argmin()]
+
+
+def threshold_numpy_midpoints(probs, labels, cost_fn, cost_fp):  # NumPy, thresholds between the scores
+    p = probs.numpy().astype(np.float64)
+    y = labels.numpy().astype(int)
+    values = np.unique(p)
+    candidates = np.concatenate([[values[0] - 1.0], (values[:-1] + values[1:]) / 2, [values[-1] + 1.0]])
+    costs = [cost_fn * np.sum((p < t) & (y == 1)) + cost_fp * np.sum((p >= t) & (y == 0)) for t in candidates]
+    return np.float64(candidates[int(np.argmin(costs))])
+
+
+def threshold_lesson(probs, labels, cost_fn, cost_fp):  # the lesson's recall-goal cell, renamed: wrong goal
     from torchmetrics.classification import BinaryPrecisionRecallCurve
 
-    _, recall, thresholds = BinaryPrecisionRecallCurve()(probs, labels.long())
-    return thresholds[recall[:-1] >= goal].max()
+    _, curve_recall, curve_thresholds = BinaryPrecisionRecallCurve()(probs.float(), labels.long())
+    return curve_thresholds[curve_recall[:-1] >= 0.98].max().item()
 
 
-def threshold_sorted_positives(probs, labels, goal):  # the k-th most confident positive
-    positives = torch.sort(probs[labels == 1], descending=True).values
-    k = 0
-    while (k + 1) / len(positives) < goal:
-        k += 1
-    return positives[k].item()
+def threshold_bayes(probs, labels, cost_fn, cost_fp):  # right only for calibrated probabilities
+    return cost_fp / (cost_fn + cost_fp)
 
 
-def threshold_lowest(probs, labels, goal):  # meets the goal with as many false alarms as possible
-    return probs.min().item()
+def threshold_swapped(probs, labels, cost_fn, cost_fp):
+    return threshold_scan(probs, labels, cost_fp, cost_fn)
 
 
-def threshold_recall_of_negatives(probs, labels, goal):
-    return threshold_search(probs, 1 - labels, goal)
+def threshold_strict(probs, labels, cost_fn, cost_fp):  # searches with >, returns the same number
+    candidates = [-1.0] + sorted(set(probs.tolist()))  # -1.0: everything positive
+    costs = _costs_of(probs, labels, candidates, cost_fn, cost_fp, strict=True)
+    return candidates[costs.index(min(costs))]
 
 
-def threshold_strict(probs, labels, goal):  # uses > when searching, so one positive is lost
-    for t in sorted(probs.tolist(), reverse=True):
-        recall = ((probs > t) & (labels == 1)).sum() / (labels == 1).sum()
-        if recall >= goal:
-            return t
-    return 0.0
+def threshold_no_inf(probs, labels, cost_fn, cost_fp):  # never considers "nothing positive"
+    candidates = sorted(set(probs.tolist()))
+    costs = _costs_of(probs, labels, candidates, cost_fn, cost_fp)
+    return candidates[costs.index(min(costs))]
+
+
+def threshold_sorts_in_place(probs, labels, cost_fn, cost_fp):
+    order = probs.argsort()
+    probs[:] = probs[order]  # the caller's tensor is now sorted, away from its labels
+    labels[:] = labels[order]
+    return threshold_scan(probs, labels, cost_fn, cost_fp)
+
+
+def threshold_rates(probs, labels, cost_fn, cost_fp):  # weighs the error *rates*, not the counts
+    candidates = sorted(set(probs.tolist())) + [float("inf")]
+    positive = labels == 1
+    best, best_cost = None, float("inf")
+    for t in candidates:
+        pred = probs >= t
+        cost = (cost_fn * (~pred & positive).sum() / positive.sum()
+                + cost_fp * (pred & ~positive).sum() / (~positive).sum()).item()
+        if cost < best_cost:
+            best, best_cost = t, cost
+    return best
 
 
 # ---- q5: train_with_early_stopping
@@ -396,11 +439,18 @@ CASES = {
         "placeholder": not_implemented,
     },
     "q4": {
-        "correct": [threshold_search, threshold_torchmetrics, threshold_sorted_positives],
+        "correct": [threshold_scan, threshold_vectorised, threshold_numpy_midpoints],
         "wrong": [
-            (threshold_lowest, "a higher threshold"),
-            (threshold_recall_of_negatives, "the *negatives*"),
-            (threshold_strict, "a higher threshold"),
+            (threshold_lesson, "the lowest cost any threshold reaches"),
+            (threshold_bayes, "calibrated"),
+            (threshold_swapped, "swapped"),
+            (threshold_strict, "probs > threshold"),
+            (threshold_no_inf, "nothing positive"),
+            (threshold_sorts_in_place, "changed its input"),
+            (threshold_rates, "the lowest cost any threshold reaches"),
+            (lambda probs, labels, cost_fn, cost_fp: 0.5, "the lowest cost any threshold reaches"),
+            (lambda probs, labels, cost_fn, cost_fp: float("nan"), "returned nan"),
+            (lambda probs, labels, cost_fn, cost_fp: probs, "should be one number"),
         ],
         "placeholder": not_implemented,
     },

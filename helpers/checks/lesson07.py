@@ -229,52 +229,101 @@ def q3(majority_baseline_accuracy: Any) -> None:
 
 
 # --------------------------------------------------------------------------- q4
-def _recall(probs: torch.Tensor, labels: torch.Tensor, threshold: float) -> float:
-    pred = probs >= threshold
-    return float((pred & (labels == 1)).sum()) / float((labels == 1).sum())
+def _cost(probs: torch.Tensor, labels: torch.Tensor, threshold: float, cost_fn: float, cost_fp: float,
+          strict: bool = False) -> float:
+    """The total cost of the predictions `probs >= threshold` (or `>` when strict)."""
+    predicted = probs > threshold if strict else probs >= threshold
+    positive = labels == 1
+    false_negatives = int((~predicted & positive).sum())
+    false_positives = int((predicted & ~positive).sum())
+    return cost_fn * false_negatives + cost_fp * false_positives
 
 
-def _best_threshold(probs: torch.Tensor, labels: torch.Tensor, goal: float) -> float:
-    candidates = sorted(set(probs.tolist()), reverse=True)
-    return next(t for t in candidates if _recall(probs, labels, t) >= goal)
+def _cheapest(probs: torch.Tensor, labels: torch.Tensor, cost_fn: float, cost_fp: float) -> tuple[float, float]:
+    """(lowest cost, a threshold reaching it) over every possible cut, including 'nothing positive'."""
+    candidates = sorted(set(probs.tolist())) + [math.inf]
+    costs = [(_cost(probs, labels, t, cost_fn, cost_fp), t) for t in candidates]
+    return min(costs)
+
+
+def _q4_cases() -> list[tuple[torch.Tensor, torch.Tensor, float, float]]:
+    """Scores that are not calibrated probabilities (so no formula gives the best threshold).
+
+    In the fourth set the three highest scores are negatives and a false positive costs 40 times a
+    false negative: predicting nothing positive is cheapest. In the fifth the two lowest scores are
+    positives and a false negative costs 40 times more: predicting everything positive is cheapest.
+    The second is imbalanced (about 15 % positives), so weighing error rates instead of counts fails.
+    """
+    cases = []
+    with seeded(4):
+        for n, share, cost_fn, cost_fp, shift, dtype in ((80, 0.4, 10.0, 1.0, 0.8, torch.float32),
+                                                         (120, 0.1, 1.0, 4.0, -0.6, torch.float64),
+                                                         (60, 0.4, 3.0, 3.0, 0.3, torch.float32),
+                                                         (50, 0.4, 1.0, 40.0, 0.0, torch.float32),
+                                                         (50, 0.4, 40.0, 1.0, 0.0, torch.float64)):
+            labels = (torch.rand(n) < share).long()
+            labels[:2] = torch.tensor([1, 0])
+            logits = 1.5 * (2 * labels.float() - 1) + 1.2 * torch.randn(n) + shift
+            probs = torch.sigmoid(logits).to(dtype)
+            probs[5:9] = probs[4]  # some scores tie: a threshold keeps or drops them all together
+            order = probs.argsort()
+            if cost_fp > cost_fn * 10:
+                labels[order[-3:]] = 0
+            if cost_fn > cost_fp * 10:
+                labels[order[:2]] = 1
+            cases.append((probs, labels.float() if dtype == torch.float64 else labels, cost_fn, cost_fp))
+    return cases
 
 
 @exercise(
-    "Try the probabilities themselves as thresholds, from the highest down: the first one whose "
-    "recall (predict positive when prob >= threshold) reaches the goal is the answer.",
-    "Recall = true positives / all positives: ((probs >= t) & (labels == 1)).sum() / (labels == 1).sum(). "
-    "torchmetrics' BinaryPrecisionRecallCurve also lists recall for every threshold.",
+    "Only the order of the probabilities matters: between two neighbouring probability values every "
+    "threshold makes the same predictions. So try each distinct probability as a threshold (plus one "
+    "above them all), compute the cost of each, and keep the cheapest.",
+    "For a threshold t: predicted = probs >= t; false negatives = (~predicted & (labels == 1)).sum(); "
+    "false positives = (predicted & (labels == 0)).sum(); cost = cost_fn * FN + cost_fp * FP.",
 )
-def q4(threshold_for_recall: Any) -> None:
-    """threshold_for_recall(probs, labels, goal): the highest threshold whose recall >= goal."""
-    with seeded(4):
-        cases = []
-        for n, goal in ((60, 0.9), (120, 0.98), (80, 0.75), (50, 1.0)):
-            labels = (torch.rand(n) < 0.4).long()
-            labels[:2] = torch.tensor([1, 0])
-            probs = torch.sigmoid(2.5 * (labels.float() - 0.5) * 2 + torch.randn(n)).float()
-            cases.append((probs, labels, goal))
-    for probs, labels, goal in cases:
-        expected = _best_threshold(probs, labels, goal)
-        shown = f"threshold_for_recall on {len(probs)} probabilities with goal={goal}"
-        given_p, given_l = probs.clone(), labels.clone()
-        value = as_number(call(threshold_for_recall, given_p, given_l, goal), f"what {shown} returned")
-        expect(torch.equal(given_p, probs) and torch.equal(given_l, labels),
-               f"{shown} changed probs or labels in place; leave them as they were.")
-        got_recall = _recall(probs, labels, value)
-        same = torch.equal(probs >= value, probs >= expected)
-        if same:
+def q4(threshold_for_costs: Any) -> None:
+    """threshold_for_costs(probs, labels, cost_fn, cost_fp): a threshold with the lowest total cost."""
+    answers = []  # (probs, labels, cost_fn, cost_fp, threshold returned), for every set
+    for probs, labels, cost_fn, cost_fp in _q4_cases():
+        shown = (f"threshold_for_costs on {len(probs)} probabilities ({probs.dtype}) with cost_fn={cost_fn}, "
+                 f"cost_fp={cost_fp}")
+        value = as_number(call(threshold_for_costs, probs, labels, cost_fn, cost_fp), f"what {shown} returned")
+        expect(not math.isnan(value), f"{shown} returned nan, which predicts nothing positive by accident; "
+               "return a number.")
+        answers.append((probs, labels, cost_fn, cost_fp, value, shown))
+
+    def cheapest_everywhere(cost_fn_of: Any, strict: bool = False) -> bool:
+        """Whether every threshold returned is the cheapest under some other reading of the task."""
+        for probs, labels, cost_fn, cost_fp, value, _ in answers:
+            fn, fp = cost_fn_of(cost_fn, cost_fp)
+            lowest_there = _cheapest(probs, labels, fn, fp)[0]
+            if _cost(probs, labels, value, fn, fp, strict=strict) > lowest_there + 1e-9 * max(1.0, lowest_there):
+                return False
+        return True
+
+    for probs, labels, cost_fn, cost_fp, value, shown in answers:
+        lowest, best = _cheapest(probs, labels, cost_fn, cost_fp)
+        got = _cost(probs, labels, value, cost_fn, cost_fp)
+        if got <= lowest + 1e-9 * max(1.0, lowest):
             continue
-        if value == _best_threshold(probs, 1 - labels, goal):
-            raise Incorrect(f"{shown} returned {value:.4f}, the answer for the *negatives*: recall is "
-                            "about the positive class, the share of labels == 1 that are predicted 1.")
-        if got_recall < goal:
-            raise Incorrect(f"{shown} returned {value:.4f}, where the recall (predicting positive when "
-                            f"prob >= threshold) is {got_recall:.3f}, below the goal. Recall counts the "
-                            "positives found among all positives (labels == 1).")
-        raise Incorrect(f"{shown} returned {value:.4f}: its recall {got_recall:.3f} meets the goal, but "
-                        f"a higher threshold ({expected:.4f}) meets it too, with fewer false alarms. "
-                        "Return the highest threshold that reaches the goal.")
+        best_shown = "above every probability (nothing positive)" if math.isinf(best) else f"{best:.4f}"
+        observed = (f"{shown} returned {value:.4f}, whose predictions (probs >= {value:.4f}) cost {got:g}; "
+                    f"the lowest cost any threshold reaches on these data is {lowest:g} (threshold {best_shown})")
+        # A cause is named only when it explains the answers on every set the check tried.
+        if cheapest_everywhere(lambda fn, fp: (fp, fn)):
+            raise Incorrect(observed + ". On every set the check tried, your threshold is the best one for the "
+                            "two costs swapped: a false negative is a positive (label 1) predicted 0, a false "
+                            "positive a 0 predicted 1.")
+        if cheapest_everywhere(lambda fn, fp: (fn, fp), strict=True):
+            raise Incorrect(observed + ". On every set the check tried, your threshold is the best one if "
+                            "positive means probs > threshold; the exercise counts a sample as positive when "
+                            "probs >= threshold.")
+        if math.isclose(value, cost_fp / (cost_fn + cost_fp), rel_tol=1e-6):
+            raise Incorrect(observed + ". Your threshold is cost_fp / (cost_fn + cost_fp), the best one only "
+                            "for perfectly calibrated probabilities; these scores are not: find the cheapest "
+                            "threshold on the data themselves.")
+        raise Incorrect(observed + ".")
 
 
 # --------------------------------------------------------------------------- q5
