@@ -1,7 +1,9 @@
 """Lesson 06 checks: several correct answers pass, typical and hostile wrong ones fail with their hint."""
 
 import itertools
+import os
 import time
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -59,42 +61,117 @@ def adapt_misspelled_forward(old_state, model):  # not the placeholder: an attem
     raise NotImplementedError('Module [X] is missing the required "forward" function')
 
 
-# ---- q2: resume(path, model, optimizer)
-def resume(path, model, optimizer):
-    checkpoint = torch.load(path, weights_only=True)
-    model.load_state_dict(checkpoint["model_state_dict"])
-    optimizer.load_state_dict(checkpoint["optimizer_state_dict"])
-    return checkpoint["epoch"]
+# ---- q2: train_resumable(model, optimizer, X, y, total_epochs, path)
+def _loop(model, optimizer, X, y, start, total_epochs, save):
+    loss_fn = nn.BCEWithLogitsLoss()
+    for epoch in range(start, total_epochs):
+        loss = loss_fn(model(X), y)
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        save(epoch)
 
 
-def resume_optimizer_first_cpu(path, model, optimizer):
-    checkpoint = torch.load(path, map_location="cpu", weights_only=True)
-    optimizer.load_state_dict(checkpoint["optimizer_state_dict"])
-    model.load_state_dict(checkpoint["model_state_dict"])
-    return int(checkpoint["epoch"])
+def train_resumable(model, optimizer, X, y, total_epochs, path):
+    start = 0
+    if os.path.exists(path):
+        checkpoint = torch.load(path, weights_only=True)
+        model.load_state_dict(checkpoint["model_state_dict"])
+        optimizer.load_state_dict(checkpoint["optimizer_state_dict"])
+        start = checkpoint["epoch"]
+
+    def save(epoch):
+        torch.save({"epoch": epoch + 1, "model_state_dict": model.state_dict(),
+                    "optimizer_state_dict": optimizer.state_dict()}, path)
+
+    _loop(model, optimizer, X, y, start, total_epochs, save)
+    return total_epochs - start
 
 
-def resume_as_given(path, model, optimizer):  # the broken snippet, unchanged
-    checkpoint = torch.load(path, weights_only=True)
-    model.load_state_dict(checkpoint["model_state_dict"])
-    optimizer = torch.optim.Adam(model.parameters(), lr=0.05)
-    optimizer.load_state_dict(checkpoint["optimizer_state_dict"])
-    return checkpoint["epoch"]
+def train_resumable_last_index(model, optimizer, X, y, total_epochs, path):  # saves the index, adds 1
+    start = 0
+    if Path(path).is_file():
+        checkpoint = torch.load(path, map_location="cpu", weights_only=True)
+        optimizer.load_state_dict(checkpoint["optimizer"])
+        model.load_state_dict(checkpoint["model"])
+        start = int(checkpoint["last_epoch_done"]) + 1
+
+    def save(epoch):
+        torch.save({"last_epoch_done": epoch, "model": model.state_dict(), "optimizer": optimizer.state_dict()},
+                   path)
+
+    _loop(model, optimizer, X, y, start, total_epochs, save)
+    return total_epochs - start
 
 
-def resume_model_only(path, model, optimizer):
-    checkpoint = torch.load(path, weights_only=True)
-    model.load_state_dict(checkpoint["model_state_dict"])
-    return checkpoint["epoch"]
+def train_resumable_as_given(model, optimizer, X, y, total_epochs, path):  # the snippet, both bugs
+    start = 0
+    if os.path.exists(path):
+        checkpoint = torch.load(path, weights_only=True)
+        model.load_state_dict(checkpoint["model_state_dict"])
+        optimizer = torch.optim.Adam(model.parameters(), lr=0.05)
+        optimizer.load_state_dict(checkpoint["optimizer_state_dict"])
+        start = checkpoint["epoch"]
+
+    def save(epoch):
+        torch.save({"epoch": epoch, "model_state_dict": model.state_dict(),
+                    "optimizer_state_dict": optimizer.state_dict()}, path)
+
+    _loop(model, optimizer, X, y, start, total_epochs, save)
+    return total_epochs - start
 
 
-def resume_hard_coded_epoch(path, model, optimizer):
-    resume(path, model, optimizer)
-    return 6
+def train_resumable_new_optimizer(model, optimizer, X, y, total_epochs, path):  # only bug 2 fixed
+    start = 0
+    if os.path.exists(path):
+        checkpoint = torch.load(path, weights_only=True)
+        model.load_state_dict(checkpoint["model_state_dict"])
+        optimizer = torch.optim.Adam(model.parameters(), lr=0.05)
+        optimizer.load_state_dict(checkpoint["optimizer_state_dict"])
+        start = checkpoint["epoch"]
+
+    def save(epoch):
+        torch.save({"epoch": epoch + 1, "model_state_dict": model.state_dict(),
+                    "optimizer_state_dict": optimizer.state_dict()}, path)
+
+    _loop(model, optimizer, X, y, start, total_epochs, save)
+    return total_epochs - start
 
 
-def resume_epoch_as_float(path, model, optimizer):
-    return float(resume(path, model, optimizer))
+def train_resumable_model_only(model, optimizer, X, y, total_epochs, path):  # forgets the optimiser state
+    start = 0
+    if os.path.exists(path):
+        checkpoint = torch.load(path, weights_only=True)
+        model.load_state_dict(checkpoint["model_state_dict"])
+        start = checkpoint["epoch"]
+
+    def save(epoch):
+        torch.save({"epoch": epoch + 1, "model_state_dict": model.state_dict()}, path)
+
+    _loop(model, optimizer, X, y, start, total_epochs, save)
+    return total_epochs - start
+
+
+def train_resumable_saves_at_end(model, optimizer, X, y, total_epochs, path):  # a crash loses everything
+    start = 0
+    if os.path.exists(path):
+        checkpoint = torch.load(path, weights_only=True)
+        model.load_state_dict(checkpoint["model_state_dict"])
+        optimizer.load_state_dict(checkpoint["optimizer_state_dict"])
+        start = checkpoint["epoch"]
+    _loop(model, optimizer, X, y, start, total_epochs, lambda epoch: None)
+    torch.save({"epoch": total_epochs, "model_state_dict": model.state_dict(),
+                "optimizer_state_dict": optimizer.state_dict()}, path)
+    return total_epochs - start
+
+
+def train_resumable_returns_total(model, optimizer, X, y, total_epochs, path):
+    train_resumable(model, optimizer, X, y, total_epochs, path)
+    return total_epochs
+
+
+def train_resumable_float(model, optimizer, X, y, total_epochs, path):
+    return float(train_resumable(model, optimizer, X, y, total_epochs, path))
 
 
 # ---- q3: make_checkpoint / restore_checkpoint with the loader's generator
@@ -490,12 +567,14 @@ CASES = {
         "placeholder": not_implemented,
     },
     "q2": {
-        "correct": [resume, resume_optimizer_first_cpu],
+        "correct": [train_resumable, train_resumable_last_index],
         "wrong": [
-            (resume_as_given, "optimizer passed in"),
-            (resume_model_only, "optimizer passed in"),
-            (resume_hard_coded_epoch, "checkpoint holds epoch 9"),
-            (resume_epoch_as_float, "return checkpoint['epoch']"),
+            (train_resumable_as_given, "one more than the"),
+            (train_resumable_new_optimizer, "holds no state at all"),
+            (train_resumable_model_only, "holds no optimizer state"),
+            (train_resumable_saves_at_end, "no checkpoint at path"),
+            (train_resumable_returns_total, "trained all 12 epochs again"),
+            (train_resumable_float, "an int"),
         ],
         "placeholder": not_implemented,
     },

@@ -256,45 +256,126 @@ _BROKEN_OPTIMIZERS = (
 )
 
 
+class _Interrupted(Exception):
+    """The check's stand-in for a crash (a closed laptop, a timed-out session) in the middle of training."""
+
+
+def _crash_after(optimizer: torch.optim.Optimizer, steps: int) -> None:
+    """Make `optimizer.step()` raise _Interrupted once it has run `steps` times."""
+    real_step = optimizer.step
+    done = [0]
+
+    def step(*args: Any, **kwargs: Any) -> Any:
+        if done[0] == steps:
+            raise _Interrupted(f"interrupted after {steps} epochs")
+        done[0] += 1
+        return real_step(*args, **kwargs)
+
+    optimizer.step = step  # type: ignore[method-assign]
+
+
+def _holds_optimizer_state(path: str) -> bool:
+    """Whether the file holds, somewhere in its dicts, an optimizer's state_dict (keys state, param_groups)."""
+    try:
+        saved = torch.load(path, weights_only=True)
+    except Exception:
+        return True  # cannot tell: say nothing about it
+
+    def search(value: Any) -> bool:
+        if isinstance(value, Mapping):
+            return {"state", "param_groups"} <= set(value) or any(search(v) for v in value.values())
+        if isinstance(value, (list, tuple)):
+            return any(search(v) for v in value)
+        return False
+
+    return search(saved)
+
+
+def _epochs_returned(value: Any, which: str) -> int:
+    expect(isinstance(value, numbers.Integral) and not isinstance(value, bool),
+           f"the {which} call returned {describe(value)}; return the number of epochs it trained, an int.")
+    return int(value)
+
+
 @exercise(
-    "Look at the line that builds an optimizer inside resume: which optimizer does the caller "
-    "keep training with afterwards, and which one received the saved state?",
-    "Do not build a new optimizer in resume: call optimizer.load_state_dict(...) on the optimizer "
-    "passed in, as you do for the model.",
+    "Two bugs. Which optimizer does the caller hold after the call, and which one received the saved "
+    "state? And when the checkpoint says epoch e, how many epochs were done: what does the loop "
+    "variable `epoch` count?",
+    "Load the state into the optimizer passed in (no new optimizer), and save \"epoch\": epoch + 1, the "
+    "number of epochs completed, so that range(start, total_epochs) carries on with the next one.",
 )
-def q2(resume: Any) -> None:
-    """resume(path, model, optimizer) fixed: restore both states in place, return the saved epoch."""
+def q2(train_resumable: Any) -> None:
+    """train_resumable(model, optimizer, X, y, total_epochs, path) fixed: resume exactly after a crash."""
     with _sandbox() as folder:
-        data = [_data(48)]
+        X, y = _data(48)
         for number, (make_optimizer, epochs) in enumerate(_BROKEN_OPTIMIZERS):
+            total = 2 * epochs
             torch.manual_seed(number)
             straight = _TinyNet(8, dropout=False)
             straight_optimizer = make_optimizer(straight.parameters())
-            _train(straight, straight_optimizer, data, epochs=2 * epochs)
+            _train(straight, straight_optimizer, [(X, y)], epochs=total)
+            path = str(folder / f"run_{number}.pt")
+            shown = (f"(with {type(make_optimizer([torch.zeros(1, requires_grad=True)])).__name__}, "
+                     f"total_epochs={total}, the first call interrupted after epoch {epochs})")
 
+            # First session: training crashes during epoch epochs + 1, after `epochs` complete epochs.
             torch.manual_seed(number)
             first = _TinyNet(8, dropout=False)
             first_optimizer = make_optimizer(first.parameters())
-            loss = _train(first, first_optimizer, data, epochs=epochs)
-            path = folder / f"checkpoint_{number}.pt"
-            torch.save({"epoch": epochs, "model_state_dict": first.state_dict(),
-                        "optimizer_state_dict": first_optimizer.state_dict(), "loss": loss.item()}, path)
+            _crash_after(first_optimizer, epochs)
+            try:
+                train_resumable(first, first_optimizer, X.clone(), y.clone(), total, path)
+            except _Interrupted:
+                pass
+            except NotImplementedError as error:
+                if is_placeholder(error):
+                    raise NotAttempted from error
+                raise Incorrect(unimplemented_hint(error)) from error
+            except Exception as error:
+                raise Incorrect(f"the first call raised {type(error).__name__}: {str(error)[:200]} "
+                                f"{shown}.") from error
+            else:
+                raise Incorrect(f"the first call returned although its optimizer stopped working {shown}: "
+                                "train with the optimizer passed in.")
+            expect(Path(path).exists(), f"after the interruption there is no checkpoint at path {shown}: save "
+                   "one after every epoch, so that an interrupted run can resume.")
 
-            torch.manual_seed(1000 + number)  # "a new session": other random weights
+            # Second session: fresh objects (other random weights), same call.
+            torch.manual_seed(1000 + number)
             model = _TinyNet(8, dropout=False)
             optimizer = make_optimizer(model.parameters())
-            epoch = call(resume, str(path), model, optimizer)
-            expect(isinstance(epoch, numbers.Integral) and not isinstance(epoch, bool) and epoch == epochs,
-                   f"resume returned {describe(epoch)}, but the checkpoint holds epoch {epochs}: "
-                   "return checkpoint['epoch'].")
-            expect(_same_parameters(model, first), "after resume the model passed in does not hold the "
-                   "checkpoint's parameters.")
-            expect(_same_optimizer_state(optimizer.state_dict(), first_optimizer.state_dict()),
-                   "after resume the optimizer passed in does not hold the checkpoint's optimizer state "
-                   "(its running averages or momentum): the caller trains on with that optimizer.")
-            _train(model, optimizer, data, epochs=epochs)
-            expect(_same_parameters(model, straight), "after resuming and training on, the parameters "
-                   "differ from an uninterrupted run of the same length.")
+            trained = _epochs_returned(call(train_resumable, model, optimizer, X, y, total, path), "second")
+            if trained == total:
+                raise Incorrect(f"the second call trained all {total} epochs again {shown}: it should find "
+                                f"the checkpoint at path and train only the {epochs} epochs that are left.")
+            if trained == epochs + 1:
+                raise Incorrect(f"the second call trained {trained} epochs, one more than the {epochs} that "
+                                f"were left {shown}: one epoch was done twice. What does the saved 'epoch' "
+                                "count?")
+            expect(trained == epochs, f"the second call returned {trained}; {epochs} epochs were left to train "
+                   f"{shown}.")
+            if not optimizer.state_dict()["state"]:
+                raise Incorrect(f"after the second call the optimizer passed in holds no state at all "
+                                f"{shown}: it was never loaded or stepped, so the function must have trained "
+                                "with another optimizer. The caller keeps training with the one it passed.")
+            if not _same_parameters(model, straight) and not _holds_optimizer_state(path):
+                raise Incorrect(f"after resuming, the model's parameters differ from an uninterrupted run of "
+                                f"{total} epochs {shown}, and the checkpoint at path holds no optimizer state "
+                                "(no optimizer.state_dict()): the resumed optimizer started from scratch.")
+            expect(_same_parameters(model, straight), f"after resuming, the model's parameters differ from an "
+                   f"uninterrupted run of {total} epochs {shown}.")
+            expect(_same_optimizer_state(optimizer.state_dict(), straight_optimizer.state_dict()),
+                   f"after resuming, the optimizer's state differs from an uninterrupted run's {shown}.")
+
+            # Third session: nothing is left to do.
+            torch.manual_seed(2000 + number)
+            done_model = _TinyNet(8, dropout=False)
+            done_optimizer = make_optimizer(done_model.parameters())
+            again = _epochs_returned(call(train_resumable, done_model, done_optimizer, X, y, total, path), "third")
+            expect(again == 0 and _same_parameters(done_model, straight),
+                   f"a third call, after all {total} epochs were done, returned {again} and "
+                   f"{'left' if _same_parameters(done_model, straight) else 'did not leave'} the model with the "
+                   f"finished weights {shown}: it should train nothing (return 0) and load the final state.")
 
 
 @exercise(
