@@ -174,32 +174,47 @@ def train_resumable_float(model, optimizer, X, y, total_epochs, path):
     return float(train_resumable(model, optimizer, X, y, total_epochs, path))
 
 
-# ---- q3: make_checkpoint / restore_checkpoint with the loader's generator
+# ---- q3: make_checkpoint / restore_checkpoint with the loader's generator and dropout
 def make_checkpoint(model, optimizer, generator, epoch):
     return {"epoch": epoch, "model_state_dict": model.state_dict(),
-            "optimizer_state_dict": optimizer.state_dict(), "generator_state": generator.get_state()}
+            "optimizer_state_dict": optimizer.state_dict(), "generator_state": generator.get_state(),
+            "rng_state": torch.get_rng_state()}
 
 
 def restore_checkpoint(checkpoint, model, optimizer, generator):
     model.load_state_dict(checkpoint["model_state_dict"])
     optimizer.load_state_dict(checkpoint["optimizer_state_dict"])
     generator.set_state(checkpoint["generator_state"])
+    torch.set_rng_state(checkpoint["rng_state"])
     return checkpoint["epoch"]
 
 
 def make_checkpoint_nested(model, optimizer, generator, epoch):
     return {"meta": {"epoch": epoch}, "states": [model.state_dict(), optimizer.state_dict()],
-            "rng": {"loader": generator.get_state().clone(), "global": torch.get_rng_state()}}
+            "rng": {"loader": generator.get_state().clone(), "global": torch.random.get_rng_state()}}
 
 
 def restore_checkpoint_nested(checkpoint, model, optimizer, generator):
+    torch.random.set_rng_state(checkpoint["rng"]["global"])
     generator.set_state(checkpoint["rng"]["loader"])
     model.load_state_dict(checkpoint["states"][0])
     optimizer.load_state_dict(checkpoint["states"][1])
     return checkpoint["meta"]["epoch"]
 
 
-def make_checkpoint_global_rng(model, optimizer, generator, epoch):  # the lesson's recipe: wrong RNG here
+def make_checkpoint_generator_only(model, optimizer, generator, epoch):  # forgets what dropout draws from
+    return {"epoch": epoch, "model_state_dict": model.state_dict(),
+            "optimizer_state_dict": optimizer.state_dict(), "generator_state": generator.get_state()}
+
+
+def restore_checkpoint_generator_only(checkpoint, model, optimizer, generator):
+    model.load_state_dict(checkpoint["model_state_dict"])
+    optimizer.load_state_dict(checkpoint["optimizer_state_dict"])
+    generator.set_state(checkpoint["generator_state"])
+    return checkpoint["epoch"]
+
+
+def make_checkpoint_global_rng(model, optimizer, generator, epoch):  # the lesson's recipe: one RNG of two
     return {"epoch": epoch, "model_state_dict": model.state_dict(),
             "optimizer_state_dict": optimizer.state_dict(), "rng_state": torch.get_rng_state()}
 
@@ -583,6 +598,7 @@ CASES = {
                     args(make_checkpoint_nested, restore_checkpoint_nested)],
         "wrong": [
             (args(make_checkpoint_global_rng, restore_checkpoint_global_rng), "generator passed in"),
+            (args(make_checkpoint_generator_only, restore_checkpoint_generator_only), "global random state"),
             (args(make_checkpoint_generator_object, restore_checkpoint), "refuses"),
             (args(make_checkpoint_numpy_epoch, restore_checkpoint), "numpy"),
             (args(lambda *a: [1, 2], restore_checkpoint), "should return a dict"),

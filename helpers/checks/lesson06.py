@@ -379,19 +379,20 @@ def q2(train_resumable: Any) -> None:
 
 
 @exercise(
-    "The loader draws its shuffle order from the generator passed to DataLoader(..., generator=...), "
-    "not from torch's global random state. A generator has get_state() and set_state(...).",
-    "make_checkpoint: include 'generator_state': generator.get_state(). restore_checkpoint: "
-    "generator.set_state(checkpoint['generator_state']) besides loading the two state dicts.",
+    "Two things draw random numbers while this model trains: the loader (from the generator passed "
+    "to DataLoader) and the dropout layer (from torch's global random state). Both must be where "
+    "they were at the checkpoint.",
+    "make_checkpoint: include generator.get_state() and torch.get_rng_state(). restore_checkpoint: "
+    "generator.set_state(...) and torch.set_rng_state(...), besides loading the two state dicts.",
 )
 def q3(make_checkpoint: Any, restore_checkpoint: Any) -> None:
-    """make_checkpoint / restore_checkpoint with the loader's own generator: resume exactly."""
+    """make_checkpoint / restore_checkpoint with the loader's own generator and dropout: resume exactly."""
     with _sandbox() as folder:
         X, y = _data(64)
         epochs = 3
 
         def make(seed: int) -> tuple[nn.Module, torch.optim.Optimizer, torch.Generator, DataLoader]:
-            model = _TinyNet(8, dropout=False)
+            model = _TinyNet(8, dropout=True)  # dropout draws from the global random state in training
             generator = torch.Generator().manual_seed(seed)
             loader = DataLoader(TensorDataset(X, y), batch_size=16, shuffle=True, generator=generator)
             return model, torch.optim.Adam(model.parameters(), lr=0.05), generator, loader
@@ -403,7 +404,7 @@ def q3(make_checkpoint: Any, restore_checkpoint: Any) -> None:
         torch.manual_seed(0)
         first, first_optimizer, first_generator, first_loader = make(7)
         _train(first, first_optimizer, first_loader, epochs=epochs)
-        generator_then = first_generator.get_state()
+        generator_then, global_then = first_generator.get_state(), torch.get_rng_state()
         checkpoint = call(make_checkpoint, first, first_optimizer, first_generator, epochs)
         expect(isinstance(checkpoint, Mapping),
                f"make_checkpoint should return a dict, but it returned {describe(checkpoint)}.")
@@ -423,6 +424,10 @@ def q3(make_checkpoint: Any, restore_checkpoint: Any) -> None:
         expect(torch.equal(generator.get_state(), generator_then),
                "after restore_checkpoint the generator passed in is not in the state it was in at the "
                "checkpoint, so the loader would shuffle differently from the uninterrupted run.")
+        expect(torch.equal(torch.get_rng_state(), global_then),
+               "after restore_checkpoint the loader's generator is right, but torch's global random state "
+               "is not the one at the checkpoint, and the model's dropout layer draws its masks from it: "
+               "the resumed run would drop other units than the uninterrupted one.")
         _train(model, optimizer, loader, epochs=epochs)
         expect(_same_parameters(model, straight), "everything was restored, but training on took a "
                "different path from the uninterrupted run.")
