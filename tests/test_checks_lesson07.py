@@ -534,7 +534,7 @@ CASES = {
             (early_stopping_one_late, "reaches patience"),
             (early_stopping_no_restore, "never restored"),
             (early_stopping_ignores_delta, "less than min_delta"),
-            (early_stopping_lesson, "should end with the best epoch's weights"),
+            (early_stopping_lesson, "the *lowest* accuracy"),
             (early_stopping_from_zero, "count epochs from 1"),
             (early_stopping_accuracy_only, "return the pair"),
         ],

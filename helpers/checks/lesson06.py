@@ -557,7 +557,7 @@ def _accuracy(model: nn.Module, X: torch.Tensor, y: torch.Tensor) -> float:
 def _two_layer_net(hidden_units: int) -> nn.Module:
     """Exercise 5's candidates: two hidden layers, so the parameter count is not a simple multiple."""
     return nn.Sequential(nn.Linear(2, hidden_units), nn.ReLU(), nn.Linear(hidden_units, hidden_units),
-                         nn.ReLU(), nn.Linear(hidden_units, 1))
+                         nn.ReLU(), nn.Linear(hidden_units, 1), nn.Flatten(0))  # (N, 1) -> (N,) logits
 
 
 def _count(model: nn.Module, biases: bool = True) -> int:

@@ -434,6 +434,9 @@ def q5(train_with_early_stopping: Any) -> None:
             raise Incorrect(f"{shown}, the model ended with the weights of the highest accuracy, "
                             f"{weight:.3f}; but that epoch beat the best so far by less than min_delta, so it "
                             f"was no improvement: the best epoch is {best_epoch} ({best_accuracy:.3f}).")
+        if weight != best_accuracy and weight == min(accuracies[:scripted.epochs_run]):
+            raise Incorrect(f"{shown}, the model ended with the weights of the *lowest* accuracy, {weight:.3f}: "
+                            "for an accuracy, higher is better (a loss is the other way round).")
         expect(weight == best_accuracy, f"{shown}, the model should end with the best epoch's weights "
                f"(epoch {best_epoch}), but it does not.")
         if scripted.epochs_run != expected_epochs:
