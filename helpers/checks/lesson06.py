@@ -607,6 +607,9 @@ _Q5_SEARCHES = (
 )
 
 
+_Q5_EXPECTED: dict[int, dict] = {}
+
+
 @exercise(
     "First the search itself: one fresh model per (lr, hidden_units), trained with the recipe, scored "
     "on the validation data; count its parameters with sum(p.numel() for p in model.parameters()).",
@@ -620,7 +623,10 @@ def q5(smallest_good_model: Any) -> None:
         with seeded(0):
             X, y = make_data()
             X_fit, y_fit, X_val, y_val = X[:160], y[:160], X[160:], y[160:]
-            expected = _reference_search(X_fit, y_fit, X_val, y_val, learning_rates, hidden_options, epochs)
+            if number not in _Q5_EXPECTED:  # the check's own runs: the same every time, so done once
+                _Q5_EXPECTED[number] = _reference_search(X_fit, y_fit, X_val, y_val, learning_rates,
+                                                         hidden_options, epochs)
+            expected = _Q5_EXPECTED[number]
             requested: list[int] = []
             make_model = _recording(_two_layer_net, requested)
             answer = call(smallest_good_model, make_model, X_fit, y_fit, X_val, y_val, list(learning_rates),
