@@ -510,7 +510,36 @@ def _adam(model, X, y, lr=0.01, epochs=300):
     return model
 
 
+class Scaled(nn.Module):  # standardises raw readings with the training statistics, then the network
+    def __init__(self, net, X):
+        super().__init__()
+        self.net = net
+        self.register_buffer("mean", X.mean(0))
+        self.register_buffer("std", X.std(0))
+
+    def forward(self, x):
+        return self.net((x - self.mean) / self.std)
+
+
 def build_classifier(X, y):
+    torch.manual_seed(0)
+    return _adam(Scaled(_mlp(16), X), X, y)
+
+
+def build_classifier_lesson_raw(X, y):  # the lesson's MoonModel recipe (cells 6 and 7) on raw readings
+    torch.manual_seed(42)
+    model = _mlp(10)
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+    loss_fn = nn.BCEWithLogitsLoss()
+    for _ in range(1000):
+        loss = loss_fn(model(X).squeeze(1), y)
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+    return model
+
+
+def build_classifier_adam_raw(X, y):  # a good recipe, but on unscaled inputs
     torch.manual_seed(0)
     return _adam(_mlp(16), X, y)
 
@@ -521,7 +550,8 @@ class RadiusFeatures(nn.Module):  # a different approach: a hand-made feature, t
         self.net = nn.Sequential(nn.Linear(3, 8), nn.Tanh(), nn.Linear(8, 1))
 
     def forward(self, x):
-        return self.net(torch.cat([x, (x**2).sum(1, keepdim=True)], dim=1))
+        centred = (x - torch.tensor([300.0, -200.0])) / 100.0  # the sensor's centre and scale, from the prompt
+        return self.net(torch.cat([centred, (centred**2).sum(1, keepdim=True)], dim=1))
 
 
 def build_classifier_features(X, y):
@@ -531,7 +561,7 @@ def build_classifier_features(X, y):
 
 def build_classifier_linear(X, y):  # no hidden layer: a straight line cannot separate rings
     torch.manual_seed(0)
-    return _adam(nn.Linear(2, 1), X, y)
+    return _adam(Scaled(nn.Linear(2, 1), X), X, y)
 
 
 class NoActivation(nn.Module):  # layers without an activation: still a straight line
@@ -545,7 +575,7 @@ class NoActivation(nn.Module):  # layers without an activation: still a straight
 
 def build_classifier_no_activation(X, y):
     torch.manual_seed(0)
-    return _adam(NoActivation(), X, y)
+    return _adam(Scaled(NoActivation(), X), X, y)
 
 
 def build_classifier_sigmoid(X, y):
@@ -643,6 +673,8 @@ CASES = {
         "correct": [build_classifier, build_classifier_features],
         "wrong": [
             (build_classifier_linear, "kept back"),
+            (build_classifier_lesson_raw, "kept back"),
+            (build_classifier_adam_raw, "kept back"),
             (build_classifier_no_activation, "kept back"),
             (build_classifier_sigmoid, "leave out a final sigmoid"),
             (lambda X, y: Memoriser(y), "kept back"),
