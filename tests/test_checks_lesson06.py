@@ -1,7 +1,9 @@
 """Lesson 06 checks: several correct answers pass, typical and hostile wrong ones fail with their hint."""
 
 import itertools
+import os
 import time
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -59,70 +61,160 @@ def adapt_misspelled_forward(old_state, model):  # not the placeholder: an attem
     raise NotImplementedError('Module [X] is missing the required "forward" function')
 
 
-# ---- q2: resume(path, model, optimizer)
-def resume(path, model, optimizer):
-    checkpoint = torch.load(path, weights_only=True)
-    model.load_state_dict(checkpoint["model_state_dict"])
-    optimizer.load_state_dict(checkpoint["optimizer_state_dict"])
-    return checkpoint["epoch"]
+# ---- q2: train_resumable(model, optimizer, X, y, total_epochs, path)
+def _loop(model, optimizer, X, y, start, total_epochs, save):
+    loss_fn = nn.BCEWithLogitsLoss()
+    for epoch in range(start, total_epochs):
+        loss = loss_fn(model(X), y)
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        save(epoch)
 
 
-def resume_optimizer_first_cpu(path, model, optimizer):
-    checkpoint = torch.load(path, map_location="cpu", weights_only=True)
-    optimizer.load_state_dict(checkpoint["optimizer_state_dict"])
-    model.load_state_dict(checkpoint["model_state_dict"])
-    return int(checkpoint["epoch"])
+def train_resumable(model, optimizer, X, y, total_epochs, path):
+    start = 0
+    if os.path.exists(path):
+        checkpoint = torch.load(path, weights_only=True)
+        model.load_state_dict(checkpoint["model_state_dict"])
+        optimizer.load_state_dict(checkpoint["optimizer_state_dict"])
+        start = checkpoint["epoch"]
+
+    def save(epoch):
+        torch.save({"epoch": epoch + 1, "model_state_dict": model.state_dict(),
+                    "optimizer_state_dict": optimizer.state_dict()}, path)
+
+    _loop(model, optimizer, X, y, start, total_epochs, save)
+    return total_epochs - start
 
 
-def resume_as_given(path, model, optimizer):  # the broken snippet, unchanged
-    checkpoint = torch.load(path, weights_only=True)
-    model.load_state_dict(checkpoint["model_state_dict"])
-    optimizer = torch.optim.Adam(model.parameters(), lr=0.05)
-    optimizer.load_state_dict(checkpoint["optimizer_state_dict"])
-    return checkpoint["epoch"]
+def train_resumable_last_index(model, optimizer, X, y, total_epochs, path):  # saves the index, adds 1
+    start = 0
+    if Path(path).is_file():
+        checkpoint = torch.load(path, map_location="cpu", weights_only=True)
+        optimizer.load_state_dict(checkpoint["optimizer"])
+        model.load_state_dict(checkpoint["model"])
+        start = int(checkpoint["last_epoch_done"]) + 1
+
+    def save(epoch):
+        torch.save({"last_epoch_done": epoch, "model": model.state_dict(), "optimizer": optimizer.state_dict()},
+                   path)
+
+    _loop(model, optimizer, X, y, start, total_epochs, save)
+    return total_epochs - start
 
 
-def resume_model_only(path, model, optimizer):
-    checkpoint = torch.load(path, weights_only=True)
-    model.load_state_dict(checkpoint["model_state_dict"])
-    return checkpoint["epoch"]
+def train_resumable_as_given(model, optimizer, X, y, total_epochs, path):  # the snippet, both bugs
+    start = 0
+    if os.path.exists(path):
+        checkpoint = torch.load(path, weights_only=True)
+        model.load_state_dict(checkpoint["model_state_dict"])
+        optimizer = torch.optim.Adam(model.parameters(), lr=0.05)
+        optimizer.load_state_dict(checkpoint["optimizer_state_dict"])
+        start = checkpoint["epoch"]
+
+    def save(epoch):
+        torch.save({"epoch": epoch, "model_state_dict": model.state_dict(),
+                    "optimizer_state_dict": optimizer.state_dict()}, path)
+
+    _loop(model, optimizer, X, y, start, total_epochs, save)
+    return total_epochs - start
 
 
-def resume_hard_coded_epoch(path, model, optimizer):
-    resume(path, model, optimizer)
-    return 6
+def train_resumable_new_optimizer(model, optimizer, X, y, total_epochs, path):  # only bug 2 fixed
+    start = 0
+    if os.path.exists(path):
+        checkpoint = torch.load(path, weights_only=True)
+        model.load_state_dict(checkpoint["model_state_dict"])
+        optimizer = torch.optim.Adam(model.parameters(), lr=0.05)
+        optimizer.load_state_dict(checkpoint["optimizer_state_dict"])
+        start = checkpoint["epoch"]
+
+    def save(epoch):
+        torch.save({"epoch": epoch + 1, "model_state_dict": model.state_dict(),
+                    "optimizer_state_dict": optimizer.state_dict()}, path)
+
+    _loop(model, optimizer, X, y, start, total_epochs, save)
+    return total_epochs - start
 
 
-def resume_epoch_as_float(path, model, optimizer):
-    return float(resume(path, model, optimizer))
+def train_resumable_model_only(model, optimizer, X, y, total_epochs, path):  # forgets the optimiser state
+    start = 0
+    if os.path.exists(path):
+        checkpoint = torch.load(path, weights_only=True)
+        model.load_state_dict(checkpoint["model_state_dict"])
+        start = checkpoint["epoch"]
+
+    def save(epoch):
+        torch.save({"epoch": epoch + 1, "model_state_dict": model.state_dict()}, path)
+
+    _loop(model, optimizer, X, y, start, total_epochs, save)
+    return total_epochs - start
 
 
-# ---- q3: make_checkpoint / restore_checkpoint with the loader's generator
+def train_resumable_saves_at_end(model, optimizer, X, y, total_epochs, path):  # a crash loses everything
+    start = 0
+    if os.path.exists(path):
+        checkpoint = torch.load(path, weights_only=True)
+        model.load_state_dict(checkpoint["model_state_dict"])
+        optimizer.load_state_dict(checkpoint["optimizer_state_dict"])
+        start = checkpoint["epoch"]
+    _loop(model, optimizer, X, y, start, total_epochs, lambda epoch: None)
+    torch.save({"epoch": total_epochs, "model_state_dict": model.state_dict(),
+                "optimizer_state_dict": optimizer.state_dict()}, path)
+    return total_epochs - start
+
+
+def train_resumable_returns_total(model, optimizer, X, y, total_epochs, path):
+    train_resumable(model, optimizer, X, y, total_epochs, path)
+    return total_epochs
+
+
+def train_resumable_float(model, optimizer, X, y, total_epochs, path):
+    return float(train_resumable(model, optimizer, X, y, total_epochs, path))
+
+
+# ---- q3: make_checkpoint / restore_checkpoint with the loader's generator and dropout
 def make_checkpoint(model, optimizer, generator, epoch):
     return {"epoch": epoch, "model_state_dict": model.state_dict(),
-            "optimizer_state_dict": optimizer.state_dict(), "generator_state": generator.get_state()}
+            "optimizer_state_dict": optimizer.state_dict(), "generator_state": generator.get_state(),
+            "rng_state": torch.get_rng_state()}
 
 
 def restore_checkpoint(checkpoint, model, optimizer, generator):
     model.load_state_dict(checkpoint["model_state_dict"])
     optimizer.load_state_dict(checkpoint["optimizer_state_dict"])
     generator.set_state(checkpoint["generator_state"])
+    torch.set_rng_state(checkpoint["rng_state"])
     return checkpoint["epoch"]
 
 
 def make_checkpoint_nested(model, optimizer, generator, epoch):
     return {"meta": {"epoch": epoch}, "states": [model.state_dict(), optimizer.state_dict()],
-            "rng": {"loader": generator.get_state().clone(), "global": torch.get_rng_state()}}
+            "rng": {"loader": generator.get_state().clone(), "global": torch.random.get_rng_state()}}
 
 
 def restore_checkpoint_nested(checkpoint, model, optimizer, generator):
+    torch.random.set_rng_state(checkpoint["rng"]["global"])
     generator.set_state(checkpoint["rng"]["loader"])
     model.load_state_dict(checkpoint["states"][0])
     optimizer.load_state_dict(checkpoint["states"][1])
     return checkpoint["meta"]["epoch"]
 
 
-def make_checkpoint_global_rng(model, optimizer, generator, epoch):  # the lesson's recipe: wrong RNG here
+def make_checkpoint_generator_only(model, optimizer, generator, epoch):  # forgets what dropout draws from
+    return {"epoch": epoch, "model_state_dict": model.state_dict(),
+            "optimizer_state_dict": optimizer.state_dict(), "generator_state": generator.get_state()}
+
+
+def restore_checkpoint_generator_only(checkpoint, model, optimizer, generator):
+    model.load_state_dict(checkpoint["model_state_dict"])
+    optimizer.load_state_dict(checkpoint["optimizer_state_dict"])
+    generator.set_state(checkpoint["generator_state"])
+    return checkpoint["epoch"]
+
+
+def make_checkpoint_global_rng(model, optimizer, generator, epoch):  # the lesson's recipe: one RNG of two
     return {"epoch": epoch, "model_state_dict": model.state_dict(),
             "optimizer_state_dict": optimizer.state_dict(), "rng_state": torch.get_rng_state()}
 
@@ -143,33 +235,84 @@ def make_checkpoint_numpy_epoch(model, optimizer, generator, epoch):  # a NumPy 
     return {**make_checkpoint(model, optimizer, generator, epoch), "epoch": np.int64(epoch)}
 
 
-# ---- q4: load_for_inference(path, build_model, device)
+# ---- q4: load_for_inference(path, build_model, device), files saved through wrappers
+def _unwrapped(state_dict):
+    out = {}
+    for name, tensor in state_dict.items():
+        for prefix in ("module.", "_orig_mod."):
+            if name.startswith(prefix):
+                name = name[len(prefix):]
+        out[name] = tensor
+    return out
+
+
 def load_for_inference(path, build_model, device):
     checkpoint = torch.load(path, map_location="cpu", weights_only=True)
     model = build_model(**checkpoint["config"])
-    model.load_state_dict(checkpoint["model_state_dict"])
+    model.load_state_dict(_unwrapped(checkpoint["model_state_dict"]))
     return model.to(device).eval()
 
 
-def load_for_inference_straight_to_device(path, build_model, device):
+def load_for_inference_removeprefix(path, build_model, device):  # straight to the device, removeprefix
     checkpoint = torch.load(path, map_location=device, weights_only=True)
+    state = {k.removeprefix("module.").removeprefix("_orig_mod."): v
+             for k, v in checkpoint["model_state_dict"].items()}
     model = build_model(hidden_units=checkpoint["config"]["hidden_units"]).to(device)
-    model.load_state_dict(checkpoint["model_state_dict"])
+    model.load_state_dict(state)
     model.eval()
     return model
+
+
+def load_for_inference_by_shape(path, build_model, device):  # pairs keys in order, as in exercise 1
+    checkpoint = torch.load(path, map_location=torch.device("cpu"), weights_only=True)
+    model = build_model(**checkpoint["config"])
+    model.load_state_dict(dict(zip(model.state_dict(), checkpoint["model_state_dict"].values(), strict=True)))
+    model.eval()
+    return model.to(device)
+
+
+def load_for_inference_lesson(path, build_model, device):  # the lesson's cell 57 with eval(): no unwrapping
+    saved = torch.load(path, map_location=device, weights_only=True)
+    reloaded_model = build_model(**saved["config"]).to(device)
+    reloaded_model.load_state_dict(saved["model_state_dict"])
+    return reloaded_model.eval()
+
+
+def load_for_inference_replace_all(path, build_model, device):  # also rewrites "input_module."
+    checkpoint = torch.load(path, map_location="cpu", weights_only=True)
+    state = {k.replace("module.", "").replace("_orig_mod.", ""): v
+             for k, v in checkpoint["model_state_dict"].items()}
+    model = build_model(**checkpoint["config"])
+    model.load_state_dict(state)
+    return model.to(device).eval()
+
+
+def load_for_inference_split_first(path, build_model, device):  # drops the first part of every key
+    checkpoint = torch.load(path, map_location="cpu", weights_only=True)
+    state = {k.split(".", 1)[1]: v for k, v in checkpoint["model_state_dict"].items()}
+    model = build_model(**checkpoint["config"])
+    model.load_state_dict(state)
+    return model.to(device).eval()
+
+
+def load_for_inference_not_strict(path, build_model, device):  # silences the key errors: loads nothing
+    checkpoint = torch.load(path, map_location="cpu", weights_only=True)
+    model = build_model(**checkpoint["config"])
+    model.load_state_dict(checkpoint["model_state_dict"], strict=False)
+    return model.to(device).eval()
 
 
 def load_for_inference_no_map_location(path, build_model, device):
     checkpoint = torch.load(path, weights_only=True)
     model = build_model(**checkpoint["config"])
-    model.load_state_dict(checkpoint["model_state_dict"])
+    model.load_state_dict(_unwrapped(checkpoint["model_state_dict"]))
     return model.to(device).eval()
 
 
 def load_for_inference_hard_coded_config(path, build_model, device):
     checkpoint = torch.load(path, map_location="cpu", weights_only=True)
     model = build_model(hidden_units=5)
-    model.load_state_dict(checkpoint["model_state_dict"])
+    model.load_state_dict(_unwrapped(checkpoint["model_state_dict"]))
     return model.eval()
 
 
@@ -180,10 +323,15 @@ def load_for_inference_no_eval(path, build_model, device):
 def load_for_inference_returns_report(path, build_model, device):
     checkpoint = torch.load(path, map_location="cpu", weights_only=True)
     model = build_model(**checkpoint["config"]).eval()
-    return model.load_state_dict(checkpoint["model_state_dict"])
+    return model.load_state_dict(_unwrapped(checkpoint["model_state_dict"]))
 
 
-# ---- q5: grid_search(make_model, X_fit, y_fit, X_val, y_val, learning_rates, hidden_units_options, epochs)
+def load_for_inference_meta(path, build_model, device):  # ignores the device asked for
+    return load_for_inference(path, build_model, "meta")
+
+
+# ---- q5: smallest_good_model(make_model, X_fit, y_fit, X_val, y_val, learning_rates, hidden_units_options,
+#          epochs, tolerance)
 def _fit(model, X, y, lr, epochs):
     loss_fn = nn.BCEWithLogitsLoss()
     optimizer = torch.optim.SGD(model.parameters(), lr=lr)
@@ -201,18 +349,35 @@ def _accuracy(model, X, y, threshold=0.5):
         return ((torch.sigmoid(model(X)).squeeze() > threshold).float() == y).float().mean().item()
 
 
-def grid_search(make_model, X_fit, y_fit, X_val, y_val, learning_rates, hidden_units_options, epochs):
+def _n_params(model):
+    return sum(p.numel() for p in model.parameters())
+
+
+def _search(make_model, X_fit, y_fit, X_val, y_val, learning_rates, hidden_units_options, epochs, val_on=None,
+            count=_n_params):
     results = []
     for lr in learning_rates:
         for hidden_units in hidden_units_options:
             torch.manual_seed(0)
             model = _fit(make_model(hidden_units), X_fit, y_fit, lr, epochs)
-            results.append({"lr": lr, "hidden_units": hidden_units, "val_acc": _accuracy(model, X_val, y_val)})
-    best = max(results, key=lambda r: r["val_acc"])
-    return results, (best["lr"], best["hidden_units"])
+            X_eval, y_eval = val_on if val_on is not None else (X_val, y_val)
+            results.append({"lr": lr, "hidden_units": hidden_units, "parameters": count(model),
+                            "val_acc": _accuracy(model, X_eval, y_eval)})
+    return results
 
 
-def grid_search_numpy(make_model, X_fit, y_fit, X_val, y_val, learning_rates, hidden_units_options, epochs):
+def smallest_good_model(make_model, X_fit, y_fit, X_val, y_val, learning_rates, hidden_units_options, epochs,
+                        tolerance):
+    results = _search(make_model, X_fit, y_fit, X_val, y_val, learning_rates, hidden_units_options, epochs)
+    best = max(r["val_acc"] for r in results)
+    good = [r for r in results if r["val_acc"] >= best - tolerance]
+    fewest = min(r["parameters"] for r in good)
+    chosen = max((r for r in good if r["parameters"] == fewest), key=lambda r: r["val_acc"])
+    return results, (chosen["lr"], chosen["hidden_units"])
+
+
+def smallest_good_model_numpy(make_model, X_fit, y_fit, X_val, y_val, learning_rates, hidden_units_options,
+                              epochs, tolerance):  # NumPy numbers, sorting, a tuple of rows
     results = []
     for hidden_units, lr in itertools.product(hidden_units_options, learning_rates):
         torch.manual_seed(0)
@@ -220,57 +385,111 @@ def grid_search_numpy(make_model, X_fit, y_fit, X_val, y_val, learning_rates, hi
         with torch.no_grad():
             pred = model(X_val).reshape(-1).numpy() > 0
         results.append({"lr": np.float64(lr), "hidden_units": np.int64(hidden_units),
+                        "parameters": np.int64(_n_params(model)),
                         "val_acc": np.mean(pred == y_val.numpy().astype(bool)), "extra": "ok"})
-    best = sorted(results, key=lambda r: -r["val_acc"])[0]
-    return tuple(results), [best["lr"], best["hidden_units"]]
+    best = max(r["val_acc"] for r in results)
+    ranked = sorted((r for r in results if best - r["val_acc"] <= tolerance + 1e-12),
+                    key=lambda r: (r["parameters"], -r["val_acc"]))
+    return tuple(results), [ranked[0]["lr"], ranked[0]["hidden_units"]]
 
 
-def grid_search_on_fit(make_model, X_fit, y_fit, X_val, y_val, learning_rates, hidden_units_options, epochs):
-    return grid_search(make_model, X_fit, y_fit, X_fit, y_fit, learning_rates, hidden_units_options, epochs)
-
-
-def grid_search_ignores_lr(make_model, X_fit, y_fit, X_val, y_val, learning_rates, hidden_units_options, epochs):
-    results = []
-    for lr in learning_rates:
-        for hidden_units in hidden_units_options:
-            torch.manual_seed(0)
-            model = _fit(make_model(hidden_units), X_fit, y_fit, 0.1, epochs)  # hard-coded rate
-            results.append({"lr": lr, "hidden_units": hidden_units, "val_acc": _accuracy(model, X_val, y_val)})
+def smallest_good_model_lesson(make_model, X_fit, y_fit, X_val, y_val, learning_rates, hidden_units_options,
+                               epochs, tolerance):  # the lesson's choice: the highest val_acc, size ignored
+    results = _search(make_model, X_fit, y_fit, X_val, y_val, learning_rates, hidden_units_options, epochs)
     best = max(results, key=lambda r: r["val_acc"])
     return results, (best["lr"], best["hidden_units"])
 
 
-def grid_search_worst(make_model, X_fit, y_fit, X_val, y_val, learning_rates, hidden_units_options, epochs):
-    results, _ = grid_search(make_model, X_fit, y_fit, X_val, y_val, learning_rates, hidden_units_options, epochs)
-    worst = min(results, key=lambda r: r["val_acc"])
-    return results, (worst["lr"], worst["hidden_units"])
+def smallest_good_model_any_of_smallest(make_model, X_fit, y_fit, X_val, y_val, learning_rates,
+                                        hidden_units_options, epochs, tolerance):  # no tie-break on val_acc
+    results = _search(make_model, X_fit, y_fit, X_val, y_val, learning_rates, hidden_units_options, epochs)
+    best = max(r["val_acc"] for r in results)
+    good = [r for r in results if r["val_acc"] >= best - tolerance]
+    chosen = min(good, key=lambda r: (r["parameters"], r["val_acc"]))  # the worse of the small ones
+    return results, (chosen["lr"], chosen["hidden_units"])
 
 
-def grid_search_percent(make_model, X_fit, y_fit, X_val, y_val, learning_rates, hidden_units_options, epochs):
-    results, best = grid_search(make_model, X_fit, y_fit, X_val, y_val, learning_rates, hidden_units_options,
-                                epochs)
-    return [{**r, "val_acc": 100 * r["val_acc"]} for r in results], best
+def smallest_good_model_smallest(make_model, X_fit, y_fit, X_val, y_val, learning_rates, hidden_units_options,
+                                 epochs, tolerance):  # forgets the tolerance: the smallest, however bad
+    results = _search(make_model, X_fit, y_fit, X_val, y_val, learning_rates, hidden_units_options, epochs)
+    chosen = min(results, key=lambda r: (r["parameters"], -r["val_acc"]))
+    return results, (chosen["lr"], chosen["hidden_units"])
 
 
-def grid_search_one_model(make_model, X_fit, y_fit, X_val, y_val, learning_rates, hidden_units_options, epochs):
-    # one model reused across learning rates: later runs start from trained weights
+def smallest_good_model_hidden_as_size(make_model, X_fit, y_fit, X_val, y_val, learning_rates,
+                                       hidden_units_options, epochs, tolerance):
+    results, choice = smallest_good_model(make_model, X_fit, y_fit, X_val, y_val, learning_rates,
+                                          hidden_units_options, epochs, tolerance)
+    return [{**r, "parameters": r["hidden_units"]} for r in results], choice
+
+
+def smallest_good_model_weights_only(make_model, X_fit, y_fit, X_val, y_val, learning_rates,
+                                     hidden_units_options, epochs, tolerance):
+    def count_weights(model):
+        return sum(p.numel() for name, p in model.named_parameters() if name.endswith("weight"))
+
+    results = _search(make_model, X_fit, y_fit, X_val, y_val, learning_rates, hidden_units_options, epochs,
+                      count=count_weights)
+    return results, (results[0]["lr"], results[0]["hidden_units"])
+
+
+def smallest_good_model_on_fit(make_model, X_fit, y_fit, X_val, y_val, learning_rates, hidden_units_options,
+                               epochs, tolerance):
+    results = _search(make_model, X_fit, y_fit, X_val, y_val, learning_rates, hidden_units_options, epochs,
+                      val_on=(X_fit, y_fit))
+    return results, (results[0]["lr"], results[0]["hidden_units"])
+
+
+def smallest_good_model_ignores_lr(make_model, X_fit, y_fit, X_val, y_val, learning_rates, hidden_units_options,
+                                   epochs, tolerance):  # a fresh model per row, but always lr 0.1
+    results = []
+    for lr in learning_rates:
+        rows = _search(make_model, X_fit, y_fit, X_val, y_val, [0.1], hidden_units_options, epochs)
+        results += [{**r, "lr": lr} for r in rows]
+    return results, (results[0]["lr"], results[0]["hidden_units"])
+
+
+def smallest_good_model_fixed_tolerance(make_model, X_fit, y_fit, X_val, y_val, learning_rates,
+                                        hidden_units_options, epochs, tolerance):  # 0.05 typed in
+    return smallest_good_model(make_model, X_fit, y_fit, X_val, y_val, learning_rates, hidden_units_options,
+                               epochs, 0.05)
+
+
+def smallest_good_model_percent(make_model, X_fit, y_fit, X_val, y_val, learning_rates, hidden_units_options,
+                                epochs, tolerance):
+    results, choice = smallest_good_model(make_model, X_fit, y_fit, X_val, y_val, learning_rates,
+                                          hidden_units_options, epochs, tolerance)
+    return [{**r, "val_acc": 100 * r["val_acc"]} for r in results], choice
+
+
+def smallest_good_model_one_model(make_model, X_fit, y_fit, X_val, y_val, learning_rates, hidden_units_options,
+                                  epochs, tolerance):  # one model reused across learning rates
     results = []
     for hidden_units in hidden_units_options:
         torch.manual_seed(0)
         model = make_model(hidden_units)
         for lr in learning_rates:
             _fit(model, X_fit, y_fit, lr, epochs)
-            results.append({"lr": lr, "hidden_units": hidden_units, "val_acc": _accuracy(model, X_val, y_val)})
-    best = max(results, key=lambda r: r["val_acc"])
-    return results, (best["lr"], best["hidden_units"])
+            results.append({"lr": lr, "hidden_units": hidden_units, "parameters": _n_params(model),
+                            "val_acc": _accuracy(model, X_val, y_val)})
+    return results, (results[0]["lr"], results[0]["hidden_units"])
 
 
-def grid_search_mutates(make_model, X_fit, y_fit, X_val, y_val, learning_rates, hidden_units_options, epochs):
+def smallest_good_model_mutates(make_model, X_fit, y_fit, X_val, y_val, learning_rates, hidden_units_options,
+                                epochs, tolerance):
     X_fit -= X_fit.mean(0)  # standardises the caller's tensor in place
-    return grid_search(make_model, X_fit, y_fit, X_val, y_val, learning_rates, hidden_units_options, epochs)
+    return smallest_good_model(make_model, X_fit, y_fit, X_val, y_val, learning_rates, hidden_units_options,
+                               epochs, tolerance)
 
 
-def grid_search_huge(make_model, X_fit, y_fit, X_val, y_val, learning_rates, hidden_units_options, epochs):
+def smallest_good_model_hard_coded(make_model, X_fit, y_fit, X_val, y_val, learning_rates, hidden_units_options,
+                                   epochs, tolerance):  # the first search's answer, whatever the grid
+    results = _search(make_model, X_fit, y_fit, X_val, y_val, learning_rates, hidden_units_options, epochs)
+    return results, (0.5, 16)
+
+
+def smallest_good_model_huge(make_model, X_fit, y_fit, X_val, y_val, learning_rates, hidden_units_options,
+                             epochs, tolerance):
     return list(range(100_000)), None
 
 
@@ -291,7 +510,36 @@ def _adam(model, X, y, lr=0.01, epochs=300):
     return model
 
 
+class Scaled(nn.Module):  # standardises raw readings with the training statistics, then the network
+    def __init__(self, net, X):
+        super().__init__()
+        self.net = net
+        self.register_buffer("mean", X.mean(0))
+        self.register_buffer("std", X.std(0))
+
+    def forward(self, x):
+        return self.net((x - self.mean) / self.std)
+
+
 def build_classifier(X, y):
+    torch.manual_seed(0)
+    return _adam(Scaled(_mlp(16), X), X, y)
+
+
+def build_classifier_lesson_raw(X, y):  # the lesson's MoonModel recipe (cells 6 and 7) on raw readings
+    torch.manual_seed(42)
+    model = _mlp(10)
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+    loss_fn = nn.BCEWithLogitsLoss()
+    for _ in range(1000):
+        loss = loss_fn(model(X).squeeze(1), y)
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+    return model
+
+
+def build_classifier_adam_raw(X, y):  # a good recipe, but on unscaled inputs
     torch.manual_seed(0)
     return _adam(_mlp(16), X, y)
 
@@ -302,7 +550,8 @@ class RadiusFeatures(nn.Module):  # a different approach: a hand-made feature, t
         self.net = nn.Sequential(nn.Linear(3, 8), nn.Tanh(), nn.Linear(8, 1))
 
     def forward(self, x):
-        return self.net(torch.cat([x, (x**2).sum(1, keepdim=True)], dim=1))
+        centred = (x - torch.tensor([300.0, -200.0])) / 100.0  # the sensor's centre and scale, from the prompt
+        return self.net(torch.cat([centred, (centred**2).sum(1, keepdim=True)], dim=1))
 
 
 def build_classifier_features(X, y):
@@ -312,7 +561,7 @@ def build_classifier_features(X, y):
 
 def build_classifier_linear(X, y):  # no hidden layer: a straight line cannot separate rings
     torch.manual_seed(0)
-    return _adam(nn.Linear(2, 1), X, y)
+    return _adam(Scaled(nn.Linear(2, 1), X), X, y)
 
 
 class NoActivation(nn.Module):  # layers without an activation: still a straight line
@@ -326,7 +575,7 @@ class NoActivation(nn.Module):  # layers without an activation: still a straight
 
 def build_classifier_no_activation(X, y):
     torch.manual_seed(0)
-    return _adam(NoActivation(), X, y)
+    return _adam(Scaled(NoActivation(), X), X, y)
 
 
 def build_classifier_sigmoid(X, y):
@@ -363,12 +612,14 @@ CASES = {
         "placeholder": not_implemented,
     },
     "q2": {
-        "correct": [resume, resume_optimizer_first_cpu],
+        "correct": [train_resumable, train_resumable_last_index],
         "wrong": [
-            (resume_as_given, "optimizer passed in"),
-            (resume_model_only, "optimizer passed in"),
-            (resume_hard_coded_epoch, "checkpoint holds epoch 9"),
-            (resume_epoch_as_float, "return checkpoint['epoch']"),
+            (train_resumable_as_given, "one more than the"),
+            (train_resumable_new_optimizer, "holds no state at all"),
+            (train_resumable_model_only, "holds no optimizer state"),
+            (train_resumable_saves_at_end, "no checkpoint at path"),
+            (train_resumable_returns_total, "trained all 12 epochs again"),
+            (train_resumable_float, "an int"),
         ],
         "placeholder": not_implemented,
     },
@@ -377,6 +628,7 @@ CASES = {
                     args(make_checkpoint_nested, restore_checkpoint_nested)],
         "wrong": [
             (args(make_checkpoint_global_rng, restore_checkpoint_global_rng), "generator passed in"),
+            (args(make_checkpoint_generator_only, restore_checkpoint_generator_only), "global random state"),
             (args(make_checkpoint_generator_object, restore_checkpoint), "refuses"),
             (args(make_checkpoint_numpy_epoch, restore_checkpoint), "numpy"),
             (args(lambda *a: [1, 2], restore_checkpoint), "should return a dict"),
@@ -384,25 +636,36 @@ CASES = {
         "placeholder": args(not_implemented, not_implemented),
     },
     "q4": {
-        "correct": [load_for_inference, load_for_inference_straight_to_device],
+        "correct": [load_for_inference, load_for_inference_removeprefix, load_for_inference_by_shape],
         "wrong": [
+            (load_for_inference_lesson, "missing or unexpected keys"),
+            (load_for_inference_replace_all, "missing or unexpected keys"),
+            (load_for_inference_split_first, "keys without a prefix"),
+            (load_for_inference_not_strict, "still holds the random weights"),
             (load_for_inference_no_map_location, "gpu"),
             (load_for_inference_hard_coded_config, "size mismatch"),
             (load_for_inference_no_eval, "training mode"),
             (load_for_inference_returns_report, "torch.nn.Module"),
+            (load_for_inference_meta, "the device asked for"),
         ],
         "placeholder": not_implemented,
     },
     "q5": {
-        "correct": [grid_search, grid_search_numpy],
+        "correct": [smallest_good_model, smallest_good_model_numpy],
         "wrong": [
-            (grid_search_on_fit, "fit data"),
-            (grid_search_ignores_lr, "learning rate"),
-            (grid_search_worst, "is not the highest"),
-            (grid_search_percent, "above 1"),
-            (grid_search_one_model, "one fresh model per combination"),
-            (grid_search_mutates, "changed its input"),
-            (grid_search_huge, "100000 items"),
+            (smallest_good_model_lesson, "the most accurate candidate"),
+            (smallest_good_model_any_of_smallest, "has a higher val_acc"),
+            (smallest_good_model_smallest, "more than tolerance"),
+            (smallest_good_model_hidden_as_size, "the number of hidden units"),
+            (smallest_good_model_weights_only, "weights but not the biases"),
+            (smallest_good_model_on_fit, "fit data"),
+            (smallest_good_model_ignores_lr, "learning rate"),
+            (smallest_good_model_percent, "above 1"),
+            (smallest_good_model_one_model, "one fresh model per combination"),
+            (smallest_good_model_mutates, "changed its input"),
+            (smallest_good_model_hard_coded, "search 2"),
+            (smallest_good_model_fixed_tolerance, "more than tolerance=0.0 below"),
+            (smallest_good_model_huge, "100000 items"),
         ],
         "placeholder": not_implemented,
     },
@@ -410,6 +673,8 @@ CASES = {
         "correct": [build_classifier, build_classifier_features],
         "wrong": [
             (build_classifier_linear, "kept back"),
+            (build_classifier_lesson_raw, "kept back"),
+            (build_classifier_adam_raw, "kept back"),
             (build_classifier_no_activation, "kept back"),
             (build_classifier_sigmoid, "leave out a final sigmoid"),
             (lambda X, y: Memoriser(y), "kept back"),
@@ -433,22 +698,22 @@ def test_check(name, answer, status, hint):
 def test_checks_leave_the_random_state_alone():
     state = torch.get_rng_state()
     lesson06.q3.evaluate(make_checkpoint, restore_checkpoint)
-    lesson06.q5.evaluate(grid_search)
+    lesson06.q5.evaluate(smallest_good_model)
     assert torch.equal(torch.get_rng_state(), state)
 
 
 def test_a_wrong_answer_is_judged_about_as_fast_as_a_right_one():
     start = time.perf_counter()
-    lesson06.q5.evaluate(grid_search)
+    lesson06.q5.evaluate(smallest_good_model)
     right = time.perf_counter() - start
     start = time.perf_counter()
-    lesson06.q5.evaluate(grid_search_on_fit)
+    lesson06.q5.evaluate(smallest_good_model_on_fit)
     wrong = time.perf_counter() - start
     assert wrong < 2 * right + 0.5
 
 
 def test_hints_stay_short_for_huge_answers():
-    outcome = lesson06.q5.evaluate(grid_search_huge)
+    outcome = lesson06.q5.evaluate(smallest_good_model_huge)
     assert len(outcome.message) < 400
 
 

@@ -70,46 +70,72 @@ def split_wrong_order(X, y, val_fraction, test_fraction, seed):
     return X_train, y_train, X_val, y_val, X_test, y_test
 
 
-# ---- q2: scale_splits
+# ---- q2: scale_splits (min-max, training statistics, a column constant in training)
 def scale_numpy(X_train, X_val, X_test):
-    mean, std = X_train.mean(axis=0), X_train.std(axis=0)
-    return (X_train - mean) / std, (X_val - mean) / std, (X_test - mean) / std
+    low, high = X_train.min(axis=0), X_train.max(axis=0)
+    spread = np.where(high > low, high - low, 1.0)
+    return (X_train - low) / spread, (X_val - low) / spread, (X_test - low) / spread
 
 
-def scale_torch_unbiased(X_train, X_val, X_test):
-    train = torch.from_numpy(X_train)
-    mean, std = train.mean(dim=0), train.std(dim=0)  # n - 1 in the std: also fine
-    return [(torch.from_numpy(X) - mean) / std for X in (X_train, X_val, X_test)]
+def scale_torch_float32(X_train, X_val, X_test):  # tensors, float32, a loop over columns
+    train = torch.from_numpy(X_train).float()
+    low, high = train.min(dim=0).values, train.max(dim=0).values
+    spread = high - low
+    spread[spread == 0] = 1.0
+    return [(torch.from_numpy(X).float() - low) / spread for X in (X_train, X_val, X_test)]
 
 
 def scale_sklearn(X_train, X_val, X_test):
-    from sklearn.preprocessing import StandardScaler
+    from sklearn.preprocessing import MinMaxScaler
 
-    scaler = StandardScaler().fit(X_train)
+    scaler = MinMaxScaler().fit(X_train)
     return scaler.transform(X_train), scaler.transform(X_val), scaler.transform(X_test)
 
 
-def scale_leaky(X_train, X_val, X_test):  # the bug in the exercise
+def scale_leaky(X_train, X_val, X_test):  # the bug in the exercise, with the constant column handled
     X_all = np.concatenate([X_train, X_val, X_test])
-    mean, std = X_all.mean(axis=0), X_all.std(axis=0)
-    return (X_train - mean) / std, (X_val - mean) / std, (X_test - mean) / std
+    low, high = X_all.min(axis=0), X_all.max(axis=0)
+    return [(X - low) / (high - low) for X in (X_train, X_val, X_test)]
+
+
+def scale_divides_by_zero(X_train, X_val, X_test):  # the leak fixed, the constant column not
+    low, high = X_train.min(axis=0), X_train.max(axis=0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return [(X - low) / (high - low) for X in (X_train, X_val, X_test)]
+
+
+def scale_constant_to_zero(X_train, X_val, X_test):  # the constant column set to 0 everywhere
+    parts = scale_numpy(X_train, X_val, X_test)
+    constant = X_train.max(axis=0) == X_train.min(axis=0)
+    return [np.where(constant, 0.0, P) for P in parts]
+
+
+def scale_clipped(X_train, X_val, X_test):
+    return [np.clip(P, 0, 1) for P in scale_numpy(X_train, X_val, X_test)]
 
 
 def scale_each_own(X_train, X_val, X_test):
-    return tuple((X - X.mean(axis=0)) / X.std(axis=0) for X in (X_train, X_val, X_test))
+    return tuple(scale_numpy(X, X, X)[0] for X in (X_train, X_val, X_test))
+
+
+def scale_standardise(X_train, X_val, X_test):  # the lesson's standardisation, pasted
+    mean, std = X_train.mean(axis=0), X_train.std(axis=0)
+    std = np.where(std == 0, 1.0, std)
+    return (X_train - mean) / std, (X_val - mean) / std, (X_test - mean) / std
 
 
 def scale_in_place(X_train, X_val, X_test):
-    mean, std = X_train.mean(axis=0), X_train.std(axis=0)
+    low, high = X_train.min(axis=0), X_train.max(axis=0)
+    spread = np.where(high > low, high - low, 1.0)
     for X in (X_val, X_test, X_train):
-        X -= mean
-        X /= std
+        X -= low
+        X /= spread
     return X_train, X_val, X_test
 
 
-def scale_whole_array(X_train, X_val, X_test):  # one mean for all columns
-    mean, std = X_train.mean(), X_train.std()
-    return (X_train - mean) / std, (X_val - mean) / std, (X_test - mean) / std
+def scale_whole_array(X_train, X_val, X_test):  # one range for all columns
+    low, high = X_train.min(), X_train.max()
+    return (X_train - low) / (high - low), (X_val - low) / (high - low), (X_test - low) / (high - low)
 
 
 # ---- q3: majority_baseline_accuracy
@@ -143,123 +169,207 @@ def baseline_percent(y_train, y_eval):
     return 100 * baseline_bincount(y_train, y_eval)
 
 
-# ---- q4: threshold_for_recall
-def threshold_search(probs, labels, goal):
-    for t in sorted(probs.tolist(), reverse=True):
-        pred = probs >= t
-        recall = (pred & (labels == 1)).sum() / (labels == 1).sum()
-        if recall >= goal:
-            return t
+# ---- q4: threshold_for_costs(probs, labels, cost_fn, cost_fp)
+def _costs_of(probs, labels, thresholds, cost_fn, cost_fp, strict=False):
+    positive = labels == 1
+    costs = []
+    for t in thresholds:
+        pred = probs > t if strict else probs >= t
+        costs.append(cost_fn * (~pred & positive).sum().item() + cost_fp * (pred & ~positive).sum().item())
+    return costs
 
 
-def threshold_torchmetrics(probs, labels, goal):
+def threshold_scan(probs, labels, cost_fn, cost_fp):
+    candidates = sorted(set(probs.tolist())) + [float("inf")]
+    costs = _costs_of(probs, labels, candidates, cost_fn, cost_fp)
+    return candidates[costs.index(min(costs))]
+
+
+def threshold_vectorised(probs, labels, cost_fn, cost_fp):  # every cut at once; a tensor element back
+    values = torch.unique(probs)  # sorted ascending
+    predicted = probs[None, :] >= values[:, None]
+    positive = (labels == 1)[None, :]
+    cost = cost_fn * (~predicted & positive).sum(1) + cost_fp * (predicted & ~positive).sum(1)
+    nothing_positive = cost_fn * positive.sum()
+    if nothing_positive < cost.min():
+        return float("inf")
+    return values[cost.argmin()]
+
+
+def threshold_numpy_midpoints(probs, labels, cost_fn, cost_fp):  # NumPy, thresholds between the scores
+    p = probs.numpy().astype(np.float64)
+    y = labels.numpy().astype(int)
+    values = np.unique(p)
+    candidates = np.concatenate([[values[0] - 1.0], (values[:-1] + values[1:]) / 2, [values[-1] + 1.0]])
+    costs = [cost_fn * np.sum((p < t) & (y == 1)) + cost_fp * np.sum((p >= t) & (y == 0)) for t in candidates]
+    return np.float64(candidates[int(np.argmin(costs))])
+
+
+def threshold_lesson(probs, labels, cost_fn, cost_fp):  # the lesson's recall-goal cell, renamed: wrong goal
     from torchmetrics.classification import BinaryPrecisionRecallCurve
 
-    _, recall, thresholds = BinaryPrecisionRecallCurve()(probs, labels.long())
-    return thresholds[recall[:-1] >= goal].max()
+    _, curve_recall, curve_thresholds = BinaryPrecisionRecallCurve()(probs.float(), labels.long())
+    return curve_thresholds[curve_recall[:-1] >= 0.98].max().item()
 
 
-def threshold_sorted_positives(probs, labels, goal):  # the k-th most confident positive
-    positives = torch.sort(probs[labels == 1], descending=True).values
-    k = 0
-    while (k + 1) / len(positives) < goal:
-        k += 1
-    return positives[k].item()
+def threshold_bayes(probs, labels, cost_fn, cost_fp):  # right only for calibrated probabilities
+    return cost_fp / (cost_fn + cost_fp)
 
 
-def threshold_lowest(probs, labels, goal):  # meets the goal with as many false alarms as possible
-    return probs.min().item()
+def threshold_swapped(probs, labels, cost_fn, cost_fp):
+    return threshold_scan(probs, labels, cost_fp, cost_fn)
 
 
-def threshold_recall_of_negatives(probs, labels, goal):
-    return threshold_search(probs, 1 - labels, goal)
+def threshold_strict(probs, labels, cost_fn, cost_fp):  # searches with >, returns the same number
+    candidates = [-1.0] + sorted(set(probs.tolist()))  # -1.0: everything positive
+    costs = _costs_of(probs, labels, candidates, cost_fn, cost_fp, strict=True)
+    return candidates[costs.index(min(costs))]
 
 
-def threshold_strict(probs, labels, goal):  # uses > when searching, so one positive is lost
-    for t in sorted(probs.tolist(), reverse=True):
-        recall = ((probs > t) & (labels == 1)).sum() / (labels == 1).sum()
-        if recall >= goal:
-            return t
-    return 0.0
+def threshold_no_inf(probs, labels, cost_fn, cost_fp):  # never considers "nothing positive"
+    candidates = sorted(set(probs.tolist()))
+    costs = _costs_of(probs, labels, candidates, cost_fn, cost_fp)
+    return candidates[costs.index(min(costs))]
 
 
-# ---- q5: train_with_early_stopping
-def early_stopping_copy(model, train_one_epoch, validation_loss, patience, max_epochs):
-    best_loss, best_state, bad_epochs = float("inf"), None, 0
-    for _ in range(max_epochs):
+def threshold_sorts_in_place(probs, labels, cost_fn, cost_fp):
+    order = probs.argsort()
+    probs[:] = probs[order]  # the caller's tensor is now sorted, away from its labels
+    labels[:] = labels[order]
+    return threshold_scan(probs, labels, cost_fn, cost_fp)
+
+
+def threshold_rates(probs, labels, cost_fn, cost_fp):  # weighs the error *rates*, not the counts
+    candidates = sorted(set(probs.tolist())) + [float("inf")]
+    positive = labels == 1
+    best, best_cost = None, float("inf")
+    for t in candidates:
+        pred = probs >= t
+        cost = (cost_fn * (~pred & positive).sum() / positive.sum()
+                + cost_fp * (pred & ~positive).sum() / (~positive).sum()).item()
+        if cost < best_cost:
+            best, best_cost = t, cost
+    return best
+
+
+# ---- q5: train_with_early_stopping(model, train_one_epoch, validation_accuracy, patience, min_delta, max_epochs)
+def early_stopping_copy(model, train_one_epoch, validation_accuracy, patience, min_delta, max_epochs):
+    best_accuracy, best_epoch, best_state, waited = float("-inf"), 0, None, 0
+    for epoch in range(1, max_epochs + 1):
         train_one_epoch()
-        loss = validation_loss()
-        if loss < best_loss:
-            best_loss, best_state, bad_epochs = loss, copy.deepcopy(model.state_dict()), 0
+        accuracy = validation_accuracy()
+        if accuracy > best_accuracy + min_delta:
+            best_accuracy, best_epoch, best_state, waited = accuracy, epoch, copy.deepcopy(model.state_dict()), 0
         else:
-            bad_epochs += 1
-            if bad_epochs == patience:
+            waited += 1
+            if waited == patience:
                 break
     model.load_state_dict(best_state)
-    return best_loss
+    return best_epoch, best_accuracy
 
 
-def early_stopping_clone(model, train_one_epoch, validation_loss, patience, max_epochs):
-    best_loss, best_epoch, best_state = None, 0, None
+def early_stopping_clone(model, train_one_epoch, validation_accuracy, patience, min_delta, max_epochs):
+    history, best_epoch, best_state = [], None, None  # a list of accuracies, epochs from 0 inside
     for epoch in range(max_epochs):
         train_one_epoch()
-        loss = validation_loss()
-        if best_loss is None or loss < best_loss:
-            best_loss, best_epoch = loss, epoch
+        history.append(validation_accuracy())
+        if best_epoch is None or history[-1] - history[best_epoch] > min_delta:
+            best_epoch = epoch
             best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
         elif epoch - best_epoch >= patience:
             break
     model.load_state_dict(best_state)
-    return torch.tensor(best_loss)
+    return [np.int64(best_epoch + 1), torch.tensor(history[best_epoch])]
 
 
-def early_stopping_reference(model, train_one_epoch, validation_loss, patience, max_epochs):
-    best_loss, best_state, bad_epochs = float("inf"), None, 0
-    for _ in range(max_epochs):
+def early_stopping_reference(model, train_one_epoch, validation_accuracy, patience, min_delta, max_epochs):
+    best_accuracy, best_epoch, best_state, waited = float("-inf"), 0, None, 0
+    for epoch in range(1, max_epochs + 1):
         train_one_epoch()
-        loss = validation_loss()
-        if loss < best_loss:
-            best_loss, best_state, bad_epochs = loss, model.state_dict(), 0
+        accuracy = validation_accuracy()
+        if accuracy > best_accuracy + min_delta:
+            best_accuracy, best_epoch, best_state, waited = accuracy, epoch, model.state_dict(), 0
         else:
-            bad_epochs += 1
-            if bad_epochs == patience:
+            waited += 1
+            if waited == patience:
                 break
     model.load_state_dict(best_state)
-    return best_loss
+    return best_epoch, best_accuracy
 
 
-def early_stopping_one_late(model, train_one_epoch, validation_loss, patience, max_epochs):
-    best_loss, best_state, bad_epochs = float("inf"), None, 0
-    for _ in range(max_epochs):
+def early_stopping_one_late(model, train_one_epoch, validation_accuracy, patience, min_delta, max_epochs):
+    best_accuracy, best_epoch, best_state, waited = float("-inf"), 0, None, 0
+    for epoch in range(1, max_epochs + 1):
         train_one_epoch()
-        loss = validation_loss()
-        if loss < best_loss:
-            best_loss, best_state, bad_epochs = loss, copy.deepcopy(model.state_dict()), 0
+        accuracy = validation_accuracy()
+        if accuracy > best_accuracy + min_delta:
+            best_accuracy, best_epoch, best_state, waited = accuracy, epoch, copy.deepcopy(model.state_dict()), 0
         else:
-            bad_epochs += 1
-            if bad_epochs > patience:
+            waited += 1
+            if waited > patience:
                 break
     model.load_state_dict(best_state)
-    return best_loss
+    return best_epoch, best_accuracy
 
 
-def early_stopping_no_restore(model, train_one_epoch, validation_loss, patience, max_epochs):
-    best_loss, bad_epochs = float("inf"), 0
-    for _ in range(max_epochs):
+def early_stopping_as_given(model, train_one_epoch, validation_accuracy, patience, min_delta, max_epochs):
+    best_accuracy, best_epoch, best_state, waited = float("-inf"), 0, None, 0
+    for epoch in range(1, max_epochs + 1):
         train_one_epoch()
-        loss = validation_loss()
-        if loss < best_loss:
-            best_loss, bad_epochs = loss, 0
+        accuracy = validation_accuracy()
+        if accuracy > best_accuracy + min_delta:
+            best_accuracy, best_epoch, best_state, waited = accuracy, epoch, model.state_dict(), 0
         else:
-            bad_epochs += 1
-            if bad_epochs == patience:
+            waited += 1
+            if waited > patience:
                 break
-    return best_loss
+    model.load_state_dict(best_state)
+    return best_epoch, best_accuracy
 
 
-def early_stopping_last_loss(model, train_one_epoch, validation_loss, patience, max_epochs):
-    early_stopping_copy(model, train_one_epoch, validation_loss, patience, max_epochs)
-    return None
+def early_stopping_no_restore(model, train_one_epoch, validation_accuracy, patience, min_delta, max_epochs):
+    best_accuracy, best_epoch, waited = float("-inf"), 0, 0
+    for epoch in range(1, max_epochs + 1):
+        train_one_epoch()
+        accuracy = validation_accuracy()
+        if accuracy > best_accuracy + min_delta:
+            best_accuracy, best_epoch, waited = accuracy, epoch, 0
+        else:
+            waited += 1
+            if waited == patience:
+                break
+    return best_epoch, best_accuracy
+
+
+def early_stopping_ignores_delta(model, train_one_epoch, validation_accuracy, patience, min_delta, max_epochs):
+    return early_stopping_copy(model, train_one_epoch, validation_accuracy, patience, 0.0, max_epochs)
+
+
+def early_stopping_lesson(model, train_one_epoch, validation_accuracy, patience, min_delta, max_epochs):
+    # the lesson's loop (lower is better), pasted and renamed: it keeps the *worst* accuracy
+    best_val_loss, best_state, es_best_epoch, epochs_without_improvement = float("inf"), None, 0, 0
+    for epoch in range(1, max_epochs + 1):
+        train_one_epoch()
+        val_loss = validation_accuracy()
+        if val_loss < best_val_loss:
+            best_val_loss, es_best_epoch, epochs_without_improvement = val_loss, epoch, 0
+            best_state = copy.deepcopy(model.state_dict())
+        else:
+            epochs_without_improvement += 1
+            if epochs_without_improvement == patience:
+                break
+    model.load_state_dict(best_state)
+    return es_best_epoch, best_val_loss
+
+
+def early_stopping_from_zero(model, train_one_epoch, validation_accuracy, patience, min_delta, max_epochs):
+    best_epoch, best_accuracy = early_stopping_copy(model, train_one_epoch, validation_accuracy, patience,
+                                                    min_delta, max_epochs)
+    return best_epoch - 1, best_accuracy
+
+
+def early_stopping_accuracy_only(model, train_one_epoch, validation_accuracy, patience, min_delta, max_epochs):
+    return early_stopping_copy(model, train_one_epoch, validation_accuracy, patience, min_delta, max_epochs)[1]
 
 
 # ---- q6: my_dropout
@@ -377,12 +487,17 @@ CASES = {
         "placeholder": not_implemented,
     },
     "q2": {
-        "correct": [scale_numpy, scale_torch_unbiased, scale_sklearn],
+        "correct": [scale_numpy, scale_torch_float32, scale_sklearn],
         "wrong": [
             (scale_leaky, "from all three splits"),
-            (scale_each_own, "its own mean and std"),
+            (scale_divides_by_zero, "nan or inf"),
+            (scale_constant_to_zero, "except column 3"),
+            (scale_clipped, "clipped"),
+            (scale_each_own, "its own smallest and largest"),
+            (scale_standardise, "standardised"),
             (scale_in_place, "in place"),
-            (scale_whole_array, "per column"),
+            (scale_whole_array, "are not the min-max scaling"),
+            (lambda X_train, X_val, X_test: X_train, "should return three arrays"),
         ],
         "placeholder": not_implemented,
     },
@@ -396,21 +511,32 @@ CASES = {
         "placeholder": not_implemented,
     },
     "q4": {
-        "correct": [threshold_search, threshold_torchmetrics, threshold_sorted_positives],
+        "correct": [threshold_scan, threshold_vectorised, threshold_numpy_midpoints],
         "wrong": [
-            (threshold_lowest, "a higher threshold"),
-            (threshold_recall_of_negatives, "the *negatives*"),
-            (threshold_strict, "a higher threshold"),
+            (threshold_lesson, "the lowest cost any threshold reaches"),
+            (threshold_bayes, "calibrated"),
+            (threshold_swapped, "swapped"),
+            (threshold_strict, "probs > threshold"),
+            (threshold_no_inf, "nothing positive"),
+            (threshold_sorts_in_place, "changed its input"),
+            (threshold_rates, "the lowest cost any threshold reaches"),
+            (lambda probs, labels, cost_fn, cost_fp: 0.5, "the lowest cost any threshold reaches"),
+            (lambda probs, labels, cost_fn, cost_fp: float("nan"), "returned nan"),
+            (lambda probs, labels, cost_fn, cost_fp: probs, "should be one number"),
         ],
         "placeholder": not_implemented,
     },
     "q5": {
         "correct": [early_stopping_copy, early_stopping_clone],
         "wrong": [
-            (early_stopping_reference, "copy.deepcopy(model.state_dict())"),
+            (early_stopping_as_given, "the live weights"),
+            (early_stopping_reference, "the live weights"),
             (early_stopping_one_late, "reaches patience"),
             (early_stopping_no_restore, "never restored"),
-            (early_stopping_last_loss, "return the best validation loss"),
+            (early_stopping_ignores_delta, "less than min_delta"),
+            (early_stopping_lesson, "the *lowest* accuracy"),
+            (early_stopping_from_zero, "count epochs from 1"),
+            (early_stopping_accuracy_only, "return the pair"),
         ],
         "placeholder": not_implemented,
     },

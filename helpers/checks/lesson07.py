@@ -132,64 +132,85 @@ def q1(three_way_split: Any) -> None:
 
 
 # --------------------------------------------------------------------------- q2
+_CONSTANT_COLUMN = 3  # constant in the training rows of the check's splits, not in the others
+
+
 def _splits(seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     rng = np.random.default_rng(seed)
-    scales = np.array([1.0, 100.0, 0.01, 10.0])
-    X_train = rng.normal(5.0, 1.0, size=(40, 4)) * scales
-    X_val = rng.normal(7.0, 2.0, size=(15, 4)) * scales  # a different distribution: leaks show
-    X_test = rng.normal(3.0, 0.5, size=(12, 4)) * scales
+    scales = np.array([1.0, 100.0, 0.01, 1.0, 10.0])
+    X_train = rng.normal(5.0, 1.0, size=(40, 5)) * scales
+    X_val = rng.normal(7.0, 2.0, size=(15, 5)) * scales  # a different distribution: leaks show
+    X_test = rng.normal(3.0, 0.5, size=(12, 5)) * scales
+    X_train[:, _CONSTANT_COLUMN] = 2.0  # e.g. a sensor that never moved while the training data came in
     return X_train, X_val, X_test
 
 
-def _scaled(X: np.ndarray, mean: np.ndarray, std: np.ndarray) -> np.ndarray:
-    return (X - mean) / std
+def _min_max(X: np.ndarray, low: np.ndarray, high: np.ndarray) -> np.ndarray:
+    spread = high - low
+    return (X - low) / np.where(spread == 0, 1.0, spread)
 
 
-def _matches(got: list[np.ndarray], X_parts: tuple, mean: np.ndarray) -> bool:
-    X_train = X_parts[0]
-    for ddof in (0, 1):
-        std = X_train.std(axis=0, ddof=ddof)
-        if all(np.allclose(g, _scaled(X, mean, std), rtol=1e-4, atol=1e-4)
-               for g, X in zip(got, X_parts, strict=True)):
-            return True
-    return False
+# Float32 answers are accepted: values are of order 1 to 10, so 1e-5 covers float32 rounding (~1e-7
+# relative) with room; any leak or wrong statistic moves them by far more.
+_Q2_TOL = 1e-5
+
+
+def _all_close(got: list[np.ndarray], wanted: list[np.ndarray]) -> bool:
+    return all(g.shape == w.shape and np.allclose(g, w, rtol=_Q2_TOL, atol=_Q2_TOL)
+               for g, w in zip(got, wanted, strict=True))
 
 
 @exercise(
-    "The mean and the standard deviation are learned from data, like weights: compute them from "
-    "X_train alone, then apply those same two statistics to all three splits.",
-    "mean, std = X_train.mean(axis=0), X_train.std(axis=0); return (X_train - mean) / std, "
-    "(X_val - mean) / std, (X_test - mean) / std.",
+    "The smallest and largest value of each column are learned from data, like weights: take them "
+    "from X_train alone, then apply the same transformation to all three splits.",
+    "low, high = X_train.min(axis=0), X_train.max(axis=0); the spread high - low is 0 for a column "
+    "that is constant in training: use 1 there instead (np.where), then (X - low) / spread for each split.",
 )
 def q2(scale_splits: Any) -> None:
-    """scale_splits(X_train, X_val, X_test): standardise all three with training statistics."""
+    """scale_splits(X_train, X_val, X_test): min-max scale all three with training statistics."""
     for seed in (0, 1):
         X_parts = _splits(seed)
-        given = tuple(X.copy() for X in X_parts)
-        result = call(scale_splits, *given)
-        expect(all(np.array_equal(g, X) for g, X in zip(given, X_parts, strict=True)),
-               "scale_splits changed its inputs in place (e.g. with -= or /=); compute new arrays.")
+        result = call(scale_splits, *X_parts)
         expect(isinstance(result, (tuple, list)) and len(result) == 3,
                f"scale_splits should return three arrays (train, validation, test), but it returned "
                f"{describe(result)}.")
         got = [_array(r, f"scaled part {i + 1}") for i, r in enumerate(result)]
         for g, X in zip(got, X_parts, strict=True):
             expect(g.shape == X.shape, f"a scaled part has shape {g.shape}, expected {X.shape}: "
-                   "take the mean and std over the rows (axis=0), one per column.")
-        train_mean = X_parts[0].mean(axis=0)
-        if _matches(got, X_parts, train_mean):
+                   "one smallest and one largest value per column (axis=0).")
+        low, high = X_parts[0].min(axis=0), X_parts[0].max(axis=0)
+        wanted = [_min_max(X, low, high) for X in X_parts]
+        if _all_close(got, wanted):
             continue
+        column = _CONSTANT_COLUMN
+        if not np.isfinite(got[0][:, column]).all() or not np.isfinite(got[1][:, column]).all():
+            raise Incorrect(f"column {column} holds nan or inf after scaling: it is constant in X_train "
+                            "(the check's data have such a column), so its training range is 0 and you "
+                            "divide by 0. The exercise says what to do with such a column.")
+        others = [c for c in range(X_parts[0].shape[1]) if c != column]
+        if _all_close([g[:, others] for g in got], [w[:, others] for w in wanted]):
+            raise Incorrect(f"every column is right except column {column}, the one that is constant in "
+                            "X_train: subtract its training value and do not divide.")
         every = np.concatenate(X_parts)
-        if any(np.allclose(got[0], _scaled(X_parts[0], every.mean(axis=0), every.std(axis=0, ddof=d)),
-                           rtol=1e-4, atol=1e-4) for d in (0, 1)):
-            raise Incorrect("the statistics still come from all three splits together: the validation "
-                            "and test rows leak into the scaling. Compute the mean and std from X_train only.")
-        own = all(np.allclose(g.mean(axis=0), 0, atol=1e-6) for g in got)
-        if own:
-            raise Incorrect("each split was scaled with its own mean and std; the validation and test "
-                            "splits must use the training split's statistics (the same two arrays for all three).")
-        raise Incorrect("the scaled arrays do not equal (X - mean) / std with the mean and std of X_train "
-                        "(per column, axis=0).")
+        if _all_close(got[:1], [_min_max(X_parts[0], every.min(axis=0), every.max(axis=0))]):
+            raise Incorrect("the smallest and largest values still come from all three splits together: the "
+                            "validation and test rows leak into the scaling. Take them from X_train only.")
+        if _all_close(got[:1], wanted[:1]) and _all_close(got[1:], [np.clip(w, 0, 1) for w in wanted[1:]]):
+            raise Incorrect("the training rows are right, but the validation and test values are clipped "
+                            "to 0..1; apply exactly the same transformation to them: values of new rows may "
+                            "fall outside 0..1.")
+        if all(np.allclose(g[:, others].min(axis=0), 0, atol=_Q2_TOL) and
+               np.allclose(g[:, others].max(axis=0), 1, atol=_Q2_TOL) for g in got):
+            raise Incorrect("each split was scaled with its own smallest and largest values; the validation "
+                            "and test splits must use the training split's (the same two arrays for all three).")
+        train_others = X_parts[0][:, others]
+        if any(np.allclose(got[0][:, others], (train_others - train_others.mean(axis=0))
+                           / train_others.std(axis=0, ddof=d), atol=_Q2_TOL) for d in (0, 1)):
+            raise Incorrect("the training rows are standardised (mean 0, standard deviation 1); this "
+                            "exercise asks for min-max scaling: each column's training values span 0 to 1.")
+        raise Incorrect("the scaled arrays are not the min-max scaling with X_train's smallest and largest "
+                        "value per column (training rows spanning 0 to 1, the same transformation for "
+                        "the other splits).")
 
 
 # --------------------------------------------------------------------------- q3
@@ -229,57 +250,106 @@ def q3(majority_baseline_accuracy: Any) -> None:
 
 
 # --------------------------------------------------------------------------- q4
-def _recall(probs: torch.Tensor, labels: torch.Tensor, threshold: float) -> float:
-    pred = probs >= threshold
-    return float((pred & (labels == 1)).sum()) / float((labels == 1).sum())
+def _cost(probs: torch.Tensor, labels: torch.Tensor, threshold: float, cost_fn: float, cost_fp: float,
+          strict: bool = False) -> float:
+    """The total cost of the predictions `probs >= threshold` (or `>` when strict)."""
+    predicted = probs > threshold if strict else probs >= threshold
+    positive = labels == 1
+    false_negatives = int((~predicted & positive).sum())
+    false_positives = int((predicted & ~positive).sum())
+    return cost_fn * false_negatives + cost_fp * false_positives
 
 
-def _best_threshold(probs: torch.Tensor, labels: torch.Tensor, goal: float) -> float:
-    candidates = sorted(set(probs.tolist()), reverse=True)
-    return next(t for t in candidates if _recall(probs, labels, t) >= goal)
+def _cheapest(probs: torch.Tensor, labels: torch.Tensor, cost_fn: float, cost_fp: float) -> tuple[float, float]:
+    """(lowest cost, a threshold reaching it) over every possible cut, including 'nothing positive'."""
+    candidates = sorted(set(probs.tolist())) + [math.inf]
+    costs = [(_cost(probs, labels, t, cost_fn, cost_fp), t) for t in candidates]
+    return min(costs)
+
+
+def _q4_cases() -> list[tuple[torch.Tensor, torch.Tensor, float, float]]:
+    """Scores that are not calibrated probabilities (so no formula gives the best threshold).
+
+    In the fourth set the three highest scores are negatives and a false positive costs 40 times a
+    false negative: predicting nothing positive is cheapest. In the fifth the two lowest scores are
+    positives and a false negative costs 40 times more: predicting everything positive is cheapest.
+    The second is imbalanced (about 15 % positives), so weighing error rates instead of counts fails.
+    """
+    cases = []
+    with seeded(4):
+        for n, share, cost_fn, cost_fp, shift, dtype in ((80, 0.4, 10.0, 1.0, 0.8, torch.float32),
+                                                         (120, 0.1, 1.0, 4.0, -0.6, torch.float64),
+                                                         (60, 0.4, 3.0, 3.0, 0.3, torch.float32),
+                                                         (50, 0.4, 1.0, 40.0, 0.0, torch.float32),
+                                                         (50, 0.4, 40.0, 1.0, 0.0, torch.float64)):
+            labels = (torch.rand(n) < share).long()
+            labels[:2] = torch.tensor([1, 0])
+            logits = 1.5 * (2 * labels.float() - 1) + 1.2 * torch.randn(n) + shift
+            probs = torch.sigmoid(logits).to(dtype)
+            probs[5:9] = probs[4]  # some scores tie: a threshold keeps or drops them all together
+            order = probs.argsort()
+            if cost_fp > cost_fn * 10:
+                labels[order[-3:]] = 0
+            if cost_fn > cost_fp * 10:
+                labels[order[:2]] = 1
+            cases.append((probs, labels.float() if dtype == torch.float64 else labels, cost_fn, cost_fp))
+    return cases
 
 
 @exercise(
-    "Try the probabilities themselves as thresholds, from the highest down: the first one whose "
-    "recall (predict positive when prob >= threshold) reaches the goal is the answer.",
-    "Recall = true positives / all positives: ((probs >= t) & (labels == 1)).sum() / (labels == 1).sum(). "
-    "torchmetrics' BinaryPrecisionRecallCurve also lists recall for every threshold.",
+    "Only the order of the probabilities matters: between two neighbouring probability values every "
+    "threshold makes the same predictions. So try each distinct probability as a threshold (plus one "
+    "above them all), compute the cost of each, and keep the cheapest.",
+    "For a threshold t: predicted = probs >= t; false negatives = (~predicted & (labels == 1)).sum(); "
+    "false positives = (predicted & (labels == 0)).sum(); cost = cost_fn * FN + cost_fp * FP.",
 )
-def q4(threshold_for_recall: Any) -> None:
-    """threshold_for_recall(probs, labels, goal): the highest threshold whose recall >= goal."""
-    with seeded(4):
-        cases = []
-        for n, goal in ((60, 0.9), (120, 0.98), (80, 0.75), (50, 1.0)):
-            labels = (torch.rand(n) < 0.4).long()
-            labels[:2] = torch.tensor([1, 0])
-            probs = torch.sigmoid(2.5 * (labels.float() - 0.5) * 2 + torch.randn(n)).float()
-            cases.append((probs, labels, goal))
-    for probs, labels, goal in cases:
-        expected = _best_threshold(probs, labels, goal)
-        shown = f"threshold_for_recall on {len(probs)} probabilities with goal={goal}"
-        given_p, given_l = probs.clone(), labels.clone()
-        value = as_number(call(threshold_for_recall, given_p, given_l, goal), f"what {shown} returned")
-        expect(torch.equal(given_p, probs) and torch.equal(given_l, labels),
-               f"{shown} changed probs or labels in place; leave them as they were.")
-        got_recall = _recall(probs, labels, value)
-        same = torch.equal(probs >= value, probs >= expected)
-        if same:
+def q4(threshold_for_costs: Any) -> None:
+    """threshold_for_costs(probs, labels, cost_fn, cost_fp): a threshold with the lowest total cost."""
+    answers = []  # (probs, labels, cost_fn, cost_fp, threshold returned), for every set
+    for probs, labels, cost_fn, cost_fp in _q4_cases():
+        shown = (f"threshold_for_costs on {len(probs)} probabilities ({probs.dtype}) with cost_fn={cost_fn}, "
+                 f"cost_fp={cost_fp}")
+        value = as_number(call(threshold_for_costs, probs, labels, cost_fn, cost_fp), f"what {shown} returned")
+        expect(not math.isnan(value), f"{shown} returned nan, which predicts nothing positive by accident; "
+               "return a number.")
+        answers.append((probs, labels, cost_fn, cost_fp, value, shown))
+
+    def cheapest_everywhere(cost_fn_of: Any, strict: bool = False) -> bool:
+        """Whether every threshold returned is the cheapest under some other reading of the task."""
+        for probs, labels, cost_fn, cost_fp, value, _ in answers:
+            fn, fp = cost_fn_of(cost_fn, cost_fp)
+            lowest_there = _cheapest(probs, labels, fn, fp)[0]
+            if _cost(probs, labels, value, fn, fp, strict=strict) > lowest_there + 1e-9 * max(1.0, lowest_there):
+                return False
+        return True
+
+    for probs, labels, cost_fn, cost_fp, value, shown in answers:
+        lowest, best = _cheapest(probs, labels, cost_fn, cost_fp)
+        got = _cost(probs, labels, value, cost_fn, cost_fp)
+        if got <= lowest + 1e-9 * max(1.0, lowest):
             continue
-        if value == _best_threshold(probs, 1 - labels, goal):
-            raise Incorrect(f"{shown} returned {value:.4f}, the answer for the *negatives*: recall is "
-                            "about the positive class, the share of labels == 1 that are predicted 1.")
-        if got_recall < goal:
-            raise Incorrect(f"{shown} returned {value:.4f}, where the recall (predicting positive when "
-                            f"prob >= threshold) is {got_recall:.3f}, below the goal. Recall counts the "
-                            "positives found among all positives (labels == 1).")
-        raise Incorrect(f"{shown} returned {value:.4f}: its recall {got_recall:.3f} meets the goal, but "
-                        f"a higher threshold ({expected:.4f}) meets it too, with fewer false alarms. "
-                        "Return the highest threshold that reaches the goal.")
+        best_shown = "above every probability (nothing positive)" if math.isinf(best) else f"{best:.4f}"
+        observed = (f"{shown} returned {value:.4f}, whose predictions (probs >= {value:.4f}) cost {got:g}; "
+                    f"the lowest cost any threshold reaches on these data is {lowest:g} (threshold {best_shown})")
+        # A cause is named only when it explains the answers on every set the check tried.
+        if cheapest_everywhere(lambda fn, fp: (fp, fn)):
+            raise Incorrect(observed + ". On every set the check tried, your threshold is the best one for the "
+                            "two costs swapped: a false negative is a positive (label 1) predicted 0, a false "
+                            "positive a 0 predicted 1.")
+        if cheapest_everywhere(lambda fn, fp: (fn, fp), strict=True):
+            raise Incorrect(observed + ". On every set the check tried, your threshold is the best one if "
+                            "positive means probs > threshold; the exercise counts a sample as positive when "
+                            "probs >= threshold.")
+        if math.isclose(value, cost_fp / (cost_fn + cost_fp), rel_tol=1e-6):
+            raise Incorrect(observed + ". Your threshold is cost_fp / (cost_fn + cost_fp), the best one only "
+                            "for perfectly calibrated probabilities; these scores are not: find the cheapest "
+                            "threshold on the data themselves.")
+        raise Incorrect(observed + ".")
 
 
 # --------------------------------------------------------------------------- q5
 class _Scripted:
-    """A model whose one weight follows a script, one value per epoch, with a loss per value."""
+    """A model whose one weight follows a script, one value per epoch: the validation accuracy."""
 
     def __init__(self, weights: list[float]) -> None:
         self.model = nn.Linear(1, 1, bias=False)
@@ -307,65 +377,88 @@ class _Scripted:
             self.model.weight.fill_(self.weights[min(self.epochs_run, len(self.weights) - 1)])
         self.epochs_run += 1
 
-    def validation_loss(self) -> float:
-        return float((self.model.weight.detach() - 3.0) ** 2) + 0.5
+    def validation_accuracy(self) -> float:
+        return float(self.model.weight.detach())  # the scripted weight *is* the accuracy
+
+
+def _early_stopping_reference(accuracies: list[float], patience: int, min_delta: float,
+                              max_epochs: int) -> tuple[int, int]:
+    """(best epoch, epochs run), epochs counted from 1: the docstring's rule, done right."""
+    best, best_epoch, waited = -math.inf, 0, 0
+    for epoch, accuracy in enumerate(accuracies[:max_epochs], start=1):
+        if accuracy > best + min_delta:
+            best, best_epoch, waited = accuracy, epoch, 0
+        else:
+            waited += 1
+            if waited == patience:
+                return best_epoch, epoch
+    return best_epoch, max_epochs
+
+
+# (validation accuracy per epoch, patience, min_delta, max_epochs). In the first, epochs 5 and 7 score
+# higher than epoch 4 but by less than min_delta: epoch 4 stays the best. In the second, a tie is no
+# improvement. In the third, max_epochs ends training before patience runs out.
+_Q5_SCRIPTS = (
+    ([0.50, 0.60, 0.61, 0.65, 0.66, 0.64, 0.665, 0.66, 0.60, 0.58, 0.55, 0.5], 3, 0.02, 20),
+    ([0.30, 0.50, 0.50, 0.55, 0.70, 0.69, 0.70, 0.68, 0.66, 0.64, 0.62, 0.6], 2, 0.0, 20),
+    ([0.40, 0.45, 0.50, 0.55, 0.60, 0.62, 0.64, 0.66, 0.68], 4, 0.01, 5),
+)
 
 
 @exercise(
     "model.state_dict() hands back references to the live weights: the next training step changes "
-    "them. Keep a copy: best_state = copy.deepcopy(model.state_dict()).",
+    "them. Keep a copy: copy.deepcopy(model.state_dict()).",
     "Count the epochs without improvement and stop when the count *reaches* patience (==, not >).",
 )
 def q5(train_with_early_stopping: Any) -> None:
-    """train_with_early_stopping(model, train_one_epoch, validation_loss, patience, max_epochs)."""
-    scripts = [
-        # weight per epoch; the loss (w - 3)^2 + 0.5 is lowest at w = 3
-        ([0.0, 1.0, 2.0, 2.5, 3.0, 3.5, 4.0, 5.0, 6.0, 7.0, 8.0, 9.0], 3, 20),
-        ([1.0, 2.0, 2.9, 4.5, 5.0, 3.2, 6.0, 7.0, 8.0, 9.0, 9.5, 10.0], 2, 20),
-        ([0.0, 1.0, 1.5, 2.0, 2.2, 2.4, 2.6, 2.8, 2.9], 4, 6),  # max_epochs before patience runs out
-    ]
-    for weights, patience, max_epochs in scripts:
-        scripted = _Scripted(weights)
-        losses = [(w - 3.0) ** 2 + 0.5 for w in weights[:max_epochs]]
-        best_epoch, waited, expected_epochs = 0, 0, max_epochs  # early stopping, done right
-        for epoch, loss in enumerate(losses):
-            if loss < losses[best_epoch] or epoch == 0:
-                best_epoch, waited = epoch, 0
-            else:
-                waited += 1
-                if waited == patience:
-                    expected_epochs = epoch + 1
-                    break
-        best_weight = float(torch.tensor(weights[best_epoch]))  # as stored in float32
-        shown = (f"with validation losses {[round(v, 2) for v in losses]}, patience={patience}, "
-                 f"max_epochs={max_epochs}")
+    """train_with_early_stopping(model, train_one_epoch, validation_accuracy, patience, min_delta, max_epochs)."""
+    for script, patience, min_delta, max_epochs in _Q5_SCRIPTS:
+        scripted = _Scripted(script)
+        accuracies = [float(torch.tensor(a)) for a in script]  # as the float32 weight stores them
+        best_epoch, expected_epochs = _early_stopping_reference(accuracies, patience, min_delta, max_epochs)
+        best_accuracy = accuracies[best_epoch - 1]
+        shown = (f"with validation accuracies {script[:max_epochs]}, patience={patience}, "
+                 f"min_delta={min_delta}, max_epochs={max_epochs}")
         result = call(train_with_early_stopping, scripted.model, scripted.train_one_epoch,
-                      scripted.validation_loss, patience, max_epochs)
+                      scripted.validation_accuracy, patience, min_delta, max_epochs)
         weight = float(scripted.model.weight.detach())
-        last_weight = float(torch.tensor(weights[min(scripted.epochs_run, len(weights)) - 1]))
-        if weight != best_weight and weight == last_weight and not scripted.loaded:
+        last_weight = accuracies[min(scripted.epochs_run, len(script)) - 1]
+        if weight != best_accuracy and weight == last_weight and not scripted.loaded:
             raise Incorrect(f"{shown}, the model ended with the *last* epoch's weights: it was never "
-                            "restored. Call model.load_state_dict(best_state) after the loop.")
-        if weight != best_weight and weight == last_weight and scripted.loaded_live_weights():
+                            "restored. Load the best epoch's state after the loop.")
+        if weight != best_accuracy and weight == last_weight and scripted.loaded_live_weights():
             raise Incorrect(f"{shown}, the model ended with the *last* epoch's weights, not the best "
                             "epoch's: the state you restored held the live weights, because "
-                            "best_state = model.state_dict() is a reference that training keeps "
-                            "changing. Store copy.deepcopy(model.state_dict()).")
-        expect(weight == best_weight, f"{shown}, the model should end with the best epoch's weights "
-               f"(epoch {best_epoch + 1}), but it does not. Restore them with model.load_state_dict(...).")
+                            "model.state_dict() is a reference that training keeps changing. Store a copy.")
+        if weight != best_accuracy and weight == max(accuracies[:scripted.epochs_run]):
+            raise Incorrect(f"{shown}, the model ended with the weights of the highest accuracy, "
+                            f"{weight:.3f}; but that epoch beat the best so far by less than min_delta, so it "
+                            f"was no improvement: the best epoch is {best_epoch} ({best_accuracy:.3f}).")
+        if weight != best_accuracy and weight == min(accuracies[:scripted.epochs_run]):
+            raise Incorrect(f"{shown}, the model ended with the weights of the *lowest* accuracy, {weight:.3f}: "
+                            "for an accuracy, higher is better (a loss is the other way round).")
+        expect(weight == best_accuracy, f"{shown}, the model should end with the best epoch's weights "
+               f"(epoch {best_epoch}), but it does not.")
         if scripted.epochs_run != expected_epochs:
             hint = (" One epoch too many: stop when the count of epochs without improvement reaches "
                     "patience (==), not when it exceeds it." if scripted.epochs_run == expected_epochs + 1
                     else "")
             raise Incorrect(f"{shown}, training ran {scripted.epochs_run} epochs, but early stopping "
-                            f"should stop after {expected_epochs} (the best epoch, {best_epoch + 1}, plus "
+                            f"should stop after {expected_epochs} (the best epoch, {best_epoch}, plus "
                             f"{patience} without improvement, at most max_epochs).{hint}")
-        expect(result is not None, f"{shown}, train_with_early_stopping returned None: return the "
-               "best validation loss.")
-        value = as_number(result, "what train_with_early_stopping returned")
-        expect(math.isclose(value, losses[best_epoch], rel_tol=1e-6),
-               f"{shown}, train_with_early_stopping returned {value:g}; return the best validation "
-               f"loss, {losses[best_epoch]:g}.")
+        expect(isinstance(result, (tuple, list)) and len(result) == 2,
+               f"{shown}, train_with_early_stopping returned {describe(result)}; return the pair "
+               "(best_epoch, best_accuracy).")
+        epoch_returned = as_number(result[0], "the best epoch returned")
+        accuracy_returned = as_number(result[1], "the best accuracy returned")
+        if epoch_returned == best_epoch - 1:
+            raise Incorrect(f"{shown}, the best epoch returned is {epoch_returned:g}, one less than "
+                            f"{best_epoch}: count epochs from 1, as the docstring says.")
+        expect(epoch_returned == best_epoch, f"{shown}, the best epoch returned is {epoch_returned:g}; "
+               f"it should be {best_epoch}.")
+        expect(math.isclose(accuracy_returned, best_accuracy, rel_tol=1e-6),
+               f"{shown}, the best accuracy returned is {accuracy_returned:g}; it should be that of epoch "
+               f"{best_epoch}, {best_accuracy:g}.")
 
 
 # --------------------------------------------------------------------------- q6
