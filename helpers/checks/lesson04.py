@@ -619,7 +619,7 @@ def q6(train_classifier: Any) -> None:
                          f"held-back readings {part.start} to {part.stop - 1} alone")
                 raise Incorrect(
                     f"on {which} the model gave the logits "
-                    f"{_show(alone)}, but {_show(out[part])} for the same readings in one call with all 200: its "
+                    f"{_show(alone)}, but {_show(out[part])} in the call with all 200 readings: its "
                     "prediction for a reading depends on which other readings are in the batch. Standardise with "
                     "statistics of the training data, computed once and stored in the model, not with the "
                     "mean or std of the x that forward gets.")
