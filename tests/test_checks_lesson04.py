@@ -38,6 +38,8 @@ Q1 = {
         threshold_logit,
         threshold_numpy,
         lambda logits, t: torch.where(torch.sigmoid(logits[:, 0]) >= t, 1.0, 0.0),
+        lambda logits, t: (logits.squeeze(1) >= torch.logit(torch.tensor(t))).float(),  # logit(0.5) is 0
+        lambda logits, t: (torch.sigmoid(logits.double()).squeeze(1) >= t).double(),
     ],
     "wrong": [
         (lambda logits, t: (torch.sigmoid(logits).squeeze(1) > 0.5).float(), "threshold argument"),
@@ -46,6 +48,9 @@ Q1 = {
         (lambda logits, t: torch.sigmoid(logits).squeeze(1) >= t, "dtype torch.bool"),
         (lambda logits, t: torch.sigmoid(logits).squeeze(1), "values other than 0 and 1"),
         (lambda logits, t: (torch.sigmoid(logits).squeeze(1) < t).float(), "expected"),
+        (lambda logits, t: (torch.sigmoid(logits).squeeze(1) > t).float(), "strictly above the threshold"),
+        (lambda logits, t: (logits.squeeze(1) > torch.logit(torch.tensor(t))).float(), "(>=, not >)"),
+        (lambda logits, t: torch.where(torch.sigmoid(logits[:, 0]) > t, 1.0, 0.0), "strictly above"),
         (threshold_in_place, "changed its input"),
         (lambda logits, t: torch.zeros(10_000), "shape (10000,)"),
     ],
@@ -81,6 +86,18 @@ def overall_twice(y_true, y_pred):
     return acc, acc
 
 
+def per_class_by_prediction(y_true, y_pred):  # precision of each class: masks by the predicted label
+    return tuple((y_true[y_pred == c] == c).float().mean().item() for c in (0, 1))
+
+
+def per_class_by_prediction_loop(y_true, y_pred):
+    result = []
+    for c in (0, 1):
+        mask = y_pred == c
+        result.append(((y_true[mask] == y_pred[mask]).sum() / mask.sum()).item())
+    return result
+
+
 def per_class_in_place(y_true, y_pred):
     y_pred[y_true == 0] = 0  # hostile: "fixes" the predictions it was given
     return per_class_loop(y_true, y_pred)
@@ -91,6 +108,8 @@ Q2 = {
         per_class_loop,
         per_class_numpy,
         lambda t, p: tuple(float(((p == t) & (t == c)).sum() / (t == c).sum()) for c in (0, 1)),
+        lambda t, p: np.array(per_class_numpy(t, p)),  # an array of two numbers is a pair too
+        lambda t, p: torch.stack([v.float() for v in per_class_loop(t, p)]),  # a tensor of shape (2,)
     ],
     "wrong": [
         (per_class_swapped, "swapped"),
@@ -99,6 +118,10 @@ Q2 = {
         (lambda t, p: (0.5, 0.5), "expected"),  # hard-coded
         (lambda t, p: (t == p).float().mean(), "return a pair"),
         (per_class_in_place, "changed its input"),
+        (per_class_by_prediction, "mask by the true label"),
+        (per_class_by_prediction_loop, "mask by the true label"),
+        (lambda t, p: per_class_by_prediction(t, p)[::-1], "expected [1.0, 0.5]"),  # no proof of any cause
+        (lambda t, p: np.array([*per_class_numpy(t, p), 1.0]), "a pair of two numbers"),
     ],
 }
 
@@ -147,6 +170,21 @@ def lesson_cell(logits, labels, pos_weight):  # the lesson's Going further A for
     return logits.clamp(min=0) - logits * labels + torch.log1p(torch.exp(-logits.abs()))
 
 
+def wbce_relu(logits, labels, pos_weight):  # max(x, 0) as lesson 04's ReLU
+    sp = lambda x: torch.relu(x) + torch.log1p(torch.exp(-torch.abs(x)))  # noqa: E731
+    return pos_weight * labels * sp(-logits) + (1 - labels) * sp(logits)
+
+
+def wbce_going_further_a(logits, labels, pos_weight):  # A's form (right for soft labels) + the extra weight
+    plain = logits.clamp(min=0) - logits * labels + torch.log1p(torch.exp(-logits.abs()))
+    return plain + (pos_weight - 1) * labels * _log1p_exp(-logits)
+
+
+def wbce_aten(logits, labels, pos_weight):  # hostile: PyTorch's operator called directly
+    weight = torch.tensor(pos_weight, dtype=logits.dtype)
+    return torch.ops.aten.binary_cross_entropy_with_logits(logits, labels, None, weight, 0)
+
+
 def wbce_in_float32(logits, labels, pos_weight):
     return wbce(logits.float(), labels.float(), pos_weight)
 
@@ -158,13 +196,18 @@ def wbce_in_place(logits, labels, pos_weight):  # hostile: overwrites its input
 
 
 Q3 = {
-    "correct": [wbce, wbce_like_pytorch, wbce_logaddexp, wbce_numpy, wbce_no_log1p,
+    "correct": [wbce, wbce_like_pytorch, wbce_logaddexp, wbce_numpy, wbce_no_log1p, wbce_relu,
+                wbce_going_further_a,
                 lambda z, y, w: wbce(z.double(), y.double(), w)],  # float64 answers for float32 inputs
     "wrong": [
         (lambda z, y, w: nn.BCEWithLogitsLoss(pos_weight=torch.tensor(w), reduction="none")(z, y), "disables"),
         (lambda z, y, w: F.binary_cross_entropy_with_logits(z, y, reduction="none"), "disables"),
         (lambda z, y, w: nn.BCELoss(reduction="none")(torch.sigmoid(z), y), "disables"),
         (lambda z, y, w: w * y * F.softplus(-z) + (1 - y) * F.softplus(z), "disables"),
+        (wbce_aten, "disables"),
+        (lambda z, y, w: w * y * torch.ops.aten.softplus(-z) + (1 - y) * torch.ops.aten.softplus(z), "disables"),
+        (lambda z, y, w: -(w * y * torch.ops.aten.log_sigmoid(z) + (1 - y) * torch.ops.aten.log_sigmoid(-z)),
+         "disables"),
         (wbce_naive, "inf or nan"),
         (wbce_clamped, "the exact one is"),
         (lesson_cell, "pos_weight = 1"),
@@ -296,8 +339,54 @@ def chunked_in_place(model, X, y, epochs, lr, chunk_size):  # hostile: shuffles 
     return chunked(model, X, y, epochs, lr, chunk_size)
 
 
+def chunked_one_backward(model, X, y, epochs, lr, chunk_size):  # the model sees chunks, but one graph
+    loss_fn = nn.BCEWithLogitsLoss()
+    optimizer = torch.optim.SGD(model.parameters(), lr=lr)
+    losses = []
+    for _ in range(epochs):
+        out = torch.cat([model(Xc) for Xc in X.split(chunk_size)]).squeeze(1)
+        loss = loss_fn(out, y)
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        losses.append(loss.item())
+    return losses
+
+
+def chunked_summed_then_backward(model, X, y, epochs, lr, chunk_size):  # weighted chunk losses, one backward
+    loss_fn = nn.BCEWithLogitsLoss()
+    optimizer = torch.optim.SGD(model.parameters(), lr=lr)
+    losses = []
+    for _ in range(epochs):
+        optimizer.zero_grad()
+        total = sum(loss_fn(model(Xc).squeeze(1), yc) * len(Xc) / len(X)
+                    for Xc, yc in zip(X.split(chunk_size), y.split(chunk_size), strict=True))
+        total.backward()
+        optimizer.step()
+        losses.append(total.item())
+    return losses
+
+
+def chunked_autograd_grad(model, X, y, epochs, lr, chunk_size):  # torch.autograd.grad per chunk, summed
+    params = list(model.parameters())
+    losses = []
+    for _ in range(epochs):
+        grads = [torch.zeros_like(p) for p in params]
+        total = 0.0
+        for Xc, yc in zip(X.split(chunk_size), y.split(chunk_size), strict=True):
+            loss = F.binary_cross_entropy_with_logits(model(Xc).squeeze(1), yc) * len(Xc) / len(X)
+            for g, d in zip(grads, torch.autograd.grad(loss, params), strict=True):
+                g += d
+            total += loss.item()
+        with torch.no_grad():
+            for p, g in zip(params, grads, strict=True):
+                p -= lr * g
+        losses.append(total)
+    return losses
+
+
 Q4 = {
-    "correct": [chunked, chunked_sum_reduction, chunked_by_hand, variant()],
+    "correct": [chunked, chunked_sum_reduction, chunked_by_hand, variant(), chunked_autograd_grad],
     "wrong": [
         (broken, "only the last chunk's gradient"),
         (variant(zero="chunk"), "only the last chunk's gradient"),
@@ -313,6 +402,8 @@ Q4 = {
         (variant(returns="last"), "return the list"),
         (lambda model, X, y, epochs, lr, chunk_size: [0.7, 0.69, 0.68], "never called the model"),  # hard-coded
         (chunked_in_place, "changed its input"),
+        (chunked_one_backward, "3 backward pass(es) through the model in 3 epochs"),
+        (chunked_summed_then_backward, "call backward() on each chunk's loss right after"),
     ],
 }
 
@@ -450,11 +541,58 @@ class Memoriser(nn.Module):  # hostile: returns the training targets whatever it
         return (self.y * 2 - 1).unsqueeze(1) * 10 + self.dummy
 
 
+class BatchStandardised(nn.Module):  # standardises each call's x with x's own statistics
+    def __init__(self, how="std"):
+        super().__init__()
+        self.how = how
+        self.net = nn.Sequential(nn.Linear(2, 16), nn.ReLU(), nn.Linear(16, 16), nn.ReLU(), nn.Linear(16, 1))
+
+    def forward(self, x):
+        if self.how == "std":
+            x = (x - x.mean(0)) / x.std(0)
+        else:  # min-max of the batch
+            low, high = x.min(0).values, x.max(0).values
+            x = (x - low) / (high - low + 1e-12)
+        return self.net(x)
+
+
+def batch_trainer(how):
+    def train_classifier(X, y):
+        model = BatchStandardised(how)
+        opt = torch.optim.Adam(model.parameters(), lr=0.02)
+        for _ in range(300):
+            loss = F.binary_cross_entropy_with_logits(model(X).squeeze(1), y)
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+        return model
+    return train_classifier
+
+
+class Squeezed(nn.Module):  # forward(...).squeeze(): shape () for one reading, (M,) otherwise
+    def __init__(self, net):
+        super().__init__()
+        self.net = net
+
+    def forward(self, x):
+        return self.net(x).squeeze()
+
+
+def on_meta(X, y):  # stands for a model left on a GPU: trained, then moved to another device
+    return trainer(lambda m, s: Net(m, s), epochs=50)(X, y).to("meta")
+
+
+def trained_on_meta(X, y):  # moves the model, not the data
+    model = Net(X.mean(dim=0), X.std(dim=0)).to("meta")
+    return trainer(lambda m, s: model, epochs=5)(X, y)
+
+
 Q6 = {
     "correct": [
         trainer(lambda m, s: Net(m, s)),
         minmax_trainer,
         trainer(lambda m, s: Net(m, s), optimizer="sgd", epochs=1500, lr=0.3),
+        lambda X, y: Squeezed(trainer(lambda m, s: Net(m, s))(X, y)),
     ],
     "wrong": [
         (lesson_recipe, "the same output"),
@@ -467,6 +605,10 @@ Q6 = {
         (lambda X, y: Memoriser(y), "returned shape (400, 1)"),
         (lambda X, y: Net, "is the class Net"),
         (standardise_in_place, "changed its input"),
+        (batch_trainer("std"), "depends on which other readings are in the batch"),
+        (batch_trainer("minmax"), "depends on which other readings are in the batch"),
+        (on_meta, "move the model back with model.cpu()"),
+        (trained_on_meta, "move the model back with model.cpu()"),
     ],
 }
 
@@ -537,3 +679,16 @@ def test_a_slow_answer_is_told_the_time_limit(monkeypatch):
     monkeypatch.setattr(lesson04, "_E2E_SECONDS", 0.0)  # any real training is then over the limit
     outcome = lesson04.q6.evaluate(trainer(lambda m, s: Net(m, s), epochs=5))
     assert outcome.status == "incorrect" and "the limit is 0 s" in outcome.message
+
+
+def test_the_time_limit_leaves_out_the_first_optimizers_import():
+    """The first optimizer of a process imports part of PyTorch's compiler; q6 pays that before its clock."""
+    import subprocess
+    import sys
+
+    code = ("import time, torch; from helpers.checks import lesson04; lesson04._warm_up_optimizers(); "
+            "t = time.process_time(); torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=0.1); "
+            "print(time.process_time() - t)")
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    seconds = float(run.stdout)
+    assert seconds < 0.5

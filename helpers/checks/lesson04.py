@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from typing import Any
 from unittest import mock
 
+import numpy as np
 import torch
 from torch import nn
 from torch.nn import functional as F
@@ -65,6 +66,8 @@ _THRESHOLD_CASES = [
     (torch.tensor([[-1.0], [-2.0], [0.1], [-3.0]]), 0.2),
     (torch.tensor([[0.3], [-0.3], [4.0], [-4.0]]), 0.5),
     (torch.tensor([[100.0], [-100.0], [5.0], [4.0], [-0.7]]), 0.99),
+    # an exact tie: sigmoid(0) is exactly 0.5 in every float dtype, and "at least" includes it
+    (torch.tensor([[0.0], [-2.0], [0.0], [1.5]]), 0.5),
 ]
 
 
@@ -76,7 +79,7 @@ _THRESHOLD_CASES = [
 )
 def q1(labels_at_threshold: Any) -> None:
     """labels_at_threshold(logits, threshold): 1.0 where sigmoid(logit) >= threshold, else 0.0."""
-    observed = {"logits vs threshold": True, "threshold 0.5": True}
+    observed = {"logits vs threshold": True, "threshold 0.5": True, "strictly above": True}
     failure = None
     for logits, threshold in _THRESHOLD_CASES:
         n = len(logits)
@@ -85,11 +88,17 @@ def q1(labels_at_threshold: Any) -> None:
         z = logits.squeeze(1).double()
         expected = (torch.sigmoid(z) >= threshold).to(out.dtype)
         observed["logits vs threshold"] &= torch.equal(out, (z >= threshold).to(out.dtype))
-        observed["threshold 0.5"] &= torch.equal(out, (z >= 0).to(out.dtype))
+        observed["threshold 0.5"] &= (torch.equal(out, (z >= 0).to(out.dtype))
+                                      or torch.equal(out, (z > 0).to(out.dtype)))
+        observed["strictly above"] &= torch.equal(out, (torch.sigmoid(z) > threshold).to(out.dtype))
         if failure is None and not torch.equal(out, expected):
             failure = f"{shown} returned {out.tolist()}, expected {expected.tolist()}."
     if failure is None:
         return
+    if observed["strictly above"]:
+        raise Incorrect("your labels are 1.0 only where the probability is strictly above the threshold: at a "
+                        "logit of 0 with threshold 0.5 (sigmoid(0) is exactly 0.5) the label must be 1.0, since "
+                        "the filter says 1 when the probability is at least the threshold (>=, not >).")
     if observed["threshold 0.5"]:
         raise Incorrect("on every input your labels are those of threshold 0.5 (logit > 0), whatever "
                         "threshold was passed: use the threshold argument.")
@@ -116,32 +125,49 @@ _CLASS_CASES = [
 )
 def q2(accuracy_per_class: Any) -> None:
     """accuracy_per_class(y_true, y_pred) -> (accuracy among true 0s, accuracy among true 1s)."""
+    # every case holds both classes among the true labels and among the predictions, so each of the
+    # alternatives below is defined; a cause is named only when it explains every case
+    observed = {"by predicted label": True}
+    failure = None
     for dtype in (torch.float32, torch.long):
         for true_list, pred_list in _CLASS_CASES:
             y_true, y_pred = torch.tensor(true_list, dtype=dtype), torch.tensor(pred_list, dtype=dtype)
             shown = f"accuracy_per_class({true_list}, {pred_list}) with dtype {dtype}"
             result = call(accuracy_per_class, y_true, y_pred)
+            if isinstance(result, (np.ndarray, torch.Tensor)) and tuple(result.shape) == (2,):
+                result = list(result)  # two numbers in an array are a pair too
             expect(isinstance(result, (tuple, list)) and len(result) == 2, f"{shown} returned "
-                   f"{describe(result)}; return a pair (accuracy of class 0, accuracy of class 1).")
+                   f"{describe(result)}; return a pair of two numbers (accuracy of class 0, accuracy of "
+                   "class 1), e.g. a tuple.")
             got = [as_number(v, f"each value {shown} returned") for v in result]
             n = len(true_list)
             right = [sum(t == p == c for t, p in zip(true_list, pred_list, strict=True)) for c in (0, 1)]
             size = [true_list.count(c) for c in (0, 1)]
             expected = [right[c] / size[c] for c in (0, 1)]
+            by_prediction = [right[c] / pred_list.count(c) for c in (0, 1)]
+            observed["by predicted label"] &= all(close(g, e) for g, e in zip(got, by_prediction, strict=True))
             overall = sum(t == p for t, p in zip(true_list, pred_list, strict=True)) / n
-            if all(close(g, e) for g, e in zip(got, expected, strict=True)):
+            if failure is not None or all(close(g, e) for g, e in zip(got, expected, strict=True)):
                 continue
             if all(close(g, e) for g, e in zip(got, expected[::-1], strict=True)):
-                raise Incorrect(f"{shown} returned {got}: the two values are swapped. Return class 0's "
-                                "accuracy first.")
-            if all(close(g, overall) for g in got):
-                raise Incorrect(f"{shown} returned the overall accuracy ({overall:g}) twice; each value "
-                                "should count only the points whose true label is that class.")
-            if all(close(g, r / n) for g, r in zip(got, right, strict=True)):
-                raise Incorrect(f"{shown} returned {got}: each class's correct points divided by all "
-                                f"{n} points. Divide by the number of points in that class.")
-            raise Incorrect(f"{shown} returned {[round(g, 4) for g in got]}, expected "
-                            f"{[round(e, 4) for e in expected]}.")
+                failure = (f"{shown} returned {got}: the two values are swapped. Return class 0's accuracy "
+                           "first.")
+            elif all(close(g, overall) for g in got):
+                failure = (f"{shown} returned the overall accuracy ({overall:g}) twice; each value should "
+                           "count only the points whose true label is that class.")
+            elif all(close(g, r / n) for g, r in zip(got, right, strict=True)):
+                failure = (f"{shown} returned {got}: each class's correct points divided by all {n} points. "
+                           "Divide by the number of points in that class.")
+            else:
+                failure = (f"{shown} returned {[round(g, 4) for g in got]}, expected "
+                           f"{[round(e, 4) for e in expected]}.")
+    if failure is None:
+        return
+    if observed["by predicted label"]:
+        raise Incorrect("on every input your values are the fraction right among the points *predicted* 0 and "
+                        "among those predicted 1. Mask by the true label instead: the points whose y_true is "
+                        "0, then those whose y_true is 1.")
+    raise Incorrect(failure)
 
 
 # --------------------------------------------------------------------------- q3
@@ -152,6 +178,8 @@ def _refuse(name: str):
 
 
 _SHORTCUTS = ("binary_cross_entropy_with_logits", "binary_cross_entropy", "softplus", "logsigmoid")
+_ATEN_SHORTCUTS = ("binary_cross_entropy_with_logits", "binary_cross_entropy", "softplus", "log_sigmoid",
+                   "log_sigmoid_forward")
 
 
 @contextlib.contextmanager
@@ -162,6 +190,8 @@ def _no_bce_shortcuts() -> Iterator[None]:
             stack.enter_context(mock.patch.object(F, name, _refuse(f"F.{name}")))
         stack.enter_context(mock.patch.object(torch, "binary_cross_entropy_with_logits",
                                               _refuse("torch.binary_cross_entropy_with_logits")))
+        for name in _ATEN_SHORTCUTS:  # the operators behind them, reachable as torch.ops.aten.<name>
+            stack.enter_context(mock.patch.object(torch.ops.aten, name, _refuse(f"torch.ops.aten.{name}")))
         yield
 
 
@@ -218,7 +248,8 @@ def _point(z: torch.Tensor, y: torch.Tensor, i: int) -> str:
     "multiplies) and -log(1 - sigmoid(z)) for the label-0 part. Rewrite each so that e is only raised "
     "to numbers <= 0: lesson 04's Going further A shows how for the sum of the two.",
     "-log(sigmoid(z)) = log(1 + e^(-z)) and -log(1 - sigmoid(z)) = log(1 + e^z); and log(1 + e^x) = "
-    "max(x, 0) + log(1 + e^(-|x|)). torch.clamp, abs, torch.exp and torch.log1p are all you need.",
+    "max(x, 0) + log(1 + e^(-|x|)). max(x, 0) elementwise is torch.relu(x) (or x.clamp(min=0)); with .abs(), "
+    "torch.exp and torch.log1p that is all you need.",
 )
 def q3(weighted_bce: Any) -> None:
     """weighted_bce(logits, labels, pos_weight): per-point weighted BCE from logits, stable, by hand."""
@@ -373,6 +404,7 @@ _CHUNK_MISTAKES = {
     "Run the demonstration: with one chunk of all the points the broken function is plain full-batch "
     "training, so both lines should agree, and they do not. Then follow what happens to .grad during one "
     "epoch: when is it cleared, and how much does each chunk add to it?",
+    "Keep one backward() per chunk, right after the chunk's forward pass (so its graph is freed). "
     "Three bugs: zero_grad runs before every chunk (it should run once per epoch); each chunk's mean loss "
     "must be multiplied by len(X_chunk) / len(X) before backward, so the chunks add up to the mean over all "
     "points; and the recorded loss must be that same weighted sum, not the sum of the chunks' means.",
@@ -384,8 +416,10 @@ def q4(train_in_chunks: Any) -> None:
         model = _chunk_model()
         start = [p.detach().clone() for p in model.parameters()]
         sizes: list[int] = []
+        backwards: list[int] = []  # one entry per backward pass that reaches the first layer's weight
         hook = model.register_forward_pre_hook(
             lambda _, inputs, seen=sizes: seen.append(len(inputs[0]) if inputs else 0))
+        grad_hook = next(model.parameters()).register_hook(lambda grad, seen=backwards: seen.append(1))
         shown = (f"train_in_chunks(model, X of shape ({_CHUNK_POINTS}, 2), y, epochs={_CHUNK_EPOCHS}, lr={lr}, "
                  f"chunk_size={chunk_size})")
         try:
@@ -393,6 +427,7 @@ def q4(train_in_chunks: Any) -> None:
                 losses = call(train_in_chunks, model, X, y, _CHUNK_EPOCHS, lr, chunk_size)
         finally:
             hook.remove()
+            grad_hook.remove()
         after = [p.detach().clone() for p in model.parameters()]
         expect(sizes, f"{shown} never called the model.")
         expect(max(sizes) <= chunk_size, f"{shown} called the model on {max(sizes)} points at once; the model "
@@ -407,6 +442,13 @@ def q4(train_in_chunks: Any) -> None:
             raise Incorrect(f"{shown}: after training, the parameters differ from {_CHUNK_EPOCHS} steps of "
                             f"full-batch gradient descent at lr={lr} with BCEWithLogitsLoss on the logits "
                             "(by more than float32 rounding: 1e-5 + 1e-4 x value).")
+        n_chunks = -(-_CHUNK_POINTS // chunk_size)
+        expect(len(backwards) == _CHUNK_EPOCHS * n_chunks, f"{shown} trained correctly, but with "
+               f"{len(backwards)} backward pass(es) through the model in {_CHUNK_EPOCHS} epochs; with "
+               f"{n_chunks} chunks per epoch there must be {n_chunks} per epoch, {_CHUNK_EPOCHS * n_chunks} in "
+               "all: call backward() on each chunk's loss right after that chunk's forward pass. One "
+               "backward() over all the chunks' outputs keeps every chunk's graph in memory at once, which "
+               "is what the chunks are meant to avoid.")
         expect(isinstance(losses, (list, tuple)) and len(losses) == _CHUNK_EPOCHS, f"{shown} trained "
                f"correctly but returned {describe(losses)}; return the list of the {_CHUNK_EPOCHS} losses, one "
                "per epoch.")
@@ -494,12 +536,54 @@ def _held_out_readings() -> tuple[torch.Tensor, ...]:
     return X[:400], y[:400], X[400:], y[400:]
 
 
-def _accuracy(model: Any, X: torch.Tensor, y: torch.Tensor, what: str) -> float:
-    out = expect_tensor(call(model, X), what, floating=True)
-    if tuple(out.shape) not in {(len(X), 1), (len(X),)}:
+_DEVICE_HINT = (" The check gives the model CPU tensors, as the exercise does: return a model that works on "
+                "the CPU (if you trained on a GPU, move the model back with model.cpu(), and any tensor it keeps, "
+                "such as a mean, with .cpu() too).")
+
+
+def _on_cpu(error: Incorrect) -> Incorrect:
+    """The same verdict, with the device hint added when the error is about devices."""
+    text = str(error)
+    if "device" in text and ("cuda" in text or "mps" in text or "meta" in text or "same device" in text):
+        return Incorrect(text + _DEVICE_HINT)
+    return error
+
+
+def _logits(model: Any, X: torch.Tensor, what: str) -> torch.Tensor:
+    """The model's logits for readings ``X`` as a CPU tensor of shape (len(X),)."""
+    try:
+        out = expect_tensor(call(model, X), what, floating=True)
+    except Incorrect as error:
+        raise _on_cpu(error) from error
+    if out.device.type != "cpu":
+        raise Incorrect(f"{what} is on the device {out.device}." + _DEVICE_HINT)
+    if tuple(out.shape) not in {(len(X), 1), (len(X),)} and not (len(X) == 1 and out.numel() == 1):
         raise Incorrect(f"for {len(X)} points the model returned shape {tuple(out.shape)}; a binary "
                         f"classifier returns one logit per point, ({len(X)}, 1) or ({len(X)},).")
-    return float(((out.reshape(-1) > 0).float() == y).float().mean())
+    return out.reshape(-1)
+
+
+def _accuracy(model: Any, X: torch.Tensor, y: torch.Tensor, what: str) -> float:
+    return float(((_logits(model, X, what) > 0).float() == y).float().mean())
+
+
+# Parts of the 200 held-back readings the model also gets on their own: single readings and small slices.
+_PARTS = [slice(0, 1), slice(57, 58), slice(199, 200), slice(10, 13), slice(100, 102), slice(150, 155)]
+
+
+def _same_logits(part: torch.Tensor, whole: torch.Tensor) -> bool:
+    """Equal up to float32 rounding: a layer may sum in another order for another number of rows."""
+    agree = (part == whole) | (part.isnan() & whole.isnan())  # the same inf or nan is the same output too
+    return bool((agree | ((part - whole).abs() <= 1e-3 + 1e-3 * whole.abs())).all())
+
+
+def _warm_up_optimizers() -> None:
+    """Create one optimizer before the clock starts.
+
+    The first torch.optim optimizer of a Python process imports part of PyTorch's compiler (seconds of
+    computing time); that is not the answer's training, so the time limit should not count it.
+    """
+    torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=0.0)
 
 
 @exercise(
@@ -513,22 +597,38 @@ def _accuracy(model: Any, X: torch.Tensor, y: torch.Tensor, what: str) -> float:
 def q6(train_classifier: Any) -> None:
     """train_classifier(X_train, y_train) -> trained model of raw readings; judged on readings held back."""
     X_train, y_train, X_test, y_test = _held_out_readings()
+    _warm_up_optimizers()
     with seeded(6):
         start = time.process_time()  # computing time: other programs on the machine do not count
-        model = call(train_classifier, X_train, y_train)
+        try:
+            model = call(train_classifier, X_train, y_train)
+        except Incorrect as error:
+            raise _on_cpu(error) from error
         seconds = time.process_time() - start
     model = expect_module(model, "what train_classifier returned")
     expect(seconds <= _E2E_SECONDS, f"train_classifier took {seconds:.1f} s of computing time on 400 points; the "
            f"limit is {_E2E_SECONDS:.0f} s. Train for fewer epochs or with a larger learning rate.")
     model.eval()
     with torch.inference_mode():
-        accuracy = _accuracy(model, X_test, y_test, "the model's output on the 200 held-back readings")
+        out = _logits(model, X_test, "the model's output on the 200 held-back readings")
+        for part in _PARTS:
+            alone = _logits(model, X_test[part], f"the model's output on {part.stop - part.start} of them alone")
+            if not _same_logits(alone, out[part]):
+                count = part.stop - part.start
+                which = (f"held-back reading {part.start} alone" if count == 1 else
+                         f"held-back readings {part.start} to {part.stop - 1} alone")
+                raise Incorrect(
+                    f"on {which} the model gave the logits "
+                    f"{_show(alone)}, but {_show(out[part])} in the call with all 200 readings: its "
+                    "prediction for a reading depends on which other readings are in the batch. Standardise with "
+                    "statistics of the training data, computed once and stored in the model, not with the "
+                    "mean or std of the x that forward gets.")
+        accuracy = float(((out > 0).float() == y_test).float().mean())
         if accuracy >= _E2E_THRESHOLD:
             return
-        out = call(model, X_test)
         mean, std = X_train.mean(dim=0), X_train.std(dim=0)
         try:  # probes for a hint only: a model that fails on them is told its accuracy alone
-            far = call(model, X_test * 50).reshape(-1)
+            far = _logits(model, X_test * 50, "the model's output far from the data")
             scaled_accuracy = _accuracy(model, (X_test - mean) / std, y_test,
                                         "the model's output on standardised readings")
         except Incorrect:
