@@ -70,6 +70,35 @@ def split_wrong_order(X, y, val_fraction, test_fraction, seed):
     return X_train, y_train, X_val, y_val, X_test, y_test
 
 
+def split_by_hand(X, y, val_fraction, test_fraction, seed):  # no train_test_split: one permutation per class
+    rng = np.random.default_rng(seed)
+    parts = ([], [], [])
+    for cls in np.unique(y):
+        rows = rng.permutation(np.flatnonzero(y == cls))
+        n_test, n_val = round(test_fraction * len(rows)), round(val_fraction * len(rows))
+        parts[2].extend(rows[:n_test])
+        parts[1].extend(rows[n_test:n_test + n_val])
+        parts[0].extend(rows[n_test + n_val:])
+    train, val, test = (np.array(p) for p in parts)
+    return X[train], X[val], X[test], y[train], y[val], y[test]
+
+
+def split_train_size(X, y, val_fraction, test_fraction, seed):  # train first, then halve the rest
+    X_train, X_rest, y_train, y_rest = train_test_split(
+        X, y, train_size=1 - val_fraction - test_fraction, stratify=y, random_state=seed)
+    X_val, X_test, y_val, y_test = train_test_split(
+        X_rest, y_rest, train_size=val_fraction / (val_fraction + test_fraction), stratify=y_rest,
+        random_state=seed)
+    return X_train, X_val, X_test, y_train, y_val, y_test
+
+
+def split_randperm(X, y, val_fraction, test_fraction, seed):  # by hand, seeded, but not stratified
+    rows = torch.randperm(len(y), generator=torch.Generator().manual_seed(seed)).numpy()
+    n_test, n_val = round(test_fraction * len(y)), round(val_fraction * len(y))
+    test, val, train = rows[:n_test], rows[n_test:n_test + n_val], rows[n_test + n_val:]
+    return X[train], X[val], X[test], y[train], y[val], y[test]
+
+
 # ---- q2: scale_splits (min-max, training statistics, a column constant in training)
 def scale_numpy(X_train, X_val, X_test):
     low, high = X_train.min(axis=0), X_train.max(axis=0)
@@ -167,6 +196,31 @@ def baseline_class(y_train, y_eval):
 
 def baseline_percent(y_train, y_eval):
     return 100 * baseline_bincount(y_train, y_eval)
+
+
+def baseline_lesson_rule(y_train, y_eval):  # the lesson's two-class rule (cell 23), renamed
+    majority_class = int(np.asarray(y_train).mean() > 0.5)
+    return int((np.asarray(y_eval) == majority_class).sum()) / len(y_eval)
+
+
+def baseline_lesson_rule_torch(y_train, y_eval):  # the same rule in torch, with a float mean
+    majority_class = int(torch.as_tensor(y_train).float().mean() > 0.5)
+    return (torch.as_tensor(y_eval) == majority_class).float().mean()
+
+
+def baseline_lesson_pasted(y_train, y_eval):  # pasted as it is: mean() of an integer tensor raises
+    majority_class = int(y_train.mean() > 0.5)
+    return int((y_eval == majority_class).sum()) / len(y_eval)
+
+
+def baseline_train_length(y_train, y_eval):  # divides the hits by the wrong count
+    majority = np.bincount(np.asarray(y_train)).argmax()
+    return float((np.asarray(y_eval) == majority).sum()) / len(y_train)
+
+
+def baseline_unique(y_train, y_eval):
+    values, counts = np.unique(np.asarray(y_train), return_counts=True)
+    return (np.asarray(y_eval) == values[counts.argmax()]).mean()
 
 
 # ---- q4: threshold_for_costs(probs, labels, cost_fn, cost_fp)
@@ -372,6 +426,53 @@ def early_stopping_accuracy_only(model, train_one_epoch, validation_accuracy, pa
     return early_stopping_copy(model, train_one_epoch, validation_accuracy, patience, min_delta, max_epochs)[1]
 
 
+def early_stopping_tie_improves(model, train_one_epoch, validation_accuracy, patience, min_delta, max_epochs):
+    best_accuracy, best_epoch, best_state, waited = float("-inf"), 0, None, 0
+    for epoch in range(1, max_epochs + 1):
+        train_one_epoch()
+        accuracy = validation_accuracy()
+        if accuracy >= best_accuracy + min_delta:  # a tie counts as an improvement
+            best_accuracy, best_epoch, waited = accuracy, epoch, 0
+            best_state = copy.deepcopy(model.state_dict())
+        else:
+            waited += 1
+            if waited == patience:
+                break
+    model.load_state_dict(best_state)
+    return best_epoch, best_accuracy
+
+
+def early_stopping_tie_while(model, train_one_epoch, validation_accuracy, patience, min_delta, max_epochs):
+    # a while loop; "not better by min_delta" written as a difference, with the tie on the wrong side
+    best, best_epoch, best_state, waited, epoch = None, 0, None, 0, 0
+    while epoch < max_epochs and waited < patience:
+        epoch += 1
+        train_one_epoch()
+        accuracy = validation_accuracy()
+        if best is None or not accuracy - best < min_delta:
+            best, best_epoch, waited = accuracy, epoch, 0
+            best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
+        else:
+            waited += 1
+    model.load_state_dict(best_state)
+    return best_epoch, best
+
+
+def early_stopping_while(model, train_one_epoch, validation_accuracy, patience, min_delta, max_epochs):
+    best, best_epoch, best_state, waited, epoch = None, 0, None, 0, 0
+    while epoch < max_epochs and waited < patience:
+        epoch += 1
+        train_one_epoch()
+        accuracy = validation_accuracy()
+        if best is None or accuracy > best + min_delta:
+            best, best_epoch, waited = accuracy, epoch, 0
+            best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
+        else:
+            waited += 1
+    model.load_state_dict(best_state)
+    return best_epoch, best
+
+
 # ---- q6: my_dropout
 def dropout_rand(x, p, training):
     if not training:
@@ -475,9 +576,11 @@ def fit_returns_logits(X_train, y_train):
 
 CASES = {
     "q1": {
-        "correct": [split_two_calls, split_validation_first],
+        "correct": [split_two_calls, split_validation_first, split_by_hand, split_train_size],
         "wrong": [
             (split_not_stratified, "stratify="),
+            (split_not_stratified, "each class's share of the whole"),
+            (split_randperm, "each class's share of the whole"),
             (split_val_too_small, "of what is left after the test cut"),
             (split_lesson_copy, "expected about"),
             (split_fixed_seed, "random_state=seed"),
@@ -502,11 +605,15 @@ CASES = {
         "placeholder": not_implemented,
     },
     "q3": {
-        "correct": [baseline_bincount, baseline_torch, baseline_counter],
+        "correct": [baseline_bincount, baseline_torch, baseline_counter, baseline_unique],
         "wrong": [
             (baseline_eval_majority, "majority class of y_eval"),
             (baseline_class, "the majority class itself"),
             (baseline_percent, "percentage"),
+            (baseline_lesson_rule, "Rounding the mean of the labels finds the majority only for two classes"),
+            (baseline_lesson_rule_torch, "always predicting class 1, but the most common class of y_train is 2"),
+            (baseline_lesson_pasted, "Rounding the mean of the labels"),
+            (baseline_train_length, "divided by len(y_train)"),
         ],
         "placeholder": not_implemented,
     },
@@ -527,7 +634,7 @@ CASES = {
         "placeholder": not_implemented,
     },
     "q5": {
-        "correct": [early_stopping_copy, early_stopping_clone],
+        "correct": [early_stopping_copy, early_stopping_clone, early_stopping_while],
         "wrong": [
             (early_stopping_as_given, "the live weights"),
             (early_stopping_reference, "the live weights"),
@@ -537,6 +644,8 @@ CASES = {
             (early_stopping_lesson, "the *lowest* accuracy"),
             (early_stopping_from_zero, "count epochs from 1"),
             (early_stopping_accuracy_only, "return the pair"),
+            (early_stopping_tie_improves, "counts a tie as an improvement"),
+            (early_stopping_tie_while, "(>, not >=)"),
         ],
         "placeholder": not_implemented,
     },
@@ -584,3 +693,7 @@ def test_dropout_is_restored_after_the_check():
     lesson07.q6.evaluate(dropout_library)
     assert nn.Dropout(0.5).eval()(torch.ones(3)).tolist() == [1.0, 1.0, 1.0]
     assert nn.functional.dropout(torch.ones(3), 0.0, True).tolist() == [1.0, 1.0, 1.0]
+
+
+def test_q4_hint_explains_the_boolean_operators():
+    assert "~ turns True into False" in lesson07.q4._hints[1]

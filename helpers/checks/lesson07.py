@@ -119,8 +119,9 @@ def q1(three_way_split: Any) -> None:
                     got = int(np.sum(yp == cls))
                     expect(abs(got - want) <= 2,
                            f"{shown}: the {label} part has {got} rows of class {cls}, but "
-                           f"stratifying would give about {want:.0f}. Pass stratify= to both "
-                           "train_test_split calls (the second with the labels that are left).")
+                           f"stratifying would give about {want:.0f}: every part needs each class's "
+                           "share of the whole (with train_test_split: stratify= in both calls, the "
+                           "second with the labels that are left).")
         again = call(three_way_split, X.copy(), y.copy(), 0.2, 0.2, 0)
         other = call(three_way_split, X.copy(), y.copy(), 0.2, 0.2, 1)
         first = call(three_way_split, X.copy(), y.copy(), 0.2, 0.2, 0)
@@ -227,8 +228,8 @@ def q3(majority_baseline_accuracy: Any) -> None:
         (np.array([2, 2, 0, 2, 1]), np.array([0, 0, 0, 2])),  # y_eval's own majority differs
         (np.array([0, 0, 0, 1, 1]), np.array([1, 1, 1, 0, 1, 0, 0, 0, 0, 0])),
     ]
-    for y_train, y_eval in cases:
-        for kind in ("numpy", "tensor"):
+    for kind in ("numpy", "tensor"):  # every NumPy case first: a cause shows before a dtype error
+        for y_train, y_eval in cases:
             a, b = (y_train.copy(), y_eval.copy()) if kind == "numpy" else (
                 torch.from_numpy(y_train.copy()), torch.from_numpy(y_eval.copy()))
             shown = f"majority_baseline_accuracy({y_train.tolist()}, {y_eval.tolist()}) given as {kind}"
@@ -241,6 +242,15 @@ def q3(majority_baseline_accuracy: Any) -> None:
             if math.isclose(value, float(np.mean(y_eval == eval_majority)), abs_tol=1e-6):
                 raise Incorrect(f"{shown} gave {value:g}: that is the majority class of y_eval. A baseline "
                                 "may only learn from the training labels; take the majority of y_train.")
+            mean_rule = int(y_train.mean() > 0.5)
+            if mean_rule != majority and math.isclose(value, float(np.mean(y_eval == mean_rule)), abs_tol=1e-6):
+                raise Incorrect(f"{shown} gave {value:g}: the accuracy of always predicting class {mean_rule}, "
+                                f"but the most common class of y_train is {majority}. Rounding the mean of the "
+                                "labels finds the majority only for two classes 0 and 1; here there are more: "
+                                "count each class.")
+            if math.isclose(value, float(np.sum(y_eval == majority)) / len(y_train), abs_tol=1e-6):
+                raise Incorrect(f"{shown} gave {value:g}: the right count of hits divided by len(y_train); "
+                                "the accuracy on y_eval divides by the number of labels in y_eval.")
             if math.isclose(value, float(majority)):
                 raise Incorrect(f"{shown} gave {value:g}, the majority class itself; return the accuracy of "
                                 "always predicting it on y_eval.")
@@ -301,7 +311,8 @@ def _q4_cases() -> list[tuple[torch.Tensor, torch.Tensor, float, float]]:
     "threshold makes the same predictions. So try each distinct probability as a threshold (plus one "
     "above them all), compute the cost of each, and keep the cheapest.",
     "For a threshold t: predicted = probs >= t; false negatives = (~predicted & (labels == 1)).sum(); "
-    "false positives = (predicted & (labels == 0)).sum(); cost = cost_fn * FN + cost_fp * FP.",
+    "false positives = (predicted & (labels == 0)).sum(); cost = cost_fn * FN + cost_fp * FP. "
+    "(On a boolean tensor ~ turns True into False and back, & is 'and' element by element.)",
 )
 def q4(threshold_for_costs: Any) -> None:
     """threshold_for_costs(probs, labels, cost_fn, cost_fp): a threshold with the lowest total cost."""
@@ -382,11 +393,15 @@ class _Scripted:
 
 
 def _early_stopping_reference(accuracies: list[float], patience: int, min_delta: float,
-                              max_epochs: int) -> tuple[int, int]:
-    """(best epoch, epochs run), epochs counted from 1: the docstring's rule, done right."""
+                              max_epochs: int, tie_improves: bool = False) -> tuple[int, int]:
+    """(best epoch, epochs run), epochs counted from 1: the docstring's rule, done right.
+
+    With ``tie_improves`` an accuracy equal to best + min_delta counts as an improvement (``>=``, a
+    mistake), so that the check can tell when that rule explains what an answer did.
+    """
     best, best_epoch, waited = -math.inf, 0, 0
     for epoch, accuracy in enumerate(accuracies[:max_epochs], start=1):
-        if accuracy > best + min_delta:
+        if accuracy > best + min_delta or (tie_improves and accuracy >= best + min_delta):
             best, best_epoch, waited = accuracy, epoch, 0
         else:
             waited += 1
@@ -440,9 +455,15 @@ def q5(train_with_early_stopping: Any) -> None:
         expect(weight == best_accuracy, f"{shown}, the model should end with the best epoch's weights "
                f"(epoch {best_epoch}), but it does not.")
         if scripted.epochs_run != expected_epochs:
-            hint = (" One epoch too many: stop when the count of epochs without improvement reaches "
-                    "patience (==), not when it exceeds it." if scripted.epochs_run == expected_epochs + 1
-                    else "")
+            tie_epochs = _early_stopping_reference(accuracies, patience, min_delta, max_epochs, True)[1]
+            if scripted.epochs_run == expected_epochs + 1:
+                hint = (" One epoch too many: stop when the count of epochs without improvement reaches "
+                        "patience (==), not when it exceeds it.")
+            elif tie_epochs != expected_epochs and scripted.epochs_run == tie_epochs:
+                hint = (" Your loop ran exactly as long as one that counts a tie as an improvement: an "
+                        "accuracy equal to the best so far plus min_delta is no improvement (>, not >=).")
+            else:
+                hint = ""
             raise Incorrect(f"{shown}, training ran {scripted.epochs_run} epochs, but early stopping "
                             f"should stop after {expected_epochs} (the best epoch, {best_epoch}, plus "
                             f"{patience} without improvement, at most max_epochs).{hint}")
