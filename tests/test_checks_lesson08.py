@@ -341,6 +341,14 @@ def load_always_cuda(model, path, device):  # ignores `device`
     return model.to("cuda").eval()
 
 
+def load_then_nudge(model, path, device):  # right names, wrong values
+    model.load_state_dict(clean_loop(state_of(torch.load(path, map_location=device, weights_only=True))))
+    with torch.no_grad():
+        for p in model.parameters():
+            p.add_(1e-3)
+    return model.to(device).eval()
+
+
 def load_not_implemented(model, path, device):
     raise NotImplementedError("old checkpoints")
 
@@ -359,6 +367,7 @@ Q5_WRONG = [
     (load_top_only_eval, "training mode ('0')"),
     (load_not_strict, "strict=False"),
     (load_noop, "never called load_state_dict"),
+    (load_then_nudge, "the loaded weights are not the saved ones"),
     (load_returns_report, "a report of keys"),
     (load_returns_huge, "should be a torch.nn.Module, but it is a list of 1000000"),
     (load_not_implemented, "NotImplementedError (old checkpoints"),
@@ -520,6 +529,17 @@ def test_q3_leaves_torch_distributed_as_it_was():
     assert not dist.is_initialized()
     assert not any(isinstance(g, dist.ProcessGroupGloo)
                    for g in dist.distributed_c10d._world.pg_group_ranks)
+
+
+def test_q5_leaves_torch_save_and_the_random_state_as_they_were():
+    import torch.serialization
+    tag = torch.serialization.location_tag
+    torch.manual_seed(5)
+    expected = torch.rand(3)
+    torch.manual_seed(5)
+    assert lesson08.q5.evaluate(load_loop).status == "correct"
+    assert torch.equal(torch.rand(3), expected)
+    assert torch.serialization.location_tag is tag
 
 
 def test_placeholders_of_the_exercise_notebook():

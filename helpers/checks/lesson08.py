@@ -513,11 +513,13 @@ def _trained(make: Callable[[], nn.Module], seed: int) -> tuple[dict[str, torch.
             buffer.uniform_(0.5, 1.5)
         else:
             buffer.fill_(7 + seed)
-    optimizer = torch.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
-    for p in model.parameters():
-        p.grad = torch.ones_like(p)
-    optimizer.step()
-    return {k: v.detach().clone() for k, v in model.state_dict().items()}, optimizer.state_dict()
+    # What SGD(momentum=0.9).state_dict() holds, written out: building an optimizer would import
+    # torch._dynamo, seconds the first time.
+    parameters = list(model.parameters())
+    optimizer_state = {"state": {i: {"momentum_buffer": torch.randn_like(p)} for i, p in enumerate(parameters)},
+                       "param_groups": [{"lr": 0.1, "momentum": 0.9, "dampening": 0, "weight_decay": 0,
+                                         "nesterov": False, "params": list(range(len(parameters)))}]}
+    return {k: v.detach().clone() for k, v in model.state_dict().items()}, optimizer_state
 
 
 def _describe_file(key: str | None, prefix: str, on_gpu: bool) -> str:
