@@ -196,55 +196,186 @@ def loader_every_rank_same(dataset, rank, world_size, global_batch, epoch):  # r
     return DataLoader(dataset, batch_size=global_batch // world_size, sampler=sampler)
 
 
-# ---- q5: load_checkpoint
-def load_removeprefix(model, path):
+# ---- q5: load_checkpoint(model, path, device)
+PREFIXES = ("module.", "_orig_mod.")
+
+
+def state_of(checkpoint):
+    for key in ("model_state_dict", "model"):
+        if key in checkpoint:
+            return checkpoint[key]
+    return checkpoint
+
+
+def clean_loop(state):
+    clean = {}
+    for name, tensor in state.items():
+        while name.startswith(PREFIXES):
+            name = name.removeprefix("module.").removeprefix("_orig_mod.")
+        clean[name] = tensor
+    return clean
+
+
+def load_loop(model, path, device):  # the worked answer
+    state = state_of(torch.load(path, map_location=device, weights_only=True))
+    model.load_state_dict(clean_loop(state))
+    return model.to(device).eval()
+
+
+def load_cpu_then_move(model, path, device):  # load on the CPU, move afterwards; consume_prefix in place
+    checkpoint = torch.load(path, map_location="cpu", weights_only=True)
+    state = dict(checkpoint.get("model_state_dict", checkpoint.get("model", checkpoint)))
+    for _ in range(2):
+        for prefix in PREFIXES:
+            consume_prefix_in_state_dict_if_present(state, prefix)
+    model.load_state_dict(state)
+    model.eval()
+    model.to(torch.device(device))
+    return model
+
+
+def load_regex(model, path, device):
+    import re
+    checkpoint = torch.load(str(path), map_location=torch.device(device), weights_only=True)
+    if any(isinstance(v, dict) for v in checkpoint.values()):
+        checkpoint = checkpoint["model_state_dict"] if "model_state_dict" in checkpoint else checkpoint["model"]
+    model.to(device).train(False)
+    model.load_state_dict({re.sub(r"^(module\.|_orig_mod\.)+", "", k): v for k, v in checkpoint.items()})
+    return model
+
+
+def load_new_model(model, path, device):  # returns a deep copy: another module, same weights, also fine
+    import copy
+    twin = copy.deepcopy(model)
+    twin.load_state_dict(clean_loop(state_of(torch.load(path, map_location="cpu", weights_only=True))))
+    return twin.to(device).eval()
+
+
+def load_lesson_cell(model, path, device):  # lesson 08's cell, wrapped in a function
     state = torch.load(path, weights_only=True)
     model.load_state_dict({k.removeprefix("module."): v for k, v in state.items()})
     return model
 
 
-def load_consume_prefix(model, path):
-    state = torch.load(path, map_location="cpu", weights_only=True)
-    consume_prefix_in_state_dict_if_present(state, "module.")
-    model.load_state_dict(state)
-    return model
-
-
-def load_unchanged(model, path):  # the exercise's starting point
+def load_unchanged(model, path, device):  # the exercise's starting point
     model.load_state_dict(torch.load(path, weights_only=True))
     return model
 
 
-def load_replace_everywhere(model, path):
-    state = torch.load(path, weights_only=True)
-    model.load_state_dict({k.replace("module.", ""): v for k, v in state.items()})
-    return model
+def load_module_prefix_only(model, path, device):
+    state = state_of(torch.load(path, map_location=device, weights_only=True))
+    model.load_state_dict({k.removeprefix("module."): v for k, v in state.items()})
+    return model.to(device).eval()
 
 
-def load_not_strict(model, path):
-    model.load_state_dict(torch.load(path, weights_only=True), strict=False)
-    return model
+def load_prefixes_once(model, path, device):  # one fixed order: misses "_orig_mod.module."
+    state = state_of(torch.load(path, map_location=device, weights_only=True))
+    model.load_state_dict({k.removeprefix("module.").removeprefix("_orig_mod."): v for k, v in state.items()})
+    return model.to(device).eval()
 
 
-def load_noop(model, path):  # returns the model untouched
-    return model
+def load_replace_everywhere(model, path, device):
+    state = state_of(torch.load(path, map_location=device, weights_only=True))
+    model.load_state_dict({k.replace("module.", "").replace("_orig_mod.", ""): v for k, v in state.items()})
+    return model.to(device).eval()
 
 
-def load_lstrip(model, path):  # lstrip removes letters, not a prefix
-    state = torch.load(path, weights_only=True)
-    model.load_state_dict({k.lstrip("module."): v for k, v in state.items()})
-    return model
+def load_lstrip(model, path, device):  # lstrip removes letters, not a prefix
+    state = state_of(torch.load(path, map_location=device, weights_only=True))
+    model.load_state_dict({k.lstrip("module.").lstrip("_orig_mod."): v  # noqa: B005 (the mistake)
+                           for k, v in state.items()})
+    return model.to(device).eval()
 
 
-def load_regex(model, path):
-    import re
-    state = torch.load(path, weights_only=True)
-    model.load_state_dict({re.sub(r"^module\.", "", k): v for k, v in state.items()})
-    return model
+def load_first_dict(model, path, device):  # "the dict inside the checkpoint": the optimizer's comes first
+    checkpoint = torch.load(path, map_location=device, weights_only=True)
+    inner = [v for v in checkpoint.values() if isinstance(v, dict)]
+    model.load_state_dict(clean_loop(inner[0] if inner else checkpoint))
+    return model.to(device).eval()
 
 
-def load_not_implemented(model, path):
+def load_only_model_state_dict_key(model, path, device):
+    checkpoint = torch.load(path, map_location=device, weights_only=True)
+    if any(isinstance(v, dict) for v in checkpoint.values()):
+        checkpoint = checkpoint["model_state_dict"]
+    model.load_state_dict(clean_loop(checkpoint))
+    return model.to(device).eval()
+
+
+def load_no_map_location(model, path, device):
+    model.load_state_dict(clean_loop(state_of(torch.load(path, weights_only=True))))
+    return model.to(device).eval()
+
+
+def load_no_eval(model, path, device):
+    model.load_state_dict(clean_loop(state_of(torch.load(path, map_location=device, weights_only=True))))
+    return model.to(device)
+
+
+def load_top_only_eval(model, path, device):  # sets the flag on the top module only
+    model.load_state_dict(clean_loop(state_of(torch.load(path, map_location=device, weights_only=True))))
+    model.training = False
+    return model.to(device)
+
+
+def load_not_strict(model, path, device):
+    state = state_of(torch.load(path, map_location=device, weights_only=True))
+    model.load_state_dict(state, strict=False)
+    return model.to(device).eval()
+
+
+def load_noop(model, path, device):  # returns the model untouched
+    return model.eval()
+
+
+def load_returns_report(model, path, device):
+    return model.load_state_dict(clean_loop(state_of(torch.load(path, map_location=device, weights_only=True))))
+
+
+def load_returns_huge(model, path, device):
+    return list(range(10 ** 6))
+
+
+def load_always_cuda(model, path, device):  # ignores `device`
+    model.load_state_dict(clean_loop(state_of(torch.load(path, map_location="cuda", weights_only=True))))
+    return model.to("cuda").eval()
+
+
+def load_then_nudge(model, path, device):  # right names, wrong values
+    model.load_state_dict(clean_loop(state_of(torch.load(path, map_location=device, weights_only=True))))
+    with torch.no_grad():
+        for p in model.parameters():
+            p.add_(1e-3)
+    return model.to(device).eval()
+
+
+def load_not_implemented(model, path, device):
     raise NotImplementedError("old checkpoints")
+
+
+Q5_CORRECT = [load_loop, load_cpu_then_move, load_regex, load_new_model]
+Q5_WRONG = [
+    (load_lesson_cell, "whole checkpoint dict"),
+    (load_unchanged, "still start with 'module.'"),
+    (load_module_prefix_only, "still start with '_orig_mod.'"),
+    (load_prefixes_once, "in either order"),
+    (load_replace_everywhere, "str.removeprefix"),
+    (load_lstrip, "str.lstrip('module.') removes any of the characters"),
+    (load_first_dict, "the optimizer's state_dict"),
+    (load_only_model_state_dict_key, "KeyError: 'model_state_dict'"),
+    (load_no_eval, "training mode ('the model itself'): layers such as Dropout"),
+    (load_top_only_eval, "training mode ('0')"),
+    (load_not_strict, "strict=False"),
+    (load_noop, "never called load_state_dict"),
+    (load_then_nudge, "the loaded weights are not the saved ones"),
+    (load_returns_report, "a report of keys"),
+    (load_returns_huge, "should be a torch.nn.Module, but it is a list of 1000000"),
+    (load_not_implemented, "NotImplementedError (old checkpoints"),
+]
+if torch.cuda.is_available():  # the GPU the files were saved on exists: loading without map_location works
+    Q5_CORRECT.append(load_no_map_location)
+else:
+    Q5_WRONG += [(load_no_map_location, "map_location="), (load_always_cuda, "your code raised")]
 
 
 # ---- q6: make_classifier, checkpoint_path (trained here in one process: the check only sees the file)
@@ -340,17 +471,7 @@ CASES = {
             (loader_every_rank_same, "exactly once"),
         ],
     },
-    "q5": {
-        "correct": [load_removeprefix, load_consume_prefix, load_regex],
-        "wrong": [
-            (load_unchanged, "start with 'module.'"),
-            (load_replace_everywhere, "str.removeprefix"),
-            (load_not_strict, "strict=False"),
-            (load_noop, "never called load_state_dict"),
-            (load_lstrip, "str.lstrip('module.') removes any of the characters"),
-            (load_not_implemented, "NotImplementedError (old checkpoints)"),
-        ],
-    },
+    "q5": {"correct": Q5_CORRECT, "wrong": Q5_WRONG},
     "q6": {
         "correct": [
             lazy(lambda: args(spirals_model, FILES["good"])),
@@ -408,6 +529,17 @@ def test_q3_leaves_torch_distributed_as_it_was():
     assert not dist.is_initialized()
     assert not any(isinstance(g, dist.ProcessGroupGloo)
                    for g in dist.distributed_c10d._world.pg_group_ranks)
+
+
+def test_q5_leaves_torch_save_and_the_random_state_as_they_were():
+    import torch.serialization
+    tag = torch.serialization.location_tag
+    torch.manual_seed(5)
+    expected = torch.rand(3)
+    torch.manual_seed(5)
+    assert lesson08.q5.evaluate(load_loop).status == "correct"
+    assert torch.equal(torch.rand(3), expected)
+    assert torch.serialization.location_tag is tag
 
 
 def test_placeholders_of_the_exercise_notebook():

@@ -11,6 +11,7 @@ the check loads the saved checkpoint and scores it on data it holds back.
 from __future__ import annotations
 
 import contextlib
+import functools
 import math
 import numbers
 import pickle
@@ -25,6 +26,7 @@ from unittest import mock
 
 import torch
 import torch.distributed as dist
+import torch.serialization
 from torch import nn
 from torch.utils.data import DataLoader, TensorDataset
 from torch.utils.data.distributed import DistributedSampler
@@ -429,15 +431,39 @@ class _Wrapper(nn.Module):
 
 class _Net(nn.Module):
     """Names that trip the usual shortcuts: 'head.module.weight' (str.replace) and 'embed.weight', whose
-    first letter is one of those str.lstrip('module.') strips."""
+    first letters are among those str.lstrip('module.') strips; buffers (BatchNorm's running statistics,
+    one of them int64) that must travel with the weights; Dropout, so that eval mode matters."""
 
     def __init__(self) -> None:
         super().__init__()
         self.embed = nn.Linear(2, 3)
+        self.norm = nn.BatchNorm1d(3)
+        self.drop = nn.Dropout(0.5)
         self.head = _Wrapper()
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.head(torch.relu(self.embed(x)))
+        return self.head(self.drop(torch.relu(self.norm(self.embed(x)))))
+
+
+def _small() -> nn.Module:
+    return nn.Sequential(nn.Linear(2, 4), nn.ReLU(), nn.Dropout(0.2), nn.Linear(4, 1))
+
+
+PREFIXES = ("module.", "_orig_mod.")
+WRAPPER_KEYS = ("model_state_dict", "model")
+
+# The files the check saves, cheapest mistakes first: (model, where the state_dict is, prefix, saved on a GPU).
+# None: the file holds the state_dict itself; otherwise the key of the checkpoint dict that holds it.
+_FILES: tuple[tuple[Callable[[], nn.Module], str | None, str, bool], ...] = (
+    (_small, None, "", False),
+    (_small, None, "module.", False),
+    (_small, "model_state_dict", "", False),
+    (_small, "model", "_orig_mod.", False),
+    (_Net, None, "module.", False),
+    (_Net, "model_state_dict", "module._orig_mod.", True),
+    (_Net, "model", "_orig_mod.module.", False),
+    (_small, None, "", True),
+)
 
 
 @contextlib.contextmanager
@@ -462,82 +488,185 @@ def _folder() -> Iterator[Path]:
         yield Path(folder)
 
 
+def _save(content: Any, path: Path, on_gpu: bool) -> None:
+    """torch.save; with on_gpu, every tensor is recorded as stored on 'cuda:0', as a GPU run writes it
+    (loading it without saying where to put the tensors fails on a machine without a GPU)."""
+    if on_gpu:
+        with mock.patch.object(torch.serialization, "location_tag", lambda storage: "cuda:0"):
+            torch.save(content, path)
+    else:
+        torch.save(content, path)
+
+
 def _same(model: nn.Module, state: Mapping[str, torch.Tensor]) -> bool:
     own = model.state_dict()
-    return set(own) == set(state) and all(torch.equal(own[k], state[k]) for k in own)
+    return set(own) == set(state) and all(own[k].shape == state[k].shape and torch.equal(own[k].cpu(), state[k])
+                                          for k in own)
+
+
+def _trained(make: Callable[[], nn.Module], seed: int) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
+    """A state_dict unlike a fresh model's (buffers included), and an optimizer's state_dict beside it."""
+    torch.manual_seed(seed)
+    model = make()
+    for buffer in model.buffers():
+        if buffer.is_floating_point():
+            buffer.uniform_(0.5, 1.5)
+        else:
+            buffer.fill_(7 + seed)
+    # What SGD(momentum=0.9).state_dict() holds, written out: building an optimizer would import
+    # torch._dynamo, seconds the first time.
+    parameters = list(model.parameters())
+    optimizer_state = {"state": {i: {"momentum_buffer": torch.randn_like(p)} for i, p in enumerate(parameters)},
+                       "param_groups": [{"lr": 0.1, "momentum": 0.9, "dampening": 0, "weight_decay": 0,
+                                         "nesterov": False, "params": list(range(len(parameters)))}]}
+    return {k: v.detach().clone() for k, v in model.state_dict().items()}, optimizer_state
+
+
+def _describe_file(key: str | None, prefix: str, on_gpu: bool) -> str:
+    held = "that holds the state_dict itself" if key is None else f"whose dict holds the state_dict under '{key}'"
+    names = f"names starting with '{prefix}'" if prefix else "names without a prefix"
+    return f"for a file {held}, {names}{', saved on a GPU' if on_gpu else ''}"
+
+
+def _diagnose(names: list[str], expected: list[str], saved: list[str], file_keys: list[str],
+              optimizer_keys: list[str], what: str) -> str | None:
+    """Why the names given to load_state_dict do not fit the model, where the names prove it."""
+    given, wanted = set(names), set(expected)
+    if given == wanted:
+        return None
+    if given and given <= set(file_keys):
+        return (f"{what}, you passed load_state_dict the whole checkpoint dict (its keys "
+                f"{describe(sorted(given))}); the model's state_dict is the dict under one of its keys.")
+    if given and given == set(optimizer_keys):
+        return (f"{what}, you passed load_state_dict the optimizer's state_dict (keys 'state', 'param_groups'), "
+                "not the model's: look the state_dict up by its key.")
+    stripped = set("module._orig_mod.")
+    for name in sorted(given - wanted):
+        for full in expected:
+            if full != name and full.endswith(name) and set(full[:len(full) - len(name)]) <= stripped:
+                return (f"{what}, some names lost letters at the start ('{full}' became '{name}'). "
+                        "str.lstrip('module.') removes any of the characters m, o, d, u, l, e and '.' from the "
+                        "start, not the word (str.lstrip('_orig_mod.') likewise): remove a prefix with "
+                        "str.removeprefix.")
+    for name in sorted(given - wanted):
+        for prefix in PREFIXES:
+            if name.startswith(prefix):
+                return (f"{what}, the names you gave load_state_dict still start with '{prefix}' (such as "
+                        f"{describe(name)}), the model's do not. A name may carry both prefixes, one after "
+                        "the other, in either order.")
+    damaged = [e for e in expected if ".module." in e and e.replace("module.", "") in given]
+    if damaged:
+        return (f"{what}, this model has a layer stored as an attribute named `module`, so its own names "
+                f"contain '{damaged[0]}'. Remove a prefix only at the *start* of a name (str.removeprefix), "
+                "not everywhere (str.replace).")
+    extra = sorted(given - wanted)
+    if extra and any(e.endswith(x) or x.endswith(e) for x in extra for e in expected):
+        return (f"{what}, the names you gave load_state_dict (such as {describe(extra[0])}) do not match the "
+                f"model's (such as {describe(expected[0])}).")
+    return None
 
 
 @exercise(
-    "DDP's state_dict names start with 'module.'; the plain model's do not. Remove that prefix, and only "
-    "at the start of each name.",
-    "state = torch.load(path, weights_only=True); state = {k.removeprefix('module.'): v for k, v in "
-    "state.items()}; model.load_state_dict(state); return model",
+    "Three things vary between the files: where the state_dict sits (the file itself, or a dict under "
+    "'model_state_dict' or 'model'), which prefixes its names carry, and the device it was saved on. Handle "
+    "them one at a time, and print the keys of what torch.load returns to see which case you have.",
+    "torch.load(path, map_location=device, weights_only=True) puts every tensor on `device` whatever it was "
+    "saved on. A dict is a checkpoint if it has one of the two keys. Remove prefixes in a loop: while a name "
+    "starts with 'module.' or '_orig_mod.', name = name.removeprefix(...).",
+    "checkpoint = torch.load(path, map_location=device, weights_only=True); state = checkpoint.get("
+    "'model_state_dict', checkpoint.get('model', checkpoint)); clean each name as above; "
+    "model.load_state_dict(clean); return model.to(device).eval()",
 )
 def q5(load_checkpoint: Any) -> None:
-    """load_checkpoint(model, path): load a state_dict saved with or without DDP's prefix; return model."""
-    with _folder() as folder:
-        for number, make in enumerate((lambda: nn.Sequential(nn.Linear(2, 4), nn.ReLU(), nn.Linear(4, 1)),
-                                       _Net)):
-            torch.manual_seed(number)
-            trained = make().state_dict()
-            for prefixed in (True, False):
-                saved = {("module." + k if prefixed else k): v for k, v in trained.items()}
-                path = folder / f"checkpoint_{number}_{prefixed}.pt"
-                torch.save(saved, path)
-                torch.manual_seed(100 + number)
-                fresh = make()
-                before = {k: v.clone() for k, v in fresh.state_dict().items()}
-                what = "saved from a DDP model (names start with 'module.')" if prefixed else "saved without DDP"
-                with _recording_loads() as loads:
-                    result = _call_loader(load_checkpoint, fresh, path, what, wrapper_inside=number == 1,
-                                          saved=list(saved))
-                expect(result is not None, "load_checkpoint returned None: return the model after loading.")
-                if isinstance(result, tuple) and hasattr(result, "missing_keys"):
-                    raise Incorrect("load_checkpoint returned what load_state_dict returns (a report of "
-                                    "keys); return the model itself.")
-                result = expect_module(result, "the value load_checkpoint returned")
-                if _same(result, before):
-                    if not loads:
-                        raise Incorrect(f"for a file {what} the model's weights did not change: "
-                                        "load_checkpoint never called load_state_dict.")
-                    if any(not strict for _, strict in loads):
-                        raise Incorrect(f"for a file {what} the model's weights did not change. With "
-                                        "strict=False, load_state_dict silently skips every name that does "
-                                        "not match; fix the names instead.")
-                    raise Incorrect(f"for a file {what} the model's weights did not change.")
-                expect(_same(result, trained), f"for a file {what} the loaded weights are not the saved ones.")
-
-
-def _call_loader(load_checkpoint: Any, model: nn.Module, path: Path, what: str, wrapper_inside: bool,
-                 saved: list[str]) -> Any:
-    """Call the learner's loader, turning load_state_dict's key errors into targeted hints."""
+    """load_checkpoint(model, path, device): any of several checkpoint formats -> the model on device, eval."""
     if not callable(load_checkpoint):
         raise Incorrect(f"expected a function, got {describe(load_checkpoint)}.")
+    devices: list[Any] = ["cpu", torch.device("cpu")]
+    if torch.cuda.is_available():
+        devices += ["cuda", torch.device("cuda", 0)]
+    placed: str | None = None
+    with _folder() as folder:
+        for number, (make, key, prefix, on_gpu) in enumerate(_FILES):
+            trained, optimizer_state = _trained(make, number)
+            saved = {prefix + k: v for k, v in trained.items()}
+            if key is None:
+                content: dict[str, Any] = saved
+            else:  # the optimizer's state_dict comes first: "the first dict in the file" is the wrong one
+                content = {"epoch": 12 + number, "optimizer_state_dict": optimizer_state, key: saved,
+                           "train_seconds": 1.5}
+            path = folder / f"checkpoint_{number}.pt"
+            _save(content, path, on_gpu)
+            device = devices[number % len(devices)]
+            torch.manual_seed(100 + number)
+            fresh = make().train()
+            before = {k: v.clone() for k, v in fresh.state_dict().items()}
+            expected = list(before)
+            what = _describe_file(key, prefix, on_gpu)
+            diagnose = functools.partial(_diagnose, expected=expected, saved=list(saved),
+                                         file_keys=list(content) if key is not None else [],
+                                         optimizer_keys=list(optimizer_state), what=what)
+            with _recording_loads() as loads:
+                result = _call_loader(load_checkpoint, fresh, path if number % 2 else str(path), device, what,
+                                      on_gpu, loads, diagnose)
+            expect(result is not None, "load_checkpoint returned None: return the model after loading.")
+            if isinstance(result, tuple) and hasattr(result, "missing_keys"):
+                raise Incorrect("load_checkpoint returned what load_state_dict returns (a report of keys); "
+                                "return the model itself.")
+            result = expect_module(result, "the value load_checkpoint returned")
+            if _same(result, before):
+                if not loads:
+                    raise Incorrect(f"{what}, the model's weights did not change: load_checkpoint never "
+                                    "called load_state_dict.")
+                cause = diagnose(loads[-1][0])
+                if any(not strict for _, strict in loads):
+                    skipped = ("With strict=False, load_state_dict silently skipped every name that did not "
+                               "match: make the names match instead.")
+                    raise Incorrect(f"{cause} {skipped}" if cause else
+                                    f"{what}, the model's weights did not change. {skipped}")
+                raise Incorrect(cause or f"{what}, the model's weights did not change.")
+            if not _same(result, trained):
+                cause = diagnose(loads[-1][0]) if loads else None
+                raise Incorrect(cause or f"{what}, the loaded weights are not the saved ones.")
+            placed = placed or _placement(result, device, what)
+        if placed:  # every file loaded the right weights; now where and how the model was returned
+            raise Incorrect(placed)
+
+
+def _placement(model: nn.Module, device: Any, what: str) -> str | None:
+    """What is wrong with where the loaded model is, or with its mode (None: nothing)."""
+    target = torch.device(device)
+    for name, tensor in model.state_dict().items():
+        if tensor.device.type != target.type or (target.index is not None and tensor.device.index != target.index):
+            return (f"{what}, with device={describe(device)}, '{name}' ended on {tensor.device}: the returned "
+                    "model's weights and buffers must all be on `device`.")
+    still = [name or "the model itself" for name, m in model.named_modules() if m.training]
+    if still:
+        return (f"{what}, the returned model is in training mode ({describe(still[0])}): layers such as "
+                "Dropout and BatchNorm still behave as they do in training. Return it ready to predict.")
+    return None
+
+
+def _call_loader(load_checkpoint: Any, model: nn.Module, path: Path | str, device: Any, what: str, on_gpu: bool,
+                 loads: list[tuple[list[str], bool]], diagnose: Callable[[list[str]], str | None]) -> Any:
+    """Call the learner's loader, turning the errors it raises into targeted hints."""
     try:
-        return load_checkpoint(model, str(path))
+        return load_checkpoint(model, path, device)
     except NotImplementedError as error:
         raise _not_implemented(error) from error
-    except RuntimeError as error:
-        text = str(error)
-        stripped = {name.lstrip("module.") for name in saved}
-        if "Unexpected key(s)" in text and any(f'"{name}"' in text for name in stripped - set(saved)
-                                                 if name not in {k.removeprefix("module.") for k in saved}):
-            raise Incorrect(f"for a file {what} loading failed: some names lost letters at the start "
-                            "(such as 'embed.weight' -> 'bed.weight'). str.lstrip('module.') removes any of "
-                            "the characters m, o, d, u, l, e and '.' from the start, not the word: use "
-                            "str.removeprefix('module.').") from error
-        if "Unexpected key(s)" in text and '"module.' in text:
-            raise Incorrect(f"for a file {what} loading failed: its names start with 'module.' and the "
-                            "model's do not. Remove the prefix before load_state_dict.") from error
-        if wrapper_inside and "Missing key(s)" in text and "head.module." in text:
-            raise Incorrect(f"for a file {what} loading failed: this model has a layer stored as an attribute "
-                            "named `module`, so its own names contain 'head.module.weight'. Remove 'module.' "
-                            "only at the *start* of a name (str.removeprefix), not everywhere "
-                            "(str.replace).") from error
-        raise Incorrect(f"for a file {what} your code raised RuntimeError: {text.splitlines()[0]}") from error
     except Exception as error:
-        raise Incorrect(f"for a file {what} your code raised {type(error).__name__}: "
-                        f"{str(error).strip()[:200]}") from error
+        text = str(error).strip()
+        if (isinstance(error, RuntimeError) and "on a CUDA device" in text and on_gpu
+                and not torch.cuda.is_available()):
+            raise Incorrect(f"{what}: torch.load tried to put its tensors back on the GPU they were saved on, "
+                            "and this machine has none. Tell torch.load where to put them (map_location=, "
+                            "lesson 06).") from error
+        if isinstance(error, RuntimeError) and ("Unexpected key(s)" in text or "Missing key(s)" in text) and loads:
+            cause = diagnose(loads[-1][0])
+            if cause:
+                raise Incorrect(cause) from error
+        first = text.splitlines()[0] if text else ""
+        raise Incorrect(f"{what}, your code raised {type(error).__name__}: {first[:200]} (called with "
+                        f"device={describe(device)})") from error
 
 
 # --------------------------------------------------------------------------- exercise 6
