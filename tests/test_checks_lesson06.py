@@ -174,7 +174,7 @@ def train_resumable_float(model, optimizer, X, y, total_epochs, path):
     return float(train_resumable(model, optimizer, X, y, total_epochs, path))
 
 
-# ---- q3: make_checkpoint / restore_checkpoint with the loader's generator and dropout
+# ---- q3: make_checkpoint / restore_checkpoint with the loader's generator and noise added to each batch
 def make_checkpoint(model, optimizer, generator, epoch):
     return {"epoch": epoch, "model_state_dict": model.state_dict(),
             "optimizer_state_dict": optimizer.state_dict(), "generator_state": generator.get_state(),
@@ -202,7 +202,7 @@ def restore_checkpoint_nested(checkpoint, model, optimizer, generator):
     return checkpoint["meta"]["epoch"]
 
 
-def make_checkpoint_generator_only(model, optimizer, generator, epoch):  # forgets what dropout draws from
+def make_checkpoint_generator_only(model, optimizer, generator, epoch):  # forgets what torch.randn draws from
     return {"epoch": epoch, "model_state_dict": model.state_dict(),
             "optimizer_state_dict": optimizer.state_dict(), "generator_state": generator.get_state()}
 
@@ -223,6 +223,32 @@ def restore_checkpoint_global_rng(checkpoint, model, optimizer, generator):
     model.load_state_dict(checkpoint["model_state_dict"])
     optimizer.load_state_dict(checkpoint["optimizer_state_dict"])
     torch.set_rng_state(checkpoint["rng_state"])
+    return checkpoint["epoch"]
+
+
+def restore_checkpoint_rng_first(checkpoint, model, optimizer, generator):  # order free: loading draws nothing
+    torch.set_rng_state(checkpoint["rng_state"])
+    generator.set_state(checkpoint["generator_state"])
+    optimizer.load_state_dict(checkpoint["optimizer_state_dict"])
+    model.load_state_dict(checkpoint["model_state_dict"])
+    return int(checkpoint["epoch"])
+
+
+def restore_checkpoint_then_draws(checkpoint, model, optimizer, generator):  # draws after restoring
+    restore_checkpoint(checkpoint, model, optimizer, generator)
+    torch.randn(3)  # e.g. a look at some noise, after the global state was put back
+    return checkpoint["epoch"]
+
+
+def make_checkpoint_rng_seeded(model, optimizer, generator, epoch):  # saves a seed, not the state
+    return {"epoch": epoch, "model_state_dict": model.state_dict(),
+            "optimizer_state_dict": optimizer.state_dict(), "generator_state": generator.get_state(),
+            "seed": 0}
+
+
+def restore_checkpoint_rng_seeded(checkpoint, model, optimizer, generator):
+    restore_checkpoint_generator_only(checkpoint, model, optimizer, generator)
+    torch.manual_seed(checkpoint["seed"])
     return checkpoint["epoch"]
 
 
@@ -578,6 +604,18 @@ def build_classifier_no_activation(X, y):
     return _adam(Scaled(NoActivation(), X), X, y)
 
 
+def build_classifier_scaled_outside(X, y):  # trains on standardised X, returns the bare network
+    torch.manual_seed(0)
+    X_scaled = (X - X.mean(0)) / X.std(0)
+    return _adam(_mlp(16), X_scaled, y)
+
+
+def build_classifier_scaled_on_part(X, y):  # the same with the statistics of a fit part only
+    torch.manual_seed(0)
+    X_fit, y_fit = X[:450], y[:450]
+    return _adam(_mlp(16), (X_fit - X_fit.mean(0)) / X_fit.std(0), y_fit)
+
+
 def build_classifier_sigmoid(X, y):
     model = build_classifier(X, y)
     return nn.Sequential(model, nn.Sigmoid())
@@ -625,10 +663,14 @@ CASES = {
     },
     "q3": {
         "correct": [args(make_checkpoint, restore_checkpoint),
-                    args(make_checkpoint_nested, restore_checkpoint_nested)],
+                    args(make_checkpoint_nested, restore_checkpoint_nested),
+                    args(make_checkpoint, restore_checkpoint_rng_first)],
         "wrong": [
             (args(make_checkpoint_global_rng, restore_checkpoint_global_rng), "generator passed in"),
-            (args(make_checkpoint_generator_only, restore_checkpoint_generator_only), "global random state"),
+            (args(make_checkpoint_generator_only, restore_checkpoint_generator_only),
+             "the noise added to each batch (torch.randn) draws from it"),
+            (args(make_checkpoint_rng_seeded, restore_checkpoint_rng_seeded), "global random state"),
+            (args(make_checkpoint, restore_checkpoint_then_draws), "global random state"),
             (args(make_checkpoint_generator_object, restore_checkpoint), "refuses"),
             (args(make_checkpoint_numpy_epoch, restore_checkpoint), "numpy"),
             (args(lambda *a: [1, 2], restore_checkpoint), "should return a dict"),
@@ -644,7 +686,7 @@ CASES = {
             (load_for_inference_not_strict, "still holds the random weights"),
             (load_for_inference_no_map_location, "gpu"),
             (load_for_inference_hard_coded_config, "size mismatch"),
-            (load_for_inference_no_eval, "training mode"),
+            (load_for_inference_no_eval, "in evaluation mode (.eval())"),
             (load_for_inference_returns_report, "torch.nn.Module"),
             (load_for_inference_meta, "the device asked for"),
         ],
@@ -677,6 +719,8 @@ CASES = {
             (build_classifier_adam_raw, "kept back"),
             (build_classifier_no_activation, "kept back"),
             (build_classifier_sigmoid, "leave out a final sigmoid"),
+            (build_classifier_scaled_outside, "Put the standardising step inside the model you return"),
+            (build_classifier_scaled_on_part, "trained on standardised inputs"),
             (lambda X, y: Memoriser(y), "kept back"),
             (build_classifier_huge, "parameters; the limit"),
             (lambda X, y: nn.Linear, "is the class"),
@@ -725,3 +769,23 @@ def test_the_pretend_gpu_file_is_only_pretend_while_saving(tmp_path):
     torch.load(tmp_path / "gpu.pt", weights_only=True,
                map_location=lambda storage, location: locations.append(location) or storage)
     assert locations == [f"cuda:{torch.cuda.device_count()}"]
+
+
+def test_key_mismatch_hint_ends_its_quote_with_one_full_stop():
+    outcome = lesson06.q4.evaluate(load_for_inference_replace_all)
+    assert ".." not in outcome.message.replace("...", "")
+    assert '"output_bias". Compare' in outcome.message
+
+
+def test_no_check_model_has_dropout():  # lessons 00-06 do not teach dropout (issue 11)
+    models = [lesson06._TinyNet(), lesson06._TinyNetV2(), lesson06._ServedNet(), lesson06._two_layer_net(4)]
+    assert not any(isinstance(m, nn.Dropout) for model in models for m in model.modules())
+
+
+def test_q3_noise_comes_from_the_global_random_state():  # the second source of randomness is real
+    X, y = torch.zeros(4, 2), torch.zeros(4)
+    model = lesson06._TinyNet(3)
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+    before = torch.get_rng_state()
+    lesson06._train(model, optimizer, [(X, y)], epochs=1, noise=lesson06._Q3_NOISE)
+    assert not torch.equal(torch.get_rng_state(), before)

@@ -40,20 +40,19 @@ from helpers.checks.core import (
 
 
 class _TinyNet(nn.Module):
-    """A small classifier (2 inputs, 1 logit), with dropout unless told otherwise (so eval() matters)."""
+    """A small classifier: 2 inputs, one hidden layer with ReLU, 1 logit."""
 
-    def __init__(self, hidden_units: int = 6, dropout: bool = True) -> None:
+    def __init__(self, hidden_units: int = 6) -> None:
         super().__init__()
         self.hidden = nn.Linear(2, hidden_units)
-        self.dropout = nn.Dropout(0.5) if dropout else nn.Identity()
         self.out = nn.Linear(hidden_units, 1)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.out(self.dropout(torch.relu(self.hidden(x)))).squeeze(1)
+        return self.out(torch.relu(self.hidden(x))).squeeze(1)
 
 
 class _TinyNetV2(nn.Module):
-    """_TinyNet after a refactoring: the same computation, stored as `self.layers` (no dropout)."""
+    """_TinyNet after a refactoring: the same computation, stored as `self.layers`."""
 
     def __init__(self, hidden_units: int = 6) -> None:
         super().__init__()
@@ -105,13 +104,17 @@ def _logits(model: nn.Module, X: torch.Tensor) -> torch.Tensor:
     return model(X).reshape(len(X))
 
 
-def _train(model: nn.Module, optimizer: torch.optim.Optimizer, batches: Any, epochs: int) -> torch.Tensor:
-    """Train for some epochs on a list of (X, y) batches or a DataLoader; return the last loss."""
+def _train(model: nn.Module, optimizer: torch.optim.Optimizer, batches: Any, epochs: int,
+           noise: float = 0.0) -> torch.Tensor:
+    """Train for some epochs on a list of (X, y) batches or a DataLoader; return the last loss. With `noise`,
+    each batch's inputs get noise * torch.randn(...) added, drawn from torch's global random state."""
     loss_fn = nn.BCEWithLogitsLoss()
     model.train()
     loss = torch.tensor(0.0)
     for _ in range(epochs):
         for X, y in batches:
+            if noise:
+                X = X + noise * torch.randn(X.shape)
             loss = loss_fn(_logits(model, X), y)
             optimizer.zero_grad()
             loss.backward()
@@ -217,7 +220,7 @@ def _save_as_if_on_gpu(obj: Any, path: Path) -> None:
 def q1(adapt_state_dict: Any) -> None:
     """adapt_state_dict(old_state, model): the old tensors under the model's (new) names."""
     X, _ = _data(16)
-    for make_old, make_new in ((lambda: _TinyNet(6, dropout=False), lambda: _TinyNetV2(6)),
+    for make_old, make_new in ((lambda: _TinyNet(6), lambda: _TinyNetV2(6)),
                                (_sequential, _Wrapped)):
         with seeded(1):
             old_model = make_old().eval()
@@ -317,7 +320,7 @@ def q2(train_resumable: Any) -> None:
         for number, (make_optimizer, epochs) in enumerate(_BROKEN_OPTIMIZERS):
             total = 2 * epochs
             torch.manual_seed(number)
-            straight = _TinyNet(8, dropout=False)
+            straight = _TinyNet(8)
             straight_optimizer = make_optimizer(straight.parameters())
             _train(straight, straight_optimizer, [(X, y)], epochs=total)
             path = str(folder / f"run_{number}.pt")
@@ -326,7 +329,7 @@ def q2(train_resumable: Any) -> None:
 
             # First session: training crashes during epoch epochs + 1, after `epochs` complete epochs.
             torch.manual_seed(number)
-            first = _TinyNet(8, dropout=False)
+            first = _TinyNet(8)
             first_optimizer = make_optimizer(first.parameters())
             _crash_after(first_optimizer, epochs)
             try:
@@ -348,7 +351,7 @@ def q2(train_resumable: Any) -> None:
 
             # Second session: fresh objects (other random weights), same call.
             torch.manual_seed(1000 + number)
-            model = _TinyNet(8, dropout=False)
+            model = _TinyNet(8)
             optimizer = make_optimizer(model.parameters())
             trained = _epochs_returned(call(train_resumable, model, optimizer, X, y, total, path), "second")
             if trained == total:
@@ -375,7 +378,7 @@ def q2(train_resumable: Any) -> None:
 
             # Third session: nothing is left to do.
             torch.manual_seed(2000 + number)
-            done_model = _TinyNet(8, dropout=False)
+            done_model = _TinyNet(8)
             done_optimizer = make_optimizer(done_model.parameters())
             again = _epochs_returned(call(train_resumable, done_model, done_optimizer, X, y, total, path), "third")
             expect(again == 0 and _same_parameters(done_model, straight),
@@ -384,32 +387,35 @@ def q2(train_resumable: Any) -> None:
                    f"finished weights {shown}: it should train nothing (return 0) and load the final state.")
 
 
+_Q3_NOISE = 0.1  # exercise 3's training loop adds 0.1 * torch.randn(...) to each batch's inputs
+
+
 @exercise(
     "Two things draw random numbers while this model trains: the loader (from the generator passed "
-    "to DataLoader) and the dropout layer (from torch's global random state). Both must be where "
-    "they were at the checkpoint.",
+    "to DataLoader) and the noise added to each batch (torch.randn, from torch's global random state). "
+    "Both must be where they were at the checkpoint.",
     "make_checkpoint: include generator.get_state() and torch.get_rng_state(). restore_checkpoint: "
     "generator.set_state(...) and torch.set_rng_state(...), besides loading the two state dicts.",
 )
 def q3(make_checkpoint: Any, restore_checkpoint: Any) -> None:
-    """make_checkpoint / restore_checkpoint with the loader's own generator and dropout: resume exactly."""
+    """make_checkpoint / restore_checkpoint with the loader's own generator and noisy batches: resume exactly."""
     with _sandbox() as folder:
         X, y = _data(64)
         epochs = 3
 
         def make(seed: int) -> tuple[nn.Module, torch.optim.Optimizer, torch.Generator, DataLoader]:
-            model = _TinyNet(8, dropout=True)  # dropout draws from the global random state in training
+            model = _TinyNet(8)
             generator = torch.Generator().manual_seed(seed)
             loader = DataLoader(TensorDataset(X, y), batch_size=16, shuffle=True, generator=generator)
             return model, torch.optim.Adam(model.parameters(), lr=0.05), generator, loader
 
         torch.manual_seed(0)
         straight, straight_optimizer, _, straight_loader = make(7)
-        _train(straight, straight_optimizer, straight_loader, epochs=2 * epochs)
+        _train(straight, straight_optimizer, straight_loader, epochs=2 * epochs, noise=_Q3_NOISE)
 
         torch.manual_seed(0)
         first, first_optimizer, first_generator, first_loader = make(7)
-        _train(first, first_optimizer, first_loader, epochs=epochs)
+        _train(first, first_optimizer, first_loader, epochs=epochs, noise=_Q3_NOISE)
         generator_then, global_then = first_generator.get_state(), torch.get_rng_state()
         checkpoint = call(make_checkpoint, first, first_optimizer, first_generator, epochs)
         expect(isinstance(checkpoint, Mapping),
@@ -432,24 +438,23 @@ def q3(make_checkpoint: Any, restore_checkpoint: Any) -> None:
                "checkpoint, so the loader would shuffle differently from the uninterrupted run.")
         expect(torch.equal(torch.get_rng_state(), global_then),
                "after restore_checkpoint the loader's generator is right, but torch's global random state "
-               "is not the one at the checkpoint, and the model's dropout layer draws its masks from it: "
-               "the resumed run would drop other units than the uninterrupted one.")
-        _train(model, optimizer, loader, epochs=epochs)
+               "is not the one at the checkpoint, and the noise added to each batch (torch.randn) draws "
+               "from it: the resumed run would add other noise than the uninterrupted one.")
+        _train(model, optimizer, loader, epochs=epochs, noise=_Q3_NOISE)
         expect(_same_parameters(model, straight), "everything was restored, but training on took a "
                "different path from the uninterrupted run.")
 
 
 class _ServedNet(nn.Module):
-    """Exercise 4's classifier (2 inputs, 1 logit, dropout): its layers' own names contain 'module'."""
+    """Exercise 4's classifier (2 inputs, 1 logit): its layers' own names contain 'module'."""
 
     def __init__(self, hidden_units: int = 6) -> None:
         super().__init__()
         self.input_module = nn.Linear(2, hidden_units)
-        self.dropout = nn.Dropout(0.5)
         self.output_module = nn.Linear(hidden_units, 1)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.output_module(self.dropout(torch.relu(self.input_module(x)))).squeeze(1)
+        return self.output_module(torch.relu(self.input_module(x))).squeeze(1)
 
 
 # What wraps the model when it is saved ("module." from nn.DataParallel or DistributedDataParallel,
@@ -522,7 +527,7 @@ def q4(load_for_inference: Any) -> None:
                                     f"hidden_units={hidden_units}).") from error
                 if "Missing key" in text or "Unexpected key" in text:
                     raise Incorrect(f"load_state_dict reported missing or unexpected keys {where}: "
-                                    f"{_shorten_keys(text)}. Compare the names you pass with the model's "
+                                    f"{_shorten_keys(text)} Compare the names you pass with the model's "
                                     "own state_dict() keys.") from error
                 raise Incorrect(f"your code raised {type(error).__name__} {where}: {text[:200]}") from error
             result = expect_module(result, "the value returned by load_for_inference")
@@ -539,20 +544,22 @@ def q4(load_for_inference: Any) -> None:
                                 "strict=False) skips every key that does not match, silently).")
             expect(_same_tensors(result.state_dict(), original.state_dict()),
                    f"the returned model's weights are not the ones in checkpoint['model_state_dict'] {where}.")
-            expect(not result.training, "the returned model is in training mode, so its dropout layer "
-                   "makes every prediction different: call .eval() before returning it.")
+            expect(not result.training, f"the returned model is in training mode {where}; the exercise asks "
+                   "for one ready to make predictions, in evaluation mode (.eval()), as the lesson does after "
+                   "loading.")
             with torch.inference_mode():
                 expect(torch.equal(_logits(result, X.to(wanted)).cpu(), _logits(original, X)),
                        f"the loaded model's predictions differ from the original's {where}.")
 
 
 def _shorten_keys(text: str) -> str:
-    """The first line of a load_state_dict error, cut short."""
+    """The first line of a load_state_dict error, cut short; it ends with one full stop or with "..."."""
     first = " ".join(text.split())
     start = first.find("Missing key")
     if start < 0:
         start = max(first.find("Unexpected key"), 0)
-    return first[start:start + 220] + ("..." if len(first) > start + 220 else "")
+    shown = first[start:start + 220]
+    return shown + "..." if len(first) > start + 220 else shown.rstrip(".") + "."
 
 
 def _accuracy(model: nn.Module, X: torch.Tensor, y: torch.Tensor) -> float:
@@ -773,5 +780,20 @@ def q6(build_classifier: Any) -> None:
         raise Incorrect(f"held-back accuracy {accuracy:.3f} when the outputs are read as logits (> 0 means "
                         f"class 1); every output lies between 0 and 1, and read as probabilities they give "
                         f"{as_probabilities:.3f}. Return logits: leave out a final sigmoid.")
+    if accuracy < TARGET_ACCURACY:
+        # Named only when the evidence shows it: a model that does well once the points are standardised
+        # (with the statistics of the X it was given) was trained on standardised inputs.
+        on_scaled = 0.0
+        with torch.inference_mode():
+            try:
+                scaled_out = model((X_held - X.mean(dim=0)) / X.std(dim=0)).reshape(-1).float()
+                on_scaled = ((scaled_out > 0).float() == y_held).float().mean().item()
+            except Exception:
+                pass
+        if on_scaled >= TARGET_ACCURACY:
+            raise Incorrect(f"on {len(X_held)} raw readings the check kept back your model's accuracy is "
+                            f"{accuracy:.3f}, but on the same points standardised with the mean and std of X it "
+                            f"is {on_scaled:.3f}: it was trained on standardised inputs, and the check calls it "
+                            "on raw readings like X. Put the standardising step inside the model you return.")
     expect(accuracy >= TARGET_ACCURACY, f"on {len(X_held)} points the check kept back your model's accuracy "
            f"is {accuracy:.3f}; the target is {TARGET_ACCURACY}.")
