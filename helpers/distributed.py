@@ -12,8 +12,9 @@ command, so it works wherever this Python runs, Colab included):
   it rank by rank instead of interleaved;
 - a timeout: a script that hangs (say, one rank waiting for a message that never
   comes) is stopped, every process with it, and reported instead of hanging;
-- a failure in any rank raises :class:`LaunchError` naming the rank and showing
-  the end of its error output.
+- a failure in any rank raises :class:`LaunchError` naming the rank that failed
+  first, how it ended (a Python error, an exit code or a signal), and the end of
+  its error output.
 
 Example (each launch takes a few seconds, so the tests run it, not this docstring):
     >>> import tempfile
@@ -106,10 +107,42 @@ def _stop(process: subprocess.Popen) -> None:
             pass
 
 
-def _failed_ranks(launcher_output: str, errors: dict[int, str]) -> list[int]:
-    """The ranks torchrun reports as failed; else those whose error output has a traceback."""
-    reported = sorted({int(r) for r in re.findall(r"^\s*rank\s*:\s*(\d+)", launcher_output, re.MULTILINE)})
-    return reported or [rank for rank, text in errors.items() if "Traceback" in text]
+# How a rank that died from a signal ended, in words (torchrun reports the signal's name).
+SIGNAL_CAUSES = {
+    "SIGABRT": "it aborted: a crash in C++ code (PyTorch's, say), not a Python exception",
+    "SIGSEGV": "it crashed in C++ code (a segmentation fault), not a Python exception",
+    "SIGKILL": "something killed it (often the machine running out of memory)",
+    "SIGTERM": "torchrun stopped it because another rank had failed",
+}
+
+
+def _failures(launcher_output: str) -> list[tuple[int, str]]:
+    """(rank, how it ended) for every rank torchrun reports as failed, the first failure first.
+
+    torchrun ends a failed launch with a summary: a ``rank : N`` and an ``exitcode : E``
+    line per failed rank, the first observed failure under ``Root Cause``.
+
+    Example:
+        >>> _failures("Failures:\\n  rank : 1 (local_rank: 1)\\n  exitcode : -15 (pid: 7)  (SIGTERM)\\n"
+        ...           "Root Cause (first observed failure):\\n  rank : 0 (local_rank: 0)\\n"
+        ...           "  exitcode : 1 (pid: 6)\\n")
+        [(0, 'exit code 1'), (1, 'signal SIGTERM: torchrun stopped it because another rank had failed')]
+    """
+    found, rank, root = [], None, False
+    for line in launcher_output.splitlines():
+        root = root or "Root Cause" in line
+        if match := re.match(r"\s*rank\s*:\s*(\d+)", line):
+            rank = int(match[1])
+        elif (match := re.match(r"\s*exitcode\s*:\s*(-?\d+)", line)) and rank is not None:
+            signal_name = re.search(r"\((SIG[A-Z0-9]+)\)", line)
+            if signal_name:
+                name = signal_name[1]
+                how = f"signal {name}" + (f": {SIGNAL_CAUSES[name]}" if name in SIGNAL_CAUSES else "")
+            else:
+                how = f"exit code {match[1]}"
+            found.append((not root, rank, how))
+            rank = None
+    return [(rank, how) for _, rank, how in sorted(set(found))]
 
 
 def launch(script: str | os.PathLike, nproc: int = 2, *, args: Sequence[Any] = (),
@@ -138,6 +171,9 @@ def launch(script: str | os.PathLike, nproc: int = 2, *, args: Sequence[Any] = (
         raise ValueError(f"nproc must be a whole number >= 1, got {nproc!r}")
     environment = {**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})}
     environment.setdefault("OMP_NUM_THREADS", "1")  # one thread per process (torchrun's own default)
+    # A rank that crashes in C++ code (a signal, not a Python error) still shows where it was:
+    # Python's faulthandler prints every thread's stack to the rank's error output.
+    environment.setdefault("PYTHONFAULTHANDLER", "1")
     if os.name == "nt":
         environment.setdefault("USE_LIBUV", "0")  # PyTorch for Windows is built without libuv
     with tempfile.TemporaryDirectory(prefix="torchrun-logs-") as folder:
@@ -164,12 +200,20 @@ def launch(script: str | os.PathLike, nproc: int = 2, *, args: Sequence[Any] = (
         outputs = _rank_logs(log_dir, nproc, "stdout")
         errors = _rank_logs(log_dir, nproc, "stderr")
     if process.returncode != 0:
-        failed = _failed_ranks(launcher_output, errors)
-        if not failed:
+        failures = _failures(launcher_output) or [
+            (rank, "a Python error") for rank, text in errors.items() if "Traceback" in text]
+        if not failures:
             raise LaunchError(f"torchrun failed (exit code {process.returncode}) before or while starting "
                               f"{script.name}; its output ends with:\n{_tail(launcher_output)}")
-        parts = [f"rank {r} of {nproc} failed; the end of its error output:\n{_tail(errors[r])}"
-                 for r in failed]
+        parts = []
+        for rank, how in failures:
+            if how.startswith("exit code") and "Traceback" in errors[rank]:
+                how = "a Python error"
+            part = f"rank {rank} of {nproc} failed ({how}); the end of its error output:\n"
+            part += _tail(errors[rank]) or "(nothing)"
+            if outputs[rank].strip() and rank == failures[0][0]:
+                part += f"\nthe last lines it printed:\n{_tail(outputs[rank], 5)}"
+            parts.append(part)
         raise LaunchError(f"{script.name}: " + "\n".join(parts))
     return "\n".join(f"[rank {rank}] {line}" for rank, text in outputs.items()
                      for line in text.rstrip("\n").splitlines())

@@ -26,6 +26,15 @@ if os.environ["RANK"] == "1":
 print("rank 0 finished")
 """
 
+ABORT_ON_RANK_1 = """
+import os
+import time
+if os.environ["RANK"] == "1":
+    print("rank 1 about to abort", flush=True)
+    os.abort()  # as a C++ crash: a signal, no Python traceback
+time.sleep(60)
+"""
+
 HANG = """
 import os
 import pathlib
@@ -61,6 +70,18 @@ def test_a_failing_rank_is_named_with_its_error(tmp_path):
         launch(script, nproc=2, timeout=120)
     assert "ValueError: rank 1 broke on purpose" in str(error.value)
     assert "rank 0 of 2 failed" not in str(error.value)
+
+
+def test_a_rank_killed_by_a_signal_is_named_first_and_the_others_explained(tmp_path):
+    script = tmp_path / "abort.py"
+    script.write_text(ABORT_ON_RANK_1)
+    with pytest.raises(LaunchError) as error:
+        launch(script, nproc=2, timeout=60)
+    message = str(error.value)
+    assert message.startswith("abort.py: rank 1 of 2 failed (signal SIGABRT: it aborted")
+    assert "rank 1 about to abort" in message  # the last lines it printed
+    assert 'File "' in message and "abort.py" in message  # faulthandler: where in Python it crashed
+    assert "rank 0 of 2 failed (signal SIGTERM: torchrun stopped it because another rank" in message
 
 
 def test_a_hanging_script_is_stopped_with_every_process(tmp_path):
