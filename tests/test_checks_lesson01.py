@@ -117,6 +117,32 @@ def matrix_huge(df, numeric, category):  # hostile: an enormous wrong answer mus
     return torch.zeros(100_000, 7)
 
 
+
+def matrix_indicators_only(df, numeric, category):  # forgot the numeric part: (32, 3), like one category column
+    return matrix_by_masks(df, [], category)
+
+
+def matrix_first_numeric_dropped(df, numeric, category):  # one column short, but not an indicator
+    return matrix_by_masks(df, numeric[1:], category)
+
+
+def matrix_last_indicator_dropped(df, numeric, category):
+    return matrix_by_masks(df, numeric, category)[:, :-1]
+
+
+def matrix_category_codes(df, numeric, category):  # pandas' codes 0, 1, 2 as one column
+    codes = torch.tensor(pd.Categorical(df[category]).codes, dtype=torch.float32).unsqueeze(1)
+    return torch.cat([torch.tensor(df[numeric].to_numpy(dtype=np.float32)).reshape(len(df), -1), codes], dim=1)
+
+
+def matrix_zeros_transposed_shape(df, numeric, category):  # the transposed shape, but not the transposed matrix
+    return torch.zeros(len(numeric) + df[category].nunique(), len(df))
+
+
+def matrix_sparse(df, numeric, category):
+    return matrix_by_masks(df, numeric, category).to_sparse()
+
+
 # q2: standardise each column
 def standardise_unbiased(X):
     mean, std = X.mean(dim=0), X.std(dim=0)
@@ -285,6 +311,52 @@ def mae_by_vjp(X, y, w, b):
 
 def mae_by_jacobian(X, y, w, b):
     return torch.autograd.functional.jacobian(lambda w, b: (X @ w.T + b - y).abs().mean(), (w, b))
+
+
+
+def _mae_loss(X, y):
+    return lambda w, b: (X @ w.T + b - y).abs().mean()
+
+
+def mae_by_jacfwd(X, y, w, b):  # forward-mode autograd: not by hand either
+    return torch.func.jacfwd(_mae_loss(X, y), argnums=(0, 1))(w, b)
+
+
+def mae_by_jvp(X, y, w, b):
+    loss = _mae_loss(X, y)
+    grad_w = torch.stack([torch.func.jvp(lambda w: loss(w, b), (w,), (torch.eye(w.shape[1])[j:j + 1],))[1]
+                          for j in range(w.shape[1])])
+    return grad_w.reshape(w.shape), torch.func.jvp(lambda b: loss(w, b), (b,), (torch.ones_like(b),))[1].reshape(1)
+
+
+def mae_by_dual_numbers(X, y, w, b):  # torch.autograd.forward_ad, one direction at a time
+    import torch.autograd.forward_ad as fwAD
+    loss, grads = _mae_loss(X, y), []
+    for j in range(w.shape[1] + 1):
+        tangent = torch.zeros(w.shape[1] + 1)
+        tangent[j] = 1.0
+        with fwAD.dual_level():
+            dual_w = fwAD.make_dual(w, tangent[:-1].reshape(w.shape))
+            dual_b = fwAD.make_dual(b, tangent[-1:])
+            grads.append(fwAD.unpack_dual(loss(dual_w, dual_b)).tangent)
+    return torch.stack(grads[:-1]).reshape(w.shape), grads[-1].reshape(1)
+
+
+def mae_by_fresh_engine(X, y, w, b):  # hostile: a new autograd engine instead of the patched one
+    w, b = w.clone().requires_grad_(), b.clone().requires_grad_()
+    engine = torch._C._ImperativeEngine()
+    return engine.run_backward((_mae_loss(X, y)(w, b),), (torch.ones(()),), False, False, (w, b), False, False)
+
+
+def mae_by_central_differences(X, y, w, b):  # numbers, not autograd: float64 differences of a piecewise line
+    loss = _mae_loss(X.double(), y.double())
+    w, b, h = w.double(), b.double(), 1e-6
+    grad_w = torch.zeros_like(w)
+    for j in range(w.shape[1]):
+        step = torch.zeros_like(w)
+        step[0, j] = h
+        grad_w[0, j] = (loss(w + step, b) - loss(w - step, b)) / (2 * h)
+    return grad_w, ((loss(w, b + h) - loss(w, b - h)) / (2 * h)).reshape(1)
 
 
 def mae_lesson_mse_formula(X, y, w, b):  # the lesson's Going-further cell, renamed
@@ -507,6 +579,75 @@ def fit_least_squares(X, y, lr, epochs):  # hostile: ignores epochs, returns the
     return best[:-1].reshape(1, -1), best[-1:], [0.0] * epochs
 
 
+
+def fit_weights_column_transposed(X, y, lr, epochs):  # w of shape (k, 1) AND X @ w.T: fails with (1 x k)
+    y = y.reshape(-1, 1)
+    w = torch.zeros(X.shape[1], 1, requires_grad=True)
+    b = torch.zeros(1, requires_grad=True)
+    losses = []
+    for _ in range(epochs):
+        loss = ((X @ w.T + b - y) ** 2).mean()
+        losses.append(loss.item())
+        loss.backward()
+        with torch.no_grad():
+            w -= lr * w.grad
+            b -= lr * b.grad
+    return w.detach(), b.detach(), losses
+
+
+def fit_weights_without_requires_grad(X, y, lr, epochs):  # w.grad stays None: not a rebinding
+    y = y.reshape(-1, 1)
+    w = torch.zeros(1, X.shape[1])
+    b = torch.zeros(1, requires_grad=True)
+    losses = []
+    for _ in range(epochs):
+        loss = ((X @ w.T + b - y) ** 2).mean()
+        losses.append(loss.item())
+        loss.backward()
+        with torch.no_grad():
+            w -= lr * w.grad
+            b -= lr * b.grad
+        b.grad.zero_()
+    return w, b.detach(), losses
+
+
+def fit_scale_left_none(X, y, lr, epochs):  # a None that is not a gradient: the error names no .grad
+    y = y.reshape(-1, 1)
+    w = torch.zeros(1, X.shape[1], requires_grad=True)
+    b = torch.zeros(1, requires_grad=True)
+    scale = None   # meant to be len(X)
+    losses = []
+    for _ in range(epochs):
+        loss = ((X @ w.T + b - y) ** 2).sum() / scale
+        losses.append(loss.item())
+        loss.backward()
+        with torch.no_grad():
+            w -= lr * w.grad
+            b -= lr * b.grad
+        w.grad.zero_()
+        b.grad.zero_()
+    return w.detach(), b.detach(), losses
+
+
+def fit_unsqueeze_y(X, y, lr, epochs):  # right for y of shape (N,); (N, 1, 1) for (N, 1): every pair again
+    return _snippet(X, y.unsqueeze(-1), lr, epochs)
+
+
+def fit_losses_generator(X, y, lr, epochs):
+    w, b, losses = fit_reshape_y(X, y, lr, epochs)
+    return w, b, (loss for loss in losses)
+
+
+def fit_huge_losses(X, y, lr, epochs):  # hostile: a million losses must be judged fast
+    w, b, _ = fit_reshape_y(X, y, lr, epochs)
+    return w, b, [0.0] * 1_000_000
+
+
+def fit_text_weights(X, y, lr, epochs):
+    _, b, losses = fit_reshape_y(X, y, lr, epochs)
+    return "w", b, losses
+
+
 # q6: GD on standardised columns, the line in original units
 def _standardise_columns(X, correction=1):
     mean, std = X.mean(dim=0), X.std(dim=0, correction=correction)
@@ -598,6 +739,15 @@ def standardised_in_place(X, y, lr, epochs):
     return w_s, b_s
 
 
+
+def standardised_text(X, y, lr, epochs):
+    return "w", "b"
+
+
+def standardised_huge_weights(X, y, lr, epochs):  # hostile: a million weights, as a list
+    return [0.0] * 1_000_000, 0.0
+
+
 CASES = {
     "q1": {
         "correct": [matrix_by_masks, matrix_by_get_dummies, matrix_by_numpy_broadcasting, matrix_by_loops],
@@ -616,6 +766,13 @@ CASES = {
             (matrix_from_numpy_mixed, "to_numpy(dtype=np.float32)"),
             (matrix_whole_table_values, "mix kinds, such as True/False beside numbers"),
             (matrix_huge, "has shape (100000, 7)"),
+            (matrix_indicators_only, "has shape (32, 3); expected (32, 5)"),
+            (matrix_category_codes, "came out as one column (one number per value)"),
+            (matrix_first_numeric_dropped, "has shape (32, 4); expected (32, 5)"),
+            (matrix_last_indicator_dropped, "the indicator column for 8 is missing"),
+            (matrix_drop_first, "the indicator column for 4 is missing"),
+            (matrix_zeros_transposed_shape, "has shape (5, 32); expected (32, 5)"),
+            (matrix_sparse, "sparse tensor"),
             (lambda df, numeric, category: df[numeric].to_numpy(dtype=np.float32), "torch.Tensor"),
         ],
         "placeholder": not_implemented,
@@ -652,7 +809,7 @@ CASES = {
         "placeholder": not_implemented,
     },
     "q4": {
-        "correct": [mae_by_sign, mae_by_matmul, mae_in_numpy, mae_by_loops],
+        "correct": [mae_by_sign, mae_by_matmul, mae_in_numpy, mae_by_loops, mae_by_central_differences],
         "wrong": [
             (mae_by_autograd, "by hand"),
             (mae_by_autograd_grad, "autograd switched off"),
@@ -660,6 +817,10 @@ CASES = {
             (mae_by_engine, "autograd switched off"),
             (mae_by_vjp, "autograd switched off"),
             (mae_by_jacobian, "autograd switched off"),
+            (mae_by_jacfwd, "autograd switched off"),
+            (mae_by_jvp, "forward-mode dual numbers"),
+            (mae_by_dual_numbers, "autograd switched off"),
+            (mae_by_fresh_engine, "by hand"),
             (mae_lesson_mse_formula, "mean *squared* error"),
             (mae_flipped, "signs are flipped"),
             (mae_factor_two, "twice as large"),
@@ -677,7 +838,7 @@ CASES = {
             (fit_as_given, "columns (2) must match the right matrix's rows (1): the right one is a 1 x 1 "
                            "matrix, a single weight, but X has 2 input columns; w needs one weight per column, "
                            "shape (1, 2)"),
-            (fit_weights_not_transposed, "you multiplied X by w as it is, a 1 x 2 row"),
+            (fit_weights_not_transposed, "the right one is a 1 x 2 row, and X needs a 2 x 1 column of weights"),
             (fit_weights_by_matmul, "X @ w.T"),
             (fit_weights_column, "w has shape (2, 1), a column"),
             (fit_weights_column_numpy, "one row of weights, shape (1, 2)"),
@@ -694,7 +855,17 @@ CASES = {
             (fit_root_mean_square_losses, "losses should be the MSE"),
             (fit_fixed_lr, "should give w"),
             (fit_least_squares, "should give w"),
-            (lambda X, y, lr, epochs: (torch.zeros(1, X.shape[1]), torch.zeros(1), []), "should hold 1 numbers"),
+            (fit_weights_column_transposed, "the right one is a 1 x 2 row"),
+            (fit_weights_without_requires_grad, "created with requires_grad=True"),
+            (fit_scale_left_none, "your code raised TypeError: unsupported operand type(s) for /: 'Tensor' and "
+                                  "'NoneType'"),
+            (fit_unsqueeze_y, "every prediction with every target"),
+            (fit_losses_generator, "losses should hold numbers (a tensor, a NumPy array or a list of numbers), "
+                                   "but it is <generator"),
+            (fit_huge_losses, "losses should hold 1 number, one per epoch, but it holds 1000000"),
+            (fit_text_weights, "w should hold numbers"),
+            (lambda X, y, lr, epochs: (torch.zeros(1, X.shape[1]), torch.zeros(1), []),
+             "losses should hold 1 number, one per epoch"),
         ],
         "placeholder": not_implemented,
     },
@@ -713,6 +884,8 @@ CASES = {
             (standardised_least_squares, "not there yet"),
             (standardised_hard_coded, "not there yet"),
             (standardised_in_place, "changed its input"),
+            (standardised_text, "(lr=0.1, epochs=1): w should hold numbers"),
+            (standardised_huge_weights, "w holds 1000000 numbers; it needs one weight per input column, 3"),
         ],
         "placeholder": not_implemented,
     },
@@ -732,9 +905,12 @@ def test_by_hand_check_restores_autograd():
     """The patched backward() and engine are put back: autograd works again after q4 has judged an answer."""
     lesson01.q4.evaluate(mae_by_autograd)
     lesson01.q4.evaluate(mae_by_engine)   # the engine is swapped back too
+    lesson01.q4.evaluate(mae_by_fresh_engine)
+    lesson01.q4.evaluate(mae_by_dual_numbers)
     w = torch.tensor(2.0, requires_grad=True)
     (w * w).backward()
     assert w.grad.item() == 4.0
+    assert torch.func.jvp(lambda x: x * x, (torch.tensor(3.0),), (torch.tensor(1.0),))[1].item() == 6.0
 
 
 def test_huge_answer_is_described_briefly():
@@ -744,7 +920,8 @@ def test_huge_answer_is_described_briefly():
 
 @pytest.mark.parametrize("name, answer", [("q5", fit_least_squares), ("q6", standardised_raw),
                                           ("q5", fit_without_zeroing), ("q6", standardised_least_squares),
-                                          ("q2", standardise_rows), ("q1", matrix_by_loops)])
+                                          ("q2", standardise_rows), ("q1", matrix_by_loops),
+                                          ("q5", fit_huge_losses), ("q6", standardised_huge_weights)])
 def test_answers_are_judged_fast(name, answer):
     start = time.perf_counter()
     getattr(lesson01, name).evaluate(answer)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import re
+import traceback
 from collections.abc import Iterator
 from typing import Any
 from unittest import mock
@@ -42,17 +43,53 @@ def _allclose(actual: torch.Tensor, expected: torch.Tensor, tol: float = 1e-4) -
     return a.shape == e.shape and bool(torch.allclose(a, e, rtol=tol, atol=tol * max(1.0, e.abs().max().item())))
 
 
-def _numbers(value: Any, what: str) -> np.ndarray:
-    """The numbers in a tensor, array, number or list of numbers, flattened, as float64."""
+def _numbers(value: Any, what: str, label: str = "") -> np.ndarray:
+    """The numbers in a tensor, array, number or list of numbers, flattened, as float64.
+
+    Anything else is an :class:`Incorrect` that says what ``what`` should hold, after ``label``.
+    """
+    try:
+        return _numbers_in(value, what)
+    except Incorrect as error:
+        raise Incorrect(f"{label}: {error}" if label else str(error)) from None
+
+
+def _numbers_in(value: Any, what: str) -> np.ndarray:
     if isinstance(value, torch.Tensor):
+        if value.is_complex() or value.layout != torch.strided:
+            raise Incorrect(f"{what} should hold real numbers in an ordinary (dense) tensor, but it is "
+                            f"{describe(value)}.")
         return value.detach().cpu().double().flatten().numpy()
     if isinstance(value, np.ndarray) and value.dtype.kind in "iuf":
         return value.astype(np.float64).flatten()
     if isinstance(value, (list, tuple)):
         if all(isinstance(v, (list, tuple)) for v in value):   # nested lists: [[1.0, 2.0]]
-            return np.concatenate([_numbers(v, what) for v in value]) if value else np.zeros(0)
+            return np.concatenate([_numbers_in(v, what) for v in value]) if value else np.zeros(0)
         return np.array([as_number(v, f"each entry of {what}") for v in value], dtype=np.float64)
-    return np.array([as_number(value, what)])
+    if isinstance(value, (np.ndarray, float, int, np.floating, np.integer)) and not isinstance(value, bool):
+        return np.array([as_number(value, what)])
+    raise Incorrect(f"{what} should hold numbers (a tensor, a NumPy array or a list of numbers), but it is "
+                    f"{describe(value)}.")
+
+
+def _count(value: Any) -> int | None:
+    """How many numbers a tensor, array or (nested) list holds, without converting them; None otherwise."""
+    if isinstance(value, torch.Tensor):
+        return value.numel()
+    if isinstance(value, np.ndarray):
+        return value.size
+    if isinstance(value, (list, tuple)):
+        if value and all(isinstance(v, (list, tuple)) for v in value):
+            return sum(len(v) for v in value)
+        return len(value)
+    return None
+
+
+def _real_values(out: torch.Tensor) -> np.ndarray | None:
+    """The entries of a dense real tensor as float64 NumPy numbers; None for complex or sparse ones."""
+    if out.is_complex() or out.layout != torch.strided:
+        return None
+    return out.detach().cpu().double().numpy()
 
 
 def _near(got: np.ndarray, want: np.ndarray, tol: np.ndarray | float) -> bool:
@@ -118,15 +155,25 @@ def q1(to_feature_matrix: Any) -> None:
         n, k, c = len(df), len(numeric), len(values)
         shown_values = ", ".join(str(v) for v in values)
         shape = tuple(out.shape)
-        if shape == (n, k + 1) and c > 2:
-            raise Incorrect(f"{label} has shape {shape}: the column {category!r} came out as one column. It "
-                            f"should become {c} indicator columns, one per distinct value ({shown_values}), "
-                            f"so the shape is ({n}, {k + c}).")
-        if shape == (n, k + c - 1) and c > 1:
-            raise Incorrect(f"{label} has shape {shape}, one column short of ({n}, {k + c}): {category!r} "
-                            f"has {c} distinct values ({shown_values}) and each gets its own column, the "
-                            "first one included.")
-        if shape == (k + c, n) and k + c != n:
+        want_numeric = df[numeric].to_numpy(dtype=np.float64) if k else np.zeros((n, 0))
+        got = _real_values(out)   # None where the entries are not real numbers (complex, sparse)
+        # A shape alone does not prove a cause: each hint below names one only when the numbers show it.
+        if shape == (n, k + 1) and c > 2 and got is not None:
+            pairs = set(zip(df[category].tolist(), got[:, k].tolist(), strict=True))
+            if len(pairs) == c and len({number for _, number in pairs}) == c:   # one number per value
+                raise Incorrect(f"{label} has shape {shape}: the column {category!r} came out as one column "
+                                f"(one number per value). It should become {c} indicator columns, one per "
+                                f"distinct value ({shown_values}), so the shape is ({n}, {k + c}).")
+        if shape == (n, k + c - 1) and c > 1 and got is not None:
+            present = {tuple(col) for col in got[:, k:].T}
+            missing = [v for v, col in zip(values, indicators.T, strict=True) if tuple(col) not in present]
+            numbers_kept = np.allclose(got[:, :k], want_numeric, rtol=1e-6, atol=0)
+            if numbers_kept and len(missing) == 1 and len(present) == c - 1:
+                raise Incorrect(f"{label} has shape {shape}, one column short of ({n}, {k + c}): the indicator "
+                                f"column for {missing[0]!r} is missing. {category!r} has {c} distinct values "
+                                f"({shown_values}) and each gets its own column, none left out.")
+        if shape == (k + c, n) and k + c != n and got is not None and got.shape == (k + c, n) \
+                and np.allclose(got.T, np.hstack([want_numeric, indicators]), rtol=1e-6, atol=0):
             raise Incorrect(f"{label} has shape {shape}: one row per column. It should be ({n}, {k + c}): "
                             "one row per sample, one column per feature.")
         expect(shape == (n, k + c), f"{label} has shape {shape}; expected ({n}, {k + c}): one row per "
@@ -134,8 +181,7 @@ def q1(to_feature_matrix: Any) -> None:
                f"of the {c} distinct values of {category!r} ({shown_values}).")
         expect(out.dtype == torch.float32, f"{label} has dtype {out.dtype}; models use torch.float32 "
                "(pandas hands over float64, int64 or bool: convert).")
-        got = out.detach().cpu().double().numpy()
-        want_numeric = df[numeric].to_numpy(dtype=np.float64) if k else np.zeros((n, 0))
+        expect(got is not None, f"{label} is a sparse tensor; return an ordinary (dense) one (.to_dense()).")
         if k and c and np.allclose(got[:, c:], want_numeric, rtol=1e-6) and np.array_equal(got[:, :c], indicators):
             raise Incorrect(f"{label}: the indicator columns come first; put the numeric columns first, "
                             "in the order given, then the indicators.")
@@ -279,20 +325,40 @@ class _EngineOff:
         raise self._error
 
 
+class _NoEngine:
+    """Stands in for autograd's engine class: making a fresh engine raises too."""
+
+    def __init__(self, error: _AutogradOff) -> None:
+        self._error = error
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        raise self._error
+
+
 @contextlib.contextmanager
 def _autograd_disabled() -> Iterator[None]:
-    """Patch backward() and torch.autograd.grad to raise: the exercise asks for the formulas by hand.
+    """Patch every way into automatic differentiation to raise: the exercise asks for the formulas by hand.
 
-    torch.func.grad and torch.autograd.functional go through torch.autograd.grad, so they raise too; the
-    engine behind all of them (Variable._execution_engine, which an answer could call directly) is swapped
-    for one that raises as well.
+    Reverse mode: backward() and torch.autograd.grad (torch.func.grad, vjp, jacrev and
+    torch.autograd.functional go through them), the engine behind them (Variable._execution_engine,
+    which an answer could call directly) and the engine class (a fresh engine). Forward mode: the
+    dual numbers of torch.autograd.forward_ad (torch.func.jvp and jacfwd make them) and the ops under them.
     """
-    error = _AutogradOff("autograd is switched off for this exercise (the check patches backward() and "
-                         "torch.autograd.grad to raise): compute the gradients with formulas")
-    with mock.patch("torch.Tensor.backward", side_effect=error), \
-            mock.patch("torch.autograd.backward", side_effect=error), \
-            mock.patch("torch.autograd.grad", side_effect=error), \
-            mock.patch.object(torch.autograd.variable.Variable, "_execution_engine", _EngineOff(error)):
+    error = _AutogradOff("automatic differentiation is switched off for this exercise (the check patches "
+                         "backward(), torch.autograd.grad and forward-mode dual numbers to raise): compute "
+                         "the gradients with formulas")
+    forward_ad = torch.autograd.forward_ad
+    targets = [(torch.Tensor, "backward"), (torch.autograd, "backward"), (torch.autograd, "grad"),
+               (forward_ad, "make_dual"), (forward_ad, "enter_dual_level"), (torch, "_make_dual"),
+               (torch._C, "_enter_dual_level")]
+    with contextlib.ExitStack() as stack:
+        for owner, name in targets:
+            if hasattr(owner, name):   # the private names differ between torch versions
+                stack.enter_context(mock.patch.object(owner, name, side_effect=error))
+        stack.enter_context(mock.patch.object(torch.autograd.variable.Variable, "_execution_engine",
+                                              _EngineOff(error)))
+        if hasattr(torch._C, "_ImperativeEngine"):
+            stack.enter_context(mock.patch.object(torch._C, "_ImperativeEngine", _NoEngine(error)))
         yield
 
 
@@ -339,9 +405,9 @@ def q4(mae_gradients: Any) -> None:
                 result = call(mae_gradients, X, y, w, b)
         except Incorrect as error:
             if isinstance(_cause(error), _AutogradOff):
-                raise Incorrect("your function called backward() (or torch.autograd.grad); this exercise "
-                                "asks for the gradients by hand, so the check runs it with autograd "
-                                "switched off.") from error
+                raise Incorrect("your function used automatic differentiation (backward(), torch.autograd.grad, "
+                                "torch.func or forward-mode dual numbers); this exercise asks for the gradients "
+                                "by hand, so the check runs it with autograd switched off.") from error
             raise
         expect(isinstance(result, (tuple, list)) and len(result) == 2,
                f"{label} should return two gradients, (grad_w, grad_b), but it returned {describe(result)}.")
@@ -349,7 +415,7 @@ def q4(mae_gradients: Any) -> None:
             got_shape = tuple(np.shape(value.detach() if isinstance(value, torch.Tensor) else value))
             expect(got_shape == shape, f"{label}: {name} has shape {got_shape}; give it the shape of "
                    f"{name[-1]}, {shape}, one number per parameter.")
-        got_w, got_b = _numbers(result[0], "grad_w"), _numbers(result[1], "grad_b")
+        got_w, got_b = _numbers(result[0], "grad_w", label), _numbers(result[1], "grad_b", label)
         want_w, want_b = want_w.ravel(), want_b
         # Each gradient averages n terms of size |x| (or 1): float32 rounds each to ~1e-7, so 1e-4 times the
         # average size of the terms is a wide margin. Wrong answers miss by far more.
@@ -430,7 +496,7 @@ def _shape_of(value: Any) -> tuple[int, ...] | None:
     """The shape of a tensor, array or (nested) list; None where it has none."""
     try:
         return tuple(value.shape) if isinstance(value, torch.Tensor) else tuple(np.shape(value))
-    except ValueError:   # ragged nested lists
+    except (ValueError, TypeError, RuntimeError):   # ragged nested lists, odd items
         return None
 
 
@@ -447,15 +513,35 @@ def _fit_result(result: Any, what: str, k: int, epochs: int) -> tuple[np.ndarray
     if shape is not None and shape != (1, k) and np.prod(shape, dtype=int) == k:
         raise Incorrect(f"{what}: w has shape {shape}; the exercise asks for shape (1, {k}), one row with "
                         "one weight per input column, as in the lesson (X @ w.T).")
-    w, b, losses = (_numbers(part, name) for part, name in zip(result, ("w", "b", "losses"), strict=True))
+    # Counted before they are converted, so that a huge answer is judged as fast as a right one.
+    counts = [_count(part) for part in result]
+    epochs_text = f"{epochs} epoch" + ("s" if epochs != 1 else "")
+    if counts[2] == epochs + 1:
+        raise Incorrect(f"{what}: losses has {epochs + 1} entries for {epochs_text}; record one loss per "
+                        "epoch, the loss computed before that epoch's update.")
+    expect(counts[2] in (None, epochs), f"{what}: losses should hold {epochs} number"
+           f"{'s' if epochs != 1 else ''}, one per epoch, but it holds {counts[2]}.")
+    expect(counts[0] in (None, k), f"{what}: w holds {counts[0]} numbers; it needs one weight per input "
+           f"column, {k}.")
+    expect(counts[1] in (None, 1), f"{what}: b holds {counts[1]} numbers; the model has one bias.")
+    w, b, losses = (_numbers(part, name, what) for part, name in zip(result, ("w", "b", "losses"), strict=True))
     expect(len(w) == k, f"{what}: w holds {len(w)} numbers; it needs one weight per input column, {k}.")
     expect(len(b) == 1, f"{what}: b holds {len(b)} numbers; the model has one bias.")
-    if len(losses) == epochs + 1:
-        raise Incorrect(f"{what}: losses has {epochs + 1} entries for {epochs} epochs; record one loss per "
-                        "epoch, the loss computed before that epoch's update.")
-    expect(len(losses) == epochs, f"{what}: losses should hold {epochs} numbers, one per epoch, but it "
-           f"holds {len(losses)}.")
+    expect(len(losses) == epochs, f"{what}: losses should hold {epochs} number{'s' if epochs != 1 else ''}, "
+           f"one per epoch, but it holds {len(losses)}.")
     return w, float(b[0]), losses
+
+
+def _failing_line(error: BaseException) -> str:
+    """The source line where ``error`` was raised ("" where Python cannot show it)."""
+    frames = traceback.extract_tb(error.__traceback__)
+    return (frames[-1].line or "") if frames else ""
+
+
+def _said(error: BaseException) -> str:
+    """The error's type and message on one short line."""
+    text = " ".join(str(error).split())
+    return f"{type(error).__name__}: {text[:150]}{' ...' if len(text) > 150 else ''}"
 
 
 def _same_fit(got: tuple, want: tuple, tol: float = 1e-3) -> bool:
@@ -493,24 +579,29 @@ def q5(fit_linear: Any) -> None:
                     raise Incorrect(f"{rule}: the right one is a 1 x 1 matrix, a single weight, but X has {k} "
                                     f"input columns; w needs one weight per column, shape (1, {k}).") from error
                 if right == ("1", str(k)) and left[1] == str(k):
-                    raise Incorrect(f"{rule}: you multiplied X by w as it is, a 1 x {k} row. The row of "
-                                    f"weights has to stand up as a column first: X @ w.T.") from error
+                    raise Incorrect(f"{rule}: the right one is a 1 x {k} row, and X needs a {k} x 1 "
+                                    f"column of weights. With w of shape (1, {k}), as the exercise asks, "
+                                    "that column is w.T, as in X @ w.T; check the shape of w "
+                                    "and how it enters the product.") from error
                 raise Incorrect(f"{rule}. Print the shapes of both sides of each @.") from error
             if isinstance(cause, RuntimeError) and "leaf Variable" in str(cause):
                 raise Incorrect("updating w in place while autograd records fails: keep the update "
                                 "inside `with torch.no_grad():`.") from error
-            if isinstance(cause, (TypeError, AttributeError)) and "NoneType" in str(cause):
-                raise Incorrect("a gradient was None: `w = w - lr * w.grad` makes a new tensor without "
-                                "a .grad. Update in place with `w -= lr * w.grad`.") from error
+            if isinstance(cause, (TypeError, AttributeError)) and "NoneType" in str(cause) \
+                    and ".grad" in _failing_line(cause):
+                raise Incorrect(f"{label} failed: {_said(cause)}, in a line that reads a .grad. A .grad is "
+                                "None unless its tensor was created with requires_grad=True and is still the "
+                                "tensor that backward() filled: `w = w - lr * w.grad` makes a new one without a "
+                                ".grad (update in place, `w -= lr * w.grad`, inside torch.no_grad()).") from error
             raise
         got = _fit_result(result, label, k, epochs)
         want = _gd(X, y, lr, epochs)
         if _same_fit(got, want) and _same_losses(got[2], want[2]):
             continue
         if _same_fit(got, _gd(X, y, lr, epochs, every_pair=True)):
-            raise Incorrect(f"{label}: the loss compared every prediction with every target. Predictions "
-                            "of shape (N, 1) and targets of shape (N,) (or the other way round) broadcast "
-                            "to an (N, N) table of differences; match the two shapes before subtracting.")
+            raise Incorrect(f"{label}: the loss compared every prediction with every target: predictions "
+                            "and targets of different shapes, such as (N, 1) and (N,), broadcast to an "
+                            "(N, N) table of differences; give them the same shape before subtracting.")
         if epochs > 1 and _same_fit(got, _gd(X, y, lr, epochs, zero=False)):
             raise Incorrect(f"{label}: the gradients pile up from epoch to epoch (backward() adds to "
                             ".grad): zero them after each update.")
@@ -598,7 +689,12 @@ def q6(fit_standardised: Any) -> None:
                             f"broadcasting makes of a column of {k} weights, shape ({k}, 1), divided by {k} "
                             f"statistics of shape ({k},) (or the other way round): every weight by every std. "
                             f"Keep the weights as one row, shape (1, {k}), as exercise 5 asks.")
-        w, b = _numbers(result[0], "w"), _numbers(result[1], "b")
+        # Counted before they are converted, so that a huge answer is judged as fast as a right one.
+        count_w, count_b = _count(result[0]), _count(result[1])
+        expect(count_w in (None, k), f"{label}: w holds {count_w} numbers; it needs one weight per input "
+               f"column, {k}.")
+        expect(count_b is None or count_b <= k, f"{label}: b holds {count_b} numbers; the line has one intercept.")
+        w, b = _numbers(result[0], "w", label), _numbers(result[1], "b", label)
         expect(len(w) == k, f"{label}: w holds {len(w)} numbers; it needs one weight per input column, {k}.")
         fits = [_standardised_fit(X, y, lr, epochs, correction) for correction in (1, 0)]
         if len(b) == k and k > 1 and any(_near(b, fit["b_s"] - fit["w_s"] * fit["mean"] / fit["std"],
