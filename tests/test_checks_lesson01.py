@@ -748,6 +748,40 @@ def standardised_huge_weights(X, y, lr, epochs):  # hostile: a million weights, 
     return [0.0] * 1_000_000, 0.0
 
 
+
+# Hostile answers that replace what the check judges with; the check puts it back and says so.
+def matrix_patching_pandas(df, numeric, category):  # shadows DataFrame.equals, then changes the DataFrame
+    pd.DataFrame.equals = lambda self, other: True
+    df["extra"] = 1.0
+    return matrix_by_masks(df, numeric, category)
+
+
+def standardise_patching_tensor(X):  # shadows Tensor.double, which the check converts with
+    torch.Tensor.double = lambda self: torch.zeros(self.shape, dtype=torch.float64)
+    return X, X.mean(dim=0), X.std(dim=0)
+
+
+def predict_raw_patching_allclose(x_new, *_):
+    torch.allclose = lambda *args, **kwargs: True
+    return torch.zeros_like(x_new)
+
+
+def fit_patching_numpy(X, y, lr, epochs):
+    np.all = lambda *args, **kwargs: True
+    return torch.zeros(1, X.shape[1]), torch.zeros(1), [0.0] * epochs
+
+
+def standardised_patching_the_check(X, y, lr, epochs):
+    lesson01._matches = lambda *args, **kwargs: True
+    return torch.zeros(1, X.shape[1]), torch.zeros(1)
+
+
+def mae_patching_the_core(X, y, w, b):
+    from helpers.checks import core
+    core.expect = lambda *args, **kwargs: None
+    return torch.zeros(1), torch.zeros(1)
+
+
 CASES = {
     "q1": {
         "correct": [matrix_by_masks, matrix_by_get_dummies, matrix_by_numpy_broadcasting, matrix_by_loops],
@@ -773,6 +807,7 @@ CASES = {
             (matrix_drop_first, "the indicator column for 4 is missing"),
             (matrix_zeros_transposed_shape, "has shape (5, 32); expected (32, 5)"),
             (matrix_sparse, "sparse tensor"),
+            (matrix_patching_pandas, "replaced pandas.DataFrame.equals"),
             (lambda df, numeric, category: df[numeric].to_numpy(dtype=np.float32), "torch.Tensor"),
         ],
         "placeholder": not_implemented,
@@ -788,6 +823,7 @@ CASES = {
             (standardise_in_place, "changed its input"),
             (standardise_centre_only, "(X - mean) / std"),
             (lambda X: (X - X.mean(dim=0)) / X.std(dim=0), "three things"),
+            (standardise_patching_tensor, "replaced torch.Tensor.double"),
         ],
         "placeholder": not_implemented,
     },
@@ -804,6 +840,7 @@ CASES = {
             (predict_raw_flat, "expected (4, 1)"),
             (predict_raw_in_place, "changed its input"),
             (predict_raw_hard_coded, "expected (3, 1)"),
+            (predict_raw_patching_allclose, "replaced torch.allclose"),
             (lambda x_new, *_: torch.full_like(x_new, 20.0), "predictions in the target's units are"),
         ],
         "placeholder": not_implemented,
@@ -821,6 +858,7 @@ CASES = {
             (mae_by_jvp, "forward-mode dual numbers"),
             (mae_by_dual_numbers, "autograd switched off"),
             (mae_by_fresh_engine, "by hand"),
+            (mae_patching_the_core, "replaced helpers.checks.core.expect"),
             (mae_lesson_mse_formula, "mean *squared* error"),
             (mae_flipped, "signs are flipped"),
             (mae_factor_two, "twice as large"),
@@ -864,6 +902,7 @@ CASES = {
                                    "but it is <generator"),
             (fit_huge_losses, "losses should hold 1 number, one per epoch, but it holds 1000000"),
             (fit_text_weights, "w should hold numbers"),
+            (fit_patching_numpy, "replaced numpy.all"),
             (lambda X, y, lr, epochs: (torch.zeros(1, X.shape[1]), torch.zeros(1), []),
              "losses should hold 1 number, one per epoch"),
         ],
@@ -886,6 +925,7 @@ CASES = {
             (standardised_in_place, "changed its input"),
             (standardised_text, "(lr=0.1, epochs=1): w should hold numbers"),
             (standardised_huge_weights, "w holds 1000000 numbers; it needs one weight per input column, 3"),
+            (standardised_patching_the_check, "replaced helpers.checks.lesson01._matches"),
         ],
         "placeholder": not_implemented,
     },
@@ -911,6 +951,20 @@ def test_by_hand_check_restores_autograd():
     (w * w).backward()
     assert w.grad.item() == 4.0
     assert torch.func.jvp(lambda x: x * x, (torch.tensor(3.0),), (torch.tensor(1.0),))[1].item() == 6.0
+
+
+def test_replaced_functions_are_put_back():
+    """An answer that replaces what judging relies on is told so, and torch, NumPy, pandas and the check
+    are as they were afterwards: a right answer judged next passes, a wrong one fails."""
+    originals = torch.allclose, np.all, torch.Tensor.double, lesson01._matches
+    for name, answer in [("q3", predict_raw_patching_allclose), ("q5", fit_patching_numpy),
+                         ("q2", standardise_patching_tensor), ("q6", standardised_patching_the_check),
+                         ("q1", matrix_patching_pandas)]:
+        assert "replaced" in getattr(lesson01, name).evaluate(answer).message
+    assert (torch.allclose, np.all, torch.Tensor.double, lesson01._matches) == originals
+    assert "equals" not in vars(pd.DataFrame)
+    assert lesson01.q3.evaluate(predict_raw_steps).status == CORRECT
+    assert lesson01.q3.evaluate(lambda x_new, *_: torch.zeros_like(x_new)).status == INCORRECT
 
 
 def test_huge_answer_is_described_briefly():
