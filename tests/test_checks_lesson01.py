@@ -1,6 +1,7 @@
 """Lesson 01 checks: several correct answers pass, typical and hostile wrong ones fail with their hint."""
 
 import time
+from unittest import mock
 
 import numpy as np
 import pandas as pd
@@ -776,6 +777,14 @@ def standardised_patching_the_check(X, y, lr, epochs):
     return torch.zeros(1, X.shape[1]), torch.zeros(1)
 
 
+def mae_reloading_forward_ad(X, y, w, b):  # hostile: a reloaded forward_ad brings make_dual back
+    import importlib
+
+    import torch.autograd.forward_ad as fwAD
+    importlib.reload(fwAD)
+    return mae_by_jacfwd(X, y, w, b)
+
+
 def mae_patching_the_core(X, y, w, b):
     from helpers.checks import core
     core.expect = lambda *args, **kwargs: None
@@ -859,6 +868,7 @@ CASES = {
             (mae_by_dual_numbers, "autograd switched off"),
             (mae_by_fresh_engine, "by hand"),
             (mae_patching_the_core, "replaced helpers.checks.core.expect"),
+            (mae_reloading_forward_ad, "replaced torch.autograd.forward_ad."),
             (mae_lesson_mse_formula, "mean *squared* error"),
             (mae_flipped, "signs are flipped"),
             (mae_factor_two, "twice as large"),
@@ -950,6 +960,9 @@ def test_by_hand_check_restores_autograd():
     w = torch.tensor(2.0, requires_grad=True)
     (w * w).backward()
     assert w.grad.item() == 4.0
+    assert torch.func.jvp(lambda x: x * x, (torch.tensor(3.0),), (torch.tensor(1.0),))[1].item() == 6.0
+    lesson01.q4.evaluate(mae_reloading_forward_ad)   # put back first by the check, then by the patches
+    assert not isinstance(torch.autograd.forward_ad.make_dual, mock.Mock)
     assert torch.func.jvp(lambda x: x * x, (torch.tensor(3.0),), (torch.tensor(1.0),))[1].item() == 6.0
 
 

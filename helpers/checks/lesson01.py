@@ -37,8 +37,10 @@ from helpers.data import load_mtcars
 
 
 def _watched() -> list[Any]:
-    """What the checks judge with: torch, NumPy and pandas' functions, this module's and core's."""
-    return [torch, torch.Tensor, torch.nn.functional, np, pd, pd.DataFrame, pd.Series, core, sys.modules[__name__]]
+    """What the checks judge with: torch, NumPy and pandas' functions, this module's and core's, and the
+    autograd entry points that q4 switches off (a reloaded forward_ad would bring them back)."""
+    return [torch, torch.Tensor, torch.nn.functional, torch.autograd, torch.autograd.forward_ad, torch._C,
+            torch.autograd.variable.Variable, np, pd, pd.DataFrame, pd.Series, core, sys.modules[__name__]]
 
 
 def _unwraps_to(new: Any, old: Any) -> bool:
@@ -83,6 +85,7 @@ def _call(fn: Any, *args: Any) -> Any:
                     delattr(owner, name)
                     changed.append(f"{owner.__module__.split('.')[0]}.{owner.__name__}.{name}")
         if changed:
+            changed.sort(key=lambda name: "__" in name)   # functions first, a reload's __spec__ & co. after
             listed = ", ".join(changed[:3]) + (" ..." if len(changed) > 3 else "")
             raise Incorrect(f"your function replaced {listed}: a function of torch, NumPy or pandas, or of the "
                             "check, that judging relies on. The check has put it back; compute your answer "
