@@ -1,6 +1,7 @@
 """Lesson 01 checks: several correct answers pass, typical and hostile wrong ones fail with their hint."""
 
 import time
+import warnings
 from unittest import mock
 
 import numpy as np
@@ -741,6 +742,14 @@ def standardised_in_place(X, y, lr, epochs):
 
 
 
+def standardised_raw_when_long(X, y, lr, epochs):  # right, but the long run forgets to standardise: NaN
+    if epochs < 300:
+        return standardised_fit(X, y, lr, epochs)
+    with np.errstate(all="ignore"):
+        w, b, _ = fit_reshape_y(X, y, lr, epochs)
+    return w, b
+
+
 def standardised_text(X, y, lr, epochs):
     return "w", "b"
 
@@ -928,7 +937,9 @@ CASES = {
             (standardised_intercept_per_column, "single intercept"),
             (standardised_whole_table, "one mean and one std for the whole table"),
             (standardised_raw, "raw X"),
-            (lambda X, y, lr, epochs: ([float("nan")] * X.shape[1], float("nan")), "blew up"),
+            (lambda X, y, lr, epochs: ([float("nan")] * X.shape[1], float("nan")), "not finite (NaN or inf)"),
+            (lambda X, y, lr, epochs: ([float("inf")] * X.shape[1], 0.0), "not finite (NaN or inf)"),
+            (standardised_raw_when_long, "blew up"),
             (standardised_slope_times_std, "should give w"),
             (standardised_least_squares, "not there yet"),
             (standardised_hard_coded, "not there yet"),
@@ -978,6 +989,17 @@ def test_replaced_functions_are_put_back():
     assert "equals" not in vars(pd.DataFrame)
     assert lesson01.q3.evaluate(predict_raw_steps).status == CORRECT
     assert lesson01.q3.evaluate(lambda x_new, *_: torch.zeros_like(x_new)).status == INCORRECT
+
+
+@pytest.mark.parametrize("name, answer", [("q6", standardised_raw), ("q6", standardised_raw_when_long),
+                                          ("q5", fit_without_zeroing), ("q5", fit_sum_loss)])
+def test_check_prints_no_warnings_of_its_own(name, answer):
+    """The check's float64 reference runs of diverging bugs overflow: that must not print NumPy warnings
+    under the verdict (the answer's own warnings are the learner's to see)."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        getattr(lesson01, name).evaluate(answer)
+    assert not [w for w in caught if "helpers/checks" in w.filename.replace("\\", "/")]
 
 
 def test_huge_answer_is_described_briefly():

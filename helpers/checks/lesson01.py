@@ -511,7 +511,13 @@ def _gd(X: torch.Tensor, y: torch.Tensor, lr: float, epochs: int, *, every_pair:
     target (an (N, 1) column minus an (N,) vector broadcasts to (N, N)); zero=False lets the gradients
     pile up; reduction="sum" sums the squared errors instead of averaging them.
     """
-    X64, y64 = X.double().numpy(), y.double().numpy().ravel()
+    with np.errstate(all="ignore"):   # the bugs it reproduces may diverge: no overflow warnings in the notebook
+        return _gd_steps(X.double().numpy(), y.double().numpy().ravel(), lr, epochs, every_pair=every_pair,
+                         zero=zero, reduction=reduction)
+
+
+def _gd_steps(X64: np.ndarray, y64: np.ndarray, lr: float, epochs: int, *, every_pair: bool, zero: bool,
+              reduction: str) -> tuple[np.ndarray, float, list[float]]:
     n, k = X64.shape
     w, b = np.zeros(k), 0.0
     grad_w_sum, grad_b_sum = np.zeros(k), 0.0
@@ -765,8 +771,15 @@ def q6(fit_standardised: Any) -> None:
         if any(_matches(w, b, fit) for fit in fits):
             continue
         if not np.isfinite(w).all() or not np.isfinite(b):
-            raise Incorrect(f"{label} returned w = {_shown(w)}, b = {b:.4g}: the numbers blew up. Is the "
-                            "gradient descent running on the raw X instead of the standardised one?")
+            raw = _gd(X, y, lr, epochs)
+            raw_params = np.append(raw[0], raw[1])
+            # Only where gradient descent on the raw X diverges too is that a likely cause worth asking about.
+            if not np.isfinite(raw_params).all() or np.abs(raw_params).max() > 1e6:
+                raise Incorrect(f"{label} returned w = {_shown(w)}, b = {b:.4g}: the numbers blew up. Is the "
+                                "gradient descent running on the raw X instead of the standardised one?")
+            raise Incorrect(f"{label} returned w = {_shown(w)}, b = {b:.4g}: numbers that are not finite (NaN "
+                            "or inf). Print the standardised X, its statistics and the loss per epoch to see "
+                            "where they first appear.")
         if any(_near(w, fit["w_s"], 1e-3 * np.abs(fit["w_s"]).max()) for fit in fits):
             raise Incorrect(f"{label}: you returned the weights of the standardised inputs; convert the "
                             "line back to the original units of X.")
