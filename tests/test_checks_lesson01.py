@@ -750,6 +750,23 @@ def standardised_raw_when_long(X, y, lr, epochs):  # right, but the long run for
     return w, b
 
 
+def standardised_target_too(X, y, lr, epochs):  # exercise 3's habit: y standardised as well, then taken back
+    X_s, mean, std = _standardise_columns(X)
+    y_mean, y_std = y.mean(), y.std()
+    w_s, b_s, _ = fit_reshape_y(X_s, (y - y_mean) / y_std, lr, epochs)
+    w = w_s * y_std / std
+    return w, b_s * y_std + y_mean - (w * mean).sum()
+
+
+def standardised_target_too_numpy(X, y, lr, epochs):  # the same with NumPy's std (divides by N) everywhere
+    Xn, yn = X.numpy().astype(np.float64), y.numpy().astype(np.float64).ravel()
+    mean, std = Xn.mean(axis=0), Xn.std(axis=0)
+    y_s = torch.from_numpy((yn - yn.mean()) / yn.std())
+    w_s, b_s, _ = fit_by_formula(torch.from_numpy((Xn - mean) / std), y_s, lr, epochs)
+    w = w_s.ravel() * yn.std() / std
+    return w, float(b_s[0]) * yn.std() + yn.mean() - float((w * mean).sum())
+
+
 def standardised_text(X, y, lr, epochs):
     return "w", "b"
 
@@ -945,6 +962,8 @@ CASES = {
             (standardised_hard_coded, "not there yet"),
             (standardised_in_place, "changed its input"),
             (standardised_text, "(lr=0.1, epochs=1): w should hold numbers"),
+            (standardised_target_too, "gradient descent on a standardised y"),
+            (standardised_target_too_numpy, "standardises only X and runs on y as it is"),
             (standardised_huge_weights, "w holds 1000000 numbers; it needs one weight per input column, 3"),
             (standardised_patching_the_check, "replaced helpers.checks.lesson01._matches"),
         ],

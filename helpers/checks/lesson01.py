@@ -701,6 +701,21 @@ def _standardised_fit(X: torch.Tensor, y: torch.Tensor, lr: float, epochs: int, 
             "mean": mean, "std": std}
 
 
+def _target_standardised_too(w: np.ndarray, b: float, X: torch.Tensor, y: torch.Tensor, lr: float,
+                             epochs: int) -> bool:
+    """Whether (w, b) is the fit of a run on standardised X *and* standardised y, taken back to y's units."""
+    y64 = y.double()
+    for correction in (1, 0):
+        y_mean, y_std = y64.mean().item(), y64.std(correction=correction).item()
+        for x_correction in (1, 0):
+            fit = _standardised_fit(X, (y64 - y_mean) / y_std, lr, epochs, x_correction)
+            w_y, b_y = fit["w"] * y_std, fit["b"][0] * y_std + y_mean
+            params, want = np.append(w, b), np.append(w_y, b_y)
+            if _near(params, want, 1e-3 * np.abs(want).max()):
+                return True
+    return False
+
+
 def _q6_cases() -> list[tuple[str, torch.Tensor, torch.Tensor, float, int]]:
     """mtcars columns the lesson did not fit, and inputs far from 0 on very different scales."""
     cars = load_mtcars()
@@ -789,6 +804,10 @@ def q6(fit_standardised: Any) -> None:
         if k > 1 and any(_matches(w, b, _standardised_fit(X, y, lr, epochs, c, per_column=False)) for c in (1, 0)):
             raise Incorrect(f"{label}: you standardised X with one mean and one std for the whole table; "
                             "each column needs its own (reduce over the rows only).")
+        if _target_standardised_too(w, b, X, y, lr, epochs):
+            raise Incorrect(f"{label}: that is the line of gradient descent on a standardised y, taken back to "
+                            "y's units. The exercise standardises only X and runs on y as it is: from all zeros "
+                            "the two runs give different lines until both have converged.")
         if epochs < 100:
             X64 = torch.cat([X.double(), torch.ones(len(X), 1, dtype=torch.float64)], dim=1)
             best = torch.linalg.lstsq(X64, y.double().reshape(-1, 1)).solution.ravel().numpy()
