@@ -113,6 +113,37 @@ class PopsIds(RecordsOnce):  # hostile: takes the ids out of the caller's record
         self.targets = torch.tensor([[float(r[k]) for k in target_keys] for r in records], dtype=torch.float32)
 
 
+class TagsWhenRead(RecordByRecord):  # hostile: changes a record each time an item is read
+    def __getitem__(self, index):
+        self.records[index]["seen"] = True
+        return super().__getitem__(index)
+
+
+class CachesInRecord(RecordByRecord):  # stores the tensors it made in the caller's record
+    def __getitem__(self, index):
+        record = self.records[index]
+        if "tensors" not in record:
+            x = torch.tensor([float(record[k]) for k in self.ins])
+            record["tensors"] = (x, torch.tensor([float(record[k]) for k in self.outs]))
+        return (*record["tensors"], record[self.id_key])
+
+
+class ArrayIds(ViaDataFrame):  # the ids as a NumPy array's items (numpy.str_, numpy.int64): still the ids
+    def __init__(self, records, input_keys, target_keys, id_key):
+        super().__init__(records, input_keys, target_keys, id_key)
+        self.names = pd.DataFrame(records)[id_key].to_numpy()
+
+
+class OnlyInitWritten(RecordsOnce):  # __init__ and __len__ written, __getitem__ still the placeholder
+    def __getitem__(self, index):
+        raise NotImplementedError("Write your code here")
+
+
+class OnlyGetitemLeft(RecordsOnce):  # __len__ still the placeholder
+    def __len__(self):
+        raise NotImplementedError("Write your code here")
+
+
 class FirstRecordsOnly(RecordsOnce):  # hostile: a fixed length
     def __len__(self):
         return 15
@@ -200,6 +231,26 @@ def plan_ceil(n, b, drop_last):
 
 def plan_float(n, b, drop_last):
     return n / b, b
+
+
+def plan_torch(n, b, drop_last):  # torch arithmetic: 0-d integer tensors are whole numbers too
+    n, b = torch.tensor(n), torch.tensor(b)
+    count = torch.div(n, b, rounding_mode="floor") if drop_last else torch.div(n + b - 1, b, rounding_mode="floor")
+    if count == 0:
+        return count, torch.tensor(0)
+    return count, b if drop_last else n - (count - 1) * b
+
+
+def plan_array(n, b, drop_last):  # the pair as a NumPy array of two numbers
+    return np.array(plan_divmod(n, b, drop_last))
+
+
+def plan_nan(n, b, drop_last):  # hostile: not a number at all
+    return float("nan"), 0
+
+
+def plan_inf(n, b, drop_last):
+    return plan_divmod(n, b, drop_last)[0], math.inf
 
 
 # ---------------------------------------------------------------- q3: make_loaders
@@ -902,7 +953,7 @@ def mae_trains(model, loader):  # hostile: takes optimizer steps while "evaluati
 
 CASES = {
     "q1": {
-        "correct": [RecordsOnce, RecordByRecord, ViaDataFrame, DataFrameCopied],
+        "correct": [RecordsOnce, RecordByRecord, ViaDataFrame, DataFrameCopied, ArrayIds],
         "wrong": [
             (CropDatasetPasted, "not a DataFrame"),
             (LessonIdiomOnRecords, "columns run backwards in memory"),
@@ -916,11 +967,15 @@ CASES = {
             (FirstRecordsOnly, "len() gave 15"),
             (GetitemMisspelled, "__getitem__"),
             (lazy(lambda: RecordsOnce([{"a": 1, "b": 2, "id": 0}], ["a"], ["b"], "id")), "pass the class itself"),
+            (TagsWhenRead, "reading items from your dataset changed the records"),
+            (CachesInRecord, "reading items from your dataset changed the records"),
+            ("RecordDataset", "expected a class such as RecordDataset, got 'RecordDataset'"),
+            ([{"a": 1}], "expected a class such as RecordDataset"),
         ],
         "placeholder": NotWrittenYet,
     },
     "q2": {
-        "correct": [plan_divmod, plan_ceil_numpy, plan_range],
+        "correct": [plan_divmod, plan_ceil_numpy, plan_range, plan_torch, plan_array],
         "wrong": [
             (plan_dataloader, "DataLoader(...) is disabled"),
             (plan_modulo, "is 0 when batch_size divides n_samples"),
@@ -930,6 +985,9 @@ CASES = {
             (lambda n, b, drop_last: math.ceil(n / b), "return a pair"),
             (lambda n, b, drop_last: (4, 3), "returned (4, 3), expected (3, 5)"),  # hard-coded for one case
             (lambda n, b, drop_last: list(range(10 ** 5)), "100000 items"),  # huge: described, not dumped
+            (plan_nan, "gave nan as the number of batches; it should be a whole number"),
+            (plan_inf, "gave inf as the last size; it should be a whole number"),
+            (lambda n, b, drop_last: (torch.tensor(n / b), 0), "not a whole number: round up or down"),
         ],
         "placeholder": not_implemented,
     },
@@ -1090,6 +1148,14 @@ def test_q7_with_one_function_written_and_the_other_wrong_is_incorrect():
     assert lesson03.q7.evaluate(network_sequential, count_weights_only).status == "incorrect"
     outcome = lesson03.q7.evaluate(network_relu_at_the_end, not_implemented)
     assert outcome.status == "incorrect" and "not the output of its last Linear layer" in outcome.message
+
+
+@pytest.mark.parametrize("dataset_class, method", [
+    (OnlyInitWritten, "__getitem__ is still to write"), (OnlyGetitemLeft, "__len__ is still to write"),
+])
+def test_q1_with_one_method_left_says_which(dataset_class, method):
+    outcome = lesson03.q1.evaluate(dataset_class)
+    assert outcome.status == "not attempted" and method in outcome.message
 
 
 @pytest.mark.parametrize("message", [

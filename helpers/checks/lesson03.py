@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 import torch
 from torch import nn
-from torch.utils.data import BatchSampler, DataLoader, TensorDataset
+from torch.utils.data import BatchSampler, DataLoader, Dataset, TensorDataset
 
 from helpers.checks.core import (
     Incorrect,
@@ -129,6 +129,15 @@ def _same_id(got: Any, expected: Any) -> bool:
     return bool(got == expected) and type(got) is not bool
 
 
+def _written(fn: Any, arg: Any, method: str) -> Any:
+    """call(fn, arg), naming ``method`` when it alone still holds the placeholder (__init__ already ran)."""
+    try:
+        return call(fn, arg)
+    except NotAttempted:
+        raise NotAttempted(f"{method} is still to write (your __init__ runs): replace its raise "
+                           "NotImplementedError with your code, then run this cell again.") from None
+
+
 @exercise(
     "records[i] is a dict: read each value by its key, record[key], in the order of input_keys "
     "(and target_keys), and turn the list of values into a float32 tensor.",
@@ -138,7 +147,8 @@ def _same_id(got: Any, expected: Any) -> bool:
 @_own_random_state
 def q1(dataset_class: Any) -> None:
     """RecordDataset(records, input_keys, target_keys, id_key): item i = (inputs, targets, id) of record i."""
-    if not isinstance(dataset_class, type) and hasattr(dataset_class, "__getitem__"):
+    if not isinstance(dataset_class, type) and (isinstance(dataset_class, Dataset) or (
+            type(dataset_class).__module__ != "builtins" and hasattr(dataset_class, "__getitem__"))):
         raise Incorrect("pass the class itself, RecordDataset, not an object made from it: "
                         "the check creates its own from several lists of records.")
     expect(callable(dataset_class), f"expected a class such as RecordDataset, got {describe(dataset_class)}.")
@@ -159,7 +169,7 @@ def q1(dataset_class: Any) -> None:
             raise Incorrect(f"on {label}: {error}{extra}") from error
         expect(given == records, f"on {label}: your class changed the records it was given; leave them "
                "as they are.")
-        n = call(len, dataset)
+        n = _written(len, dataset, "__len__")
         expect(n == len(records), f"for {label} ({len(records)} records) len() gave {describe(n)}; it "
                "should be the number of records.")
         expect(hasattr(dataset, "__getitem__"), "your dataset has no __getitem__ method, so it "
@@ -167,7 +177,7 @@ def q1(dataset_class: Any) -> None:
         for i in sorted({0, 1, n // 2, n - 1}):
             record = records[i]
             try:
-                item = call(dataset.__getitem__, i)
+                item = _written(dataset.__getitem__, i, "__getitem__")
             except Incorrect as error:
                 raise Incorrect(f"on {label}, item {i}: {error}") from error
             expect(isinstance(item, (tuple, list)), f"item {i} should be a triple (inputs, targets, id), "
@@ -194,6 +204,8 @@ def q1(dataset_class: Any) -> None:
             if not _same_id(name, record[id_key]):
                 raise Incorrect(f"on {label} the id of item {i} is {describe(name)}; it should be "
                                 f"record[id_key] as it is, {describe(record[id_key])}.")
+        expect(given == records, f"on {label}: reading items from your dataset changed the records it was "
+               "given; leave them as they are (read record[key], never pop or assign).")
     records = load_mtcars().to_dict("records")
     batch = next(iter(DataLoader(call(dataset_class, records, ["wt", "hp"], ["mpg"], "model"), batch_size=4)))
     expect(isinstance(batch, (tuple, list)) and len(batch) == 3,
@@ -229,11 +241,15 @@ def _plan(n: int, size: int, drop_last: bool) -> tuple[int, int]:
     return math.ceil(n / size), (n - (math.ceil(n / size) - 1) * size if n else 0)
 
 
-def _whole(value: Any, shown: str, what: str) -> int:
+def _whole(value: Any, shown: str, what: str, advice: str = "") -> int:
+    """A whole number from the answer: a Python or NumPy number, or a one-element tensor or array."""
+    size = value.numel() if isinstance(value, torch.Tensor) else value.size if isinstance(value, np.ndarray) else 0
+    if size == 1:
+        value = value.item()  # a 0-d integer tensor (torch arithmetic) is a whole number too
     expect(isinstance(value, numbers.Real) and not isinstance(value, bool),
            f"{shown} gave {describe(value)} as {what}; it should be a whole number.")
-    expect(value == int(value), f"{shown} gave {value} as {what}, not a whole number: round up or down, "
-           "depending on drop_last.")
+    expect(math.isfinite(value), f"{shown} gave {value} as {what}; it should be a whole number.")
+    expect(value == int(value), f"{shown} gave {value} as {what}, not a whole number{advice}.")
     return int(value)
 
 
@@ -253,10 +269,14 @@ def q2(epoch_plan: Any) -> None:
         for n, size, drop_last in cases:
             shown = f"epoch_plan({n}, {size}, drop_last={drop_last})"
             got = call(epoch_plan, n, size, drop_last)
+            if isinstance(got, (torch.Tensor, np.ndarray)) and tuple(got.shape) == (2,):
+                got = got.tolist()  # two whole numbers in an array are a pair too
             expect(isinstance(got, (tuple, list)) and len(got) == 2,
                    f"{shown} returned {describe(got)}; return a pair (number of batches, size of the last "
                    "batch).")
-            count, last = _whole(got[0], shown, "the number of batches"), _whole(got[1], shown, "the last size")
+            rounding = ": round up or down, depending on drop_last"
+            count = _whole(got[0], shown, "the number of batches", rounding)
+            last = _whole(got[1], shown, "the last size", rounding)
             results.append((n, size, drop_last, (count, last), _plan(n, size, drop_last)))
     wrong = [r for r in results if r[3] != r[4]]
     if not wrong:
