@@ -484,6 +484,29 @@ def weighted_hard_coded(model, optimizer, loader):  # hostile: right updates, a 
     return 2.5
 
 
+def weighted_array_value(model, optimizer, loader):  # the value as a one-element NumPy array: one number
+    return np.array([float(weighted_epoch(model, optimizer, loader))])
+
+
+def weighted_text_value(model, optimizer, loader):  # the right value, as text
+    return f"{float(weighted_epoch(model, optimizer, loader)):.6f}"
+
+
+def weighted_bool_value(model, optimizer, loader):
+    weighted_epoch(model, optimizer, loader)
+    return True
+
+
+def weighted_equal_weights(model, optimizer, loader):  # hostile: overwrites the weights, then trains "weighted"
+    loader.dataset.tensors[2].fill_(1.0)
+    return weighted_epoch(model, optimizer, loader)
+
+
+def weighted_doubles_weights(model, optimizer, loader):  # scales the weights in place (same loss, same updates)
+    loader.dataset.tensors[2].mul_(2)
+    return weighted_epoch(model, optimizer, loader)
+
+
 # ---------------------------------------------------------------- q6: split with training-only statistics
 
 
@@ -1020,7 +1043,7 @@ CASES = {
         "placeholder": not_implemented,
     },
     "q5": {
-        "correct": [weighted_epoch, weighted_epoch_squeeze, weighted_epoch_numpy],
+        "correct": [weighted_epoch, weighted_epoch_squeeze, weighted_epoch_numpy, weighted_array_value],
         "wrong": [
             (weighted_broken, "did not change"),
             (weighted_order_fixed_only, "broadcasts to (b, b)"),
@@ -1030,6 +1053,10 @@ CASES = {
             (weighted_no_zero_grad, "pile up"),
             (weighted_returns_nothing, "returned None"),
             (weighted_hard_coded, "returned 2.5000"),
+            (weighted_text_value, "should be a number, but it is '"),
+            (weighted_bool_value, "should be a number, but it is True"),
+            (weighted_equal_weights, "changed the data behind the loader"),
+            (weighted_doubles_weights, "changed the data behind the loader"),
         ],
         "placeholder": not_implemented,
     },

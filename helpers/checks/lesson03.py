@@ -23,6 +23,7 @@ from torch.utils.data import BatchSampler, DataLoader, Dataset, TensorDataset
 from helpers.checks.core import (
     Incorrect,
     NotAttempted,
+    as_number,
     close,
     describe,
     exercise,
@@ -517,9 +518,15 @@ def q5(train_weighted_epoch: Any) -> None:
         start = copy.deepcopy(model)
         references = {variant: copy.deepcopy(model) for variant in
                       ("right", "broadcast", "unweighted", "no zero_grad")}
+        # The references run on loaders of their own, before the answer: it cannot change what they see.
+        runs = {variant: _weighted_reference(net, _weighted_data(data_seed), lr, variant)
+                for variant, net in references.items()}
         optimizer = torch.optim.SGD(model.parameters(), lr=lr)
         result = call(train_weighted_epoch, model, optimizer, loader)
-        runs = {variant: _weighted_reference(net, loader, lr, variant) for variant, net in references.items()}
+        pristine = _weighted_data(data_seed).dataset.tensors
+        expect(all(torch.equal(a, b) for a, b in zip(loader.dataset.tensors, pristine, strict=True)),
+               "train_weighted_epoch changed the data behind the loader (its inputs, targets or weights) in "
+               "place; a training epoch only reads them.")
         if _same_parameters(model, start, atol=0):
             raise Incorrect("the model's parameters did not change during the epoch. An update needs, for "
                             "every batch, loss.backward() (it fills the gradients) and then optimizer.step() "
@@ -539,10 +546,7 @@ def q5(train_weighted_epoch: Any) -> None:
                             "the weighted loss sum(w * (prediction - y)^2) / sum(w), then zero_grad, backward, "
                             "step, once.")
         expect(result is not None, "train_weighted_epoch returned None: return the epoch's weighted MSE.")
-        try:
-            value = float(result.detach() if isinstance(result, torch.Tensor) else result)
-        except (TypeError, ValueError, RuntimeError) as error:
-            raise Incorrect(f"train_weighted_epoch returned {describe(result)}; return one number.") from error
+        value = as_number(result, "the value train_weighted_epoch returned")
         losses, weights = runs["right"]
         wanted = sum(loss * w for loss, w in zip(losses, weights, strict=True)) / sum(weights)
         if math.isclose(value, wanted, rel_tol=1e-4):
