@@ -677,6 +677,51 @@ def network_relu_at_the_end(n_inputs, hidden_sizes, n_outputs):
     return nn.Sequential(network_sequential(n_inputs, hidden_sizes, n_outputs), nn.ReLU())
 
 
+def network_activation_first(n_inputs, hidden_sizes, n_outputs):  # [activation, Linear] pairs: ReLU on the inputs
+    sizes = [n_inputs, *hidden_sizes, n_outputs]
+    layers = []
+    for a, b in zip(sizes[:-1], sizes[1:], strict=True):
+        layers += [nn.ReLU(), nn.Linear(a, b)]
+    return nn.Sequential(*layers)
+
+
+class ScalesInputs(nn.Module):  # divides the inputs by 10 before the first layer
+    def __init__(self, n_inputs, hidden_sizes, n_outputs):
+        super().__init__()
+        self.net = network_sequential(n_inputs, hidden_sizes, n_outputs)
+
+    def forward(self, x):
+        return self.net(x / 10)
+
+
+class Float64Network(nn.Module):  # float64 weights; casts the inputs: the same numbers, in float64
+    def __init__(self, n_inputs, hidden_sizes, n_outputs):
+        super().__init__()
+        self.net = network_sequential(n_inputs, hidden_sizes, n_outputs).double()
+
+    def forward(self, x):
+        return self.net(x.double())
+
+
+def network_without_biases(n_inputs, hidden_sizes, n_outputs):
+    sizes = [n_inputs, *hidden_sizes, n_outputs]
+    layers = []
+    for a, b in zip(sizes[:-1], sizes[1:], strict=True):
+        layers += [nn.Linear(a, b, bias=False), nn.Tanh()]
+    return nn.Sequential(*layers[:-1])
+
+
+def network_last_without_bias(n_inputs, hidden_sizes, n_outputs):
+    net = network_sequential(n_inputs, hidden_sizes, n_outputs)
+    net[-1] = nn.Linear(net[-1].in_features, n_outputs, bias=False)
+    return net
+
+
+def count_torch(n_inputs, hidden_sizes, n_outputs):  # torch arithmetic: a 0-d integer tensor
+    sizes = torch.tensor([n_inputs, *hidden_sizes, n_outputs])
+    return ((sizes[:-1] + 1) * sizes[1:]).sum()
+
+
 def network_scaled_not_activated(n_inputs, hidden_sizes, n_outputs):  # "activation" x * 2: still linear
     class Double(nn.Module):
         def forward(self, x):
@@ -1081,6 +1126,7 @@ CASES = {
             args(network_tanh_list, count_loop_numpy),
             args(SubclassNet, count),
             args(SubclassWithPlainListToo, count),
+            args(Float64Network, count_torch),
         ],
         "wrong": [
             (args(network_sequential, count_by_building), "nn.Linear(...) is disabled"),
@@ -1091,6 +1137,12 @@ CASES = {
             (args(SubclassNoActivation, count), "no activation between them"),
             (args(SubclassMissingOne, count), "Linear layer 3 receives exactly what Linear layer 2"),
             (args(network_relu_at_the_end, count), "not the output of its last Linear layer"),
+            (args(network_activation_first, count), "does not receive the network's inputs as they are"),
+            (args(ScalesInputs, count), "something before it (an activation? a scaling?) changes them"),
+            (args(network_without_biases, count), "Linear layer 1 has no bias (bias=False)"),
+            (args(network_last_without_bias, count), "Linear layer 2 has no bias (bias=False)"),
+            (args(network_sequential, lambda i, h, o: float("nan")), "gave nan as the count; it should be"),
+            (args(network_sequential, lambda i, h, o: count(i, h, o) / 2), "not a whole number."),
             (args(network_scaled_not_activated, count), "still a linear model"),
             (args(network_with_batchnorm, count), "nothing else should have parameters"),
             (args(ForwardMisspelled, count), "forward"),

@@ -822,11 +822,17 @@ def _check_network(make_network: Any, n_inputs: int, hidden: list[int], n_output
         expect((layer.in_features, layer.out_features) == (sizes[k], sizes[k + 1]),
                f"in {shown} Linear layer {k + 1} maps {layer.in_features} -> {layer.out_features} numbers; "
                f"expected {sizes[k]} -> {sizes[k + 1]}.")
+    first_input = calls[0][1]
+    expect(first_input.shape == x.shape and torch.allclose(first_input.detach().double(), x.double()),
+           f"the first Linear layer of {shown} does not receive the network's inputs as they are: something "
+           "before it (an activation? a scaling?) changes them. Start the network with its first Linear layer; "
+           "activations go after the hidden layers only.")
     layers = [layer for layer, _, _ in calls]
     for k, layer in enumerate(layers):
         # Replace what layer k produces with numbers of both signs, and see what reaches the next step.
         with seeded(3 + k):
             planted = 3 * torch.randn(calls[k][2].shape)
+        planted = planted.to(calls[k][2].dtype)  # a float64 network gets float64 numbers
         received = _after_layer(net, x, layer, planted, layers[k + 1] if k + 1 < len(layers) else None)
         if k + 1 < len(layers):
             if received.shape == planted.shape and torch.allclose(received, planted):
@@ -836,10 +842,14 @@ def _check_network(make_network: Any, n_inputs: int, hidden: list[int], n_output
         elif not (received.shape == planted.shape and torch.allclose(received, planted)):
             raise Incorrect(f"the output of {shown} is not the output of its last Linear layer: something after "
                             "it (an activation?) changes the outputs, but a regression output can be any number.")
-    count = sum(p.numel() for p in net.parameters())
-    expect(count == _parameter_count(n_inputs, hidden, n_outputs),
-           f"{shown} has {count} parameters; its Linear layers alone have "
-           f"{_parameter_count(n_inputs, hidden, n_outputs)}: nothing else should have parameters.")
+    count, wanted_count = sum(p.numel() for p in net.parameters()), _parameter_count(n_inputs, hidden, n_outputs)
+    no_bias = [k + 1 for k, layer in enumerate(layers) if layer.bias is None]
+    if no_bias:
+        raise Incorrect(f"in {shown} Linear layer {no_bias[0]} has no bias (bias=False): keep the biases, the "
+                        "default (bias=True), so that each layer can shift its outputs.")
+    expect(count <= wanted_count, f"{shown} has {count} parameters; its Linear layers alone have {wanted_count}: "
+           "nothing else should have parameters.")
+    expect(count == wanted_count, f"{shown} has {count} parameters; its Linear layers should have {wanted_count}.")
     if hidden:
         with seeded(2):
             a, b = 3 * torch.randn(32, n_inputs), 3 * torch.randn(32, n_inputs)
