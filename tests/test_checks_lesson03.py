@@ -821,6 +821,32 @@ def group_split_walk(groups, min_val_rows, seed):
             [i for i, g in enumerate(labels) if g in val_names])
 
 
+def group_split_sorts_input(groups, min_val_rows, seed):  # sorts the caller's groups to find the names
+    groups.sort()
+    return group_split_walk(groups, min_val_rows, seed)
+
+
+def group_split_shuffles_input(groups, min_val_rows, seed):  # shuffles the rows themselves, in place
+    np.random.default_rng(seed).shuffle(groups)
+    return group_split_walk(groups, min_val_rows, seed)
+
+
+def group_split_python_random(groups, min_val_rows, seed):  # random.Random(seed) on the sorted names
+    import random
+
+    labels = list(np.asarray(groups).tolist())
+    names = sorted(set(labels))
+    random.Random(seed).shuffle(names)
+    val_names, n_val = [], 0
+    for name in names:
+        if n_val >= min_val_rows:
+            break
+        val_names.append(name)
+        n_val += labels.count(name)
+    val_rows = [i for i, g in enumerate(labels) if g in val_names]
+    return [i for i in range(len(labels)) if i not in val_rows], val_rows
+
+
 def group_split_numpy(groups, min_val_rows, seed):  # NumPy throughout, arrays out
     labels = np.asarray(groups)
     names, counts = np.unique(labels, return_counts=True)
@@ -1155,13 +1181,15 @@ CASES = {
         "placeholder": args(not_implemented, not_implemented),
     },
     "q8": {
-        "correct": [group_split_walk, group_split_numpy, group_split_first_seen],
+        "correct": [group_split_walk, group_split_numpy, group_split_first_seen, group_split_python_random],
         "wrong": [
             (group_split_lesson, "stop drawing groups"),
             (group_split_rows, "hold out whole groups"),
             (group_split_one_short, "fewer than min_val_rows"),
             (group_split_fixed, "seeds 0, 1, 2 and 3"),
             (group_split_drops_rows, "in neither part"),
+            (group_split_sorts_input, "changed `groups` in place"),
+            (group_split_shuffles_input, "row i no longer names the group of row i"),
             (group_split_set_order, "not stable between sessions"),
             (group_split_set_loop, "sort the names before drawing"),
             (group_split_set_of_labels, "after a kernel restart your split would change"),

@@ -938,7 +938,11 @@ def _group_split(fn: Any, groups: Any, min_val_rows: int, seed: int) -> tuple[li
     labels = np.asarray(groups).tolist()
     sizes = Counter(labels)
     shown = f"group_split(<{len(labels)} rows, {len(sizes)} groups>, min_val_rows={min_val_rows}, seed={seed})"
-    result = call(fn, list(groups) if isinstance(groups, list) else groups.copy(), min_val_rows, seed)
+    given = list(groups) if isinstance(groups, list) else groups.copy()
+    result = call(fn, given, min_val_rows, seed)
+    expect(np.asarray(given).tolist() == labels,
+           f"{shown} changed `groups` in place (sorted or shuffled it?), so row i no longer names the group of "
+           "row i. Leave it as it is: sorted(...) and np.unique(...) return new lists.")
     expect(isinstance(result, (tuple, list)) and len(result) == 2,
            f"{shown} returned {describe(result)}; return (train_rows, val_rows).")
     train, val = _indices(result[0], "train_rows"), _indices(result[1], "val_rows")
