@@ -11,6 +11,7 @@ import pytest
 import torch
 from checkcases import args, assert_complete, cases, lazy, verify
 from torch import nn
+from torch.nn import functional as F
 from torch.utils.data import DataLoader, Dataset, TensorDataset, random_split
 
 from helpers.checks import lesson03
@@ -1035,6 +1036,39 @@ def mae_with_grad(model, loader):
     return errors.mean(dim=0)
 
 
+def mae_detached(model, loader):  # gradients tracked all along, the result detached at the end
+    total, count = 0, 0
+    for xb, yb in loader:
+        total = total + (model(xb) - yb).abs().sum(dim=0).detach()
+        count += len(xb)
+    return total / count
+
+
+def mae_item_per_column(model, loader):  # .item() per value: no graph in the result, yet one was built
+    totals, count = [0.0] * model.out_features, 0
+    for xb, yb in loader:
+        errors = (model(xb) - yb).abs().sum(dim=0)
+        totals = [t + e.item() for t, e in zip(totals, errors, strict=True)]
+        count += len(xb)
+    return torch.tensor(totals) / count
+
+
+def mae_backward(model, loader):  # calls backward() on the error: fills the parameters' .grad
+    total, count = 0, 0
+    for xb, yb in loader:
+        errors = (model(xb) - yb).abs().sum(dim=0)
+        errors.sum().backward()
+        total, count = total + errors.detach(), count + len(xb)
+    return total / count
+
+
+def mae_no_grad_functional(model, loader):  # torch.no_grad and F.l1_loss(reduction="none"): right
+    model.eval()
+    with torch.no_grad():
+        errors = torch.cat([F.l1_loss(model(xb), yb, reduction="none") for xb, yb in loader])
+    return errors.mean(dim=0)
+
+
 def mae_trains(model, loader):  # hostile: takes optimizer steps while "evaluating"
     optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
     for xb, yb in loader:
@@ -1200,7 +1234,8 @@ CASES = {
         "placeholder": not_implemented,
     },
     "q9": {
-        "correct": [mae_running_sum, mae_concatenate_float64, mae_weighted_batch_means, mae_dataset_length],
+        "correct": [mae_running_sum, mae_concatenate_float64, mae_weighted_batch_means, mae_dataset_length,
+                    mae_no_grad_functional],
         "wrong": [
             (mae_mean_of_means, "mean of the batch means"),
             (mae_first_batch, "first batch only"),
@@ -1208,6 +1243,9 @@ CASES = {
             (mae_one_number, "shape (2,)"),
             (mae_with_grad, "requires_grad"),
             (mae_trains, "changed the model's parameters"),
+            (mae_detached, "ran the model with gradient tracking on"),
+            (mae_item_per_column, "torch.inference_mode()"),
+            (mae_backward, "computed gradients of the model's parameters"),
             (mae_ten_samples, "divided the summed absolute errors by 10, but this loader holds 7 samples"),
             (mae_full_batches, "divided the summed absolute errors by 12, but this loader holds 10 samples"),
             (mae_row, "shape (1, 2); expected exactly (2,)"),

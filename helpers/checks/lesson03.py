@@ -1044,10 +1044,17 @@ def _check_mae(evaluate_mae: Any, n: int, batch_size: int, n_inputs: int, n_outp
     with torch.no_grad():
         errors = (model(X) - y).abs().double()
     expected = errors.mean(dim=0)
-    result = call(evaluate_mae, model, loader)
+    grad_modes: list[bool] = []  # whether gradients were tracked at each call of the model
+    hook = model.register_forward_hook(lambda *_: grad_modes.append(torch.is_grad_enabled()))
+    try:
+        result = call(evaluate_mae, model, loader)
+    finally:
+        hook.remove()
     for name, value in model.state_dict().items():
         expect(torch.equal(value, before[name]), "evaluate_mae changed the model's parameters: an "
                "evaluation only reads the model (no backward(), no step()).")
+    expect(all(p.grad is None for p in model.parameters()), "evaluate_mae computed gradients of the model's "
+           "parameters (it called backward()): an evaluation only reads the model.")
     expect_tensor(result, "evaluate_mae's result")
     wanted_shape = (n_outputs,)
     if result.numel() == 1 and n_outputs > 1:
@@ -1082,6 +1089,9 @@ def _check_mae(evaluate_mae: Any, n: int, batch_size: int, n_inputs: int, n_outp
         raise Incorrect(f"{shown} returned {describe(result)}; the mean absolute errors per output are "
                         f"{describe(expected.float())}.")
     expect(not result.requires_grad, "the result still tracks gradients (requires_grad=True): evaluate inside "
+           "`with torch.inference_mode():` (or torch.no_grad()).")
+    expect(not any(grad_modes), "evaluate_mae ran the model with gradient tracking on (PyTorch recorded every "
+           "operation for a backward() that an evaluation never makes): evaluate inside "
            "`with torch.inference_mode():` (or torch.no_grad()).")
 
 
