@@ -1053,6 +1053,18 @@ def mae_item_per_column(model, loader):  # .item() per value: no graph in the re
     return torch.tensor(totals) / count
 
 
+def mae_frozen(model, loader):  # requires_grad_(False): no graph, but the model is left untrainable
+    model.requires_grad_(False)
+    return mae_concatenate_float64(model, loader)
+
+
+def mae_frozen_restored(model, loader):  # freezes the parameters for the evaluation and unfreezes them: right
+    model.requires_grad_(False)
+    result = mae_detached(model, loader)
+    model.requires_grad_(True)
+    return result
+
+
 def mae_backward(model, loader):  # calls backward() on the error: fills the parameters' .grad
     total, count = 0, 0
     for xb, yb in loader:
@@ -1235,7 +1247,7 @@ CASES = {
     },
     "q9": {
         "correct": [mae_running_sum, mae_concatenate_float64, mae_weighted_batch_means, mae_dataset_length,
-                    mae_no_grad_functional],
+                    mae_no_grad_functional, mae_frozen_restored],
         "wrong": [
             (mae_mean_of_means, "mean of the batch means"),
             (mae_first_batch, "first batch only"),
@@ -1246,6 +1258,7 @@ CASES = {
             (mae_detached, "ran the model with gradient tracking on"),
             (mae_item_per_column, "torch.inference_mode()"),
             (mae_backward, "computed gradients of the model's parameters"),
+            (mae_frozen, "switched off requires_grad"),
             (mae_ten_samples, "divided the summed absolute errors by 10, but this loader holds 7 samples"),
             (mae_full_batches, "divided the summed absolute errors by 12, but this loader holds 10 samples"),
             (mae_row, "shape (1, 2); expected exactly (2,)"),

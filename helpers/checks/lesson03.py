@@ -644,10 +644,10 @@ def _split_rows(result: Any, n: int, n_val: int, inputs: torch.Tensor, targets: 
 
 
 @exercise(
-    "Split first: train_part, val_part = random_split(range(len(inputs)), [n_train, n_val], "
-    "generator=torch.Generator().manual_seed(seed)); the parts hold row numbers.",
-    "Then mean = inputs[train_rows].mean(dim=0), std = inputs[train_rows].std(dim=0), and build "
-    "TensorDataset((inputs[rows] - mean) / std, targets[rows]) for each part.",
+    "Split the row numbers first, not the data: random_split over range(len(inputs)) (or torch.randperm), "
+    "with a torch.Generator seeded with seed, gives the training rows and the validation rows.",
+    "Compute the mean and the std per column (dim=0) of the training rows only, apply (x - mean) / std to "
+    "the inputs of both parts, and pair each part with its targets in a dataset (TensorDataset).",
 )
 @_own_random_state
 def q6(split_standardise: Any) -> None:
@@ -1045,7 +1045,8 @@ def _check_mae(evaluate_mae: Any, n: int, batch_size: int, n_inputs: int, n_outp
         errors = (model(X) - y).abs().double()
     expected = errors.mean(dim=0)
     grad_modes: list[bool] = []  # whether gradients were tracked at each call of the model
-    hook = model.register_forward_hook(lambda *_: grad_modes.append(torch.is_grad_enabled()))
+    hook = model.register_forward_hook(  # tracked: a graph was recorded for this call's output
+        lambda module, inputs, output: grad_modes.append(torch.is_grad_enabled() and output.requires_grad))
     try:
         result = call(evaluate_mae, model, loader)
     finally:
@@ -1053,6 +1054,9 @@ def _check_mae(evaluate_mae: Any, n: int, batch_size: int, n_inputs: int, n_outp
     for name, value in model.state_dict().items():
         expect(torch.equal(value, before[name]), "evaluate_mae changed the model's parameters: an "
                "evaluation only reads the model (no backward(), no step()).")
+    expect(all(p.requires_grad for p in model.parameters()), "evaluate_mae switched off requires_grad of the "
+           "model's parameters, so the model could no longer be trained afterwards: leave the model as it is and "
+           "evaluate inside `with torch.inference_mode():` (or torch.no_grad()).")
     expect(all(p.grad is None for p in model.parameters()), "evaluate_mae computed gradients of the model's "
            "parameters (it called backward()): an evaluation only reads the model.")
     expect_tensor(result, "evaluate_mae's result")
@@ -1096,8 +1100,9 @@ def _check_mae(evaluate_mae: Any, n: int, batch_size: int, n_inputs: int, n_outp
 
 
 @exercise(
-    "Loop over the batches without training (model.eval(), torch.inference_mode()); add up "
-    "(predictions - yb).abs().sum(dim=0) and the number of samples; divide at the end.",
+    "Loop over the batches without training (model.eval(), torch.inference_mode()); keep two running "
+    "totals: the absolute errors summed over the samples of each batch, per column (dim=0), and the number "
+    "of samples. Divide at the end.",
     "A mean of batch means gives a short last batch as much weight as a full one: sum the absolute errors "
     "over samples instead, and count the samples as they come (len(xb)).",
 )
