@@ -360,6 +360,38 @@ def fuel_not_shuffled(frame, batch_size):
     return DataLoader(fuel_loader(frame, batch_size).dataset, batch_size=batch_size)
 
 
+class ShuffledBatchOrder:  # fixed batches of neighbouring cars, only the order of the batches reshuffled
+    def __init__(self, frame, batch_size):
+        dataset = fuel_loader(frame, batch_size).dataset
+        self.batches = list(DataLoader(dataset, batch_size=batch_size))
+
+    def __iter__(self):
+        return iter([self.batches[i] for i in torch.randperm(len(self.batches)).tolist()])
+
+
+class ShortLastKeptLast(ShuffledBatchOrder):  # the full batches reshuffled, the short one kept at the end
+    def __iter__(self):
+        full = [b for b in self.batches if len(b[0]) == len(self.batches[0][0])]
+        rest = self.batches[len(full):]
+        return iter([full[i] for i in torch.randperm(len(full)).tolist()] + rest)
+
+
+def fuel_shuffled_batch_order(frame, batch_size):
+    return ShuffledBatchOrder(frame, 8 if len(frame) % 8 == 0 else batch_size)  # full batches only, on mtcars
+
+
+def fuel_own_iterable(frame, batch_size):  # its own re-iterable class, shuffling the cars: right
+    dataset = fuel_loader(frame, batch_size).dataset
+
+    class Batches:
+        def __iter__(self):
+            order = torch.randperm(len(dataset))
+            for start in range(0, len(order), batch_size):
+                yield dataset[order[start:start + batch_size]]
+
+    return Batches()
+
+
 def fuel_swapped_columns(frame, batch_size):
     x = torch.tensor(frame[["hp", "wt"]].to_numpy(), dtype=torch.float32)
     y = torch.tensor(frame[["mpg"]].to_numpy(), dtype=torch.float32)
@@ -950,6 +982,15 @@ def group_split_fixed(groups, min_val_rows, seed):  # hostile: ignores the seed
     return group_split_walk(groups, min_val_rows, 0)
 
 
+def group_split_swapped(groups, min_val_rows, seed):
+    train, val = group_split_walk(groups, min_val_rows, seed)
+    return val, train
+
+
+def group_split_swapped_numpy(groups, min_val_rows, seed):
+    return tuple(np.asarray(part) for part in group_split_numpy(groups, min_val_rows, seed)[::-1])
+
+
 def group_split_drops_rows(groups, min_val_rows, seed):
     train, val = group_split_walk(groups, min_val_rows, seed)
     return train[1:], val
@@ -1146,7 +1187,7 @@ CASES = {
         "placeholder": not_implemented,
     },
     "q4": {
-        "correct": [fuel_loader, fuel_loader_unsqueeze],
+        "correct": [fuel_loader, fuel_loader_unsqueeze, fuel_own_iterable],
         "wrong": [
             (fuel_batches_broken, "have shape (8,)"),
             (fuel_float64, "float64"),
@@ -1155,6 +1196,8 @@ CASES = {
             (fuel_zip_fixed, "used up after one pass"),
             (fuel_not_shuffled, "same order every pass"),
             (fuel_swapped_columns, "['wt', 'hp']"),
+            (fuel_shuffled_batch_order, "every batch held the same cars"),
+            (ShortLastKeptLast, "only the order of the batches changed"),
             (fuel_hard_coded, "keep every car"),
         ],
         "placeholder": not_implemented,
@@ -1235,6 +1278,8 @@ CASES = {
             (group_split_fixed, "seeds 0, 1, 2 and 3"),
             (group_split_drops_rows, "in neither part"),
             (group_split_sorts_input, "changed `groups` in place"),
+            (group_split_swapped, "the two are swapped"),
+            (group_split_swapped_numpy, "is what val_rows should be"),
             (group_split_shuffles_input, "row i no longer names the group of row i"),
             (group_split_set_order, "not stable between sessions"),
             (group_split_set_loop, "sort the names before drawing"),

@@ -409,7 +409,7 @@ def q4(fuel_loader: Any) -> None:
         expected_x = torch.tensor(frame[["wt", "hp"]].to_numpy(dtype="float64"), dtype=torch.float32)
         mpg = frame["mpg"].tolist()
         expected = Counter((_row_key(x), round(float(m), 4)) for x, m in zip(expected_x, mpg, strict=True))
-        orders = []
+        orders, groupings = [], []
         for epoch in range(3):
             batches = _batches(loader, shown)
             if epoch and not batches:
@@ -455,8 +455,12 @@ def q4(fuel_loader: Any) -> None:
                                     "['wt', 'hp'].")
                 raise Incorrect(f"the (inputs, mpg) pairs of {shown} do not match the table's rows.")
             orders.append(tuple(key for key, _ in pairs))
+            groupings.append(frozenset(frozenset(map(_row_key, xb)) for xb, _ in batches))
         expect(len(set(orders)) > 1, f"{shown} serves the cars in the same order every pass; a training "
                "loader should reshuffle them every epoch.")
+        expect(len(groupings[0]) == 1 or len(set(groupings)) > 1,
+               f"in three passes over {shown} every batch held the same cars: only the order of the batches "
+               "changed. Shuffle the cars themselves, so that each pass groups them into new batches.")
 
 # ---------------------------------------------------------------- q5: a weighted training epoch (debugging)
 
@@ -959,6 +963,13 @@ def _group_split(fn: Any, groups: Any, min_val_rows: int, seed: int) -> tuple[li
         if len(sides) == 2:
             raise Incorrect(f"{shown}: group {group!r} has rows in both train_rows and val_rows, so the "
                             "validation rows have near-twins in training. Hold out whole groups.")
+
+    def drawn_right(rows: list[int]) -> bool:  # enough rows, and not enough without the part's largest group
+        return len(rows) >= min_val_rows and len(rows) - max(sizes[labels[i]] for i in rows) < min_val_rows
+
+    if train and drawn_right(train) and not drawn_right(val):
+        raise Incorrect(f"{shown}: train_rows ({len(train)} rows) is what val_rows should be, and val_rows "
+                        f"({len(val)} rows) holds the rest: the two are swapped. Return (train_rows, val_rows).")
     expect(len(val) >= min_val_rows, f"{shown}: val_rows holds {len(val)} rows, fewer than "
            f"min_val_rows={min_val_rows}.")
     val_groups = {labels[i] for i in val}
