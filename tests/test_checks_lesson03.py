@@ -1361,6 +1361,17 @@ def test_q1_with_one_method_left_says_which(dataset_class, method):
     assert outcome.status == "not attempted" and method in outcome.message
 
 
+@pytest.mark.parametrize("error", [ValueError("word " * 200), KeyError("temp_f"), TypeError("x" * 5000)])
+def test_q1_errors_name_the_records_once(error):
+    class Fails(Dataset):
+        def __init__(self, records, input_keys, target_keys, id_key):
+            raise error
+
+    outcome = lesson03.q1.evaluate(Fails)
+    assert outcome.status == "incorrect" and outcome.message.startswith("on the crop records")
+    assert "called with" not in outcome.message and len(outcome.message) < 400
+
+
 @pytest.mark.parametrize("message", [
     "At least one stride in the given numpy array is negative, and tensors with negative strides are not "
     "currently supported. (You can probably work around this by making a copy of your array with array.copy().)",

@@ -167,7 +167,8 @@ def q1(dataset_class: Any) -> None:
                 ) from error
             extra = (" records is a list of dicts, one per row, not a DataFrame: frame[columns] does not "
                      "work on a list; read record[key] from each dict." if "list indices" in str(error) else "")
-            raise Incorrect(f"on {label}: {error}{extra}") from error
+            said = str(error).split(" (called with ", 1)[0]  # the label already says what it was called with
+            raise Incorrect(f"on {label}: {said}{extra}") from error
         expect(given == records, f"on {label}: your class changed the records it was given; leave them "
                "as they are.")
         n = _written(len, dataset, "__len__")
