@@ -11,6 +11,7 @@ import pytest
 import torch
 from checkcases import args, assert_complete, cases, lazy, verify
 from torch import nn
+from torch.nn import functional as F
 from torch.utils.data import DataLoader, Dataset, TensorDataset, random_split
 
 from helpers.checks import lesson03
@@ -113,6 +114,37 @@ class PopsIds(RecordsOnce):  # hostile: takes the ids out of the caller's record
         self.targets = torch.tensor([[float(r[k]) for k in target_keys] for r in records], dtype=torch.float32)
 
 
+class TagsWhenRead(RecordByRecord):  # hostile: changes a record each time an item is read
+    def __getitem__(self, index):
+        self.records[index]["seen"] = True
+        return super().__getitem__(index)
+
+
+class CachesInRecord(RecordByRecord):  # stores the tensors it made in the caller's record
+    def __getitem__(self, index):
+        record = self.records[index]
+        if "tensors" not in record:
+            x = torch.tensor([float(record[k]) for k in self.ins])
+            record["tensors"] = (x, torch.tensor([float(record[k]) for k in self.outs]))
+        return (*record["tensors"], record[self.id_key])
+
+
+class ArrayIds(ViaDataFrame):  # the ids as a NumPy array's items (numpy.str_, numpy.int64): still the ids
+    def __init__(self, records, input_keys, target_keys, id_key):
+        super().__init__(records, input_keys, target_keys, id_key)
+        self.names = pd.DataFrame(records)[id_key].to_numpy()
+
+
+class OnlyInitWritten(RecordsOnce):  # __init__ and __len__ written, __getitem__ still the placeholder
+    def __getitem__(self, index):
+        raise NotImplementedError("Write your code here")
+
+
+class OnlyGetitemLeft(RecordsOnce):  # __len__ still the placeholder
+    def __len__(self):
+        raise NotImplementedError("Write your code here")
+
+
 class FirstRecordsOnly(RecordsOnce):  # hostile: a fixed length
     def __len__(self):
         return 15
@@ -200,6 +232,26 @@ def plan_ceil(n, b, drop_last):
 
 def plan_float(n, b, drop_last):
     return n / b, b
+
+
+def plan_torch(n, b, drop_last):  # torch arithmetic: 0-d integer tensors are whole numbers too
+    n, b = torch.tensor(n), torch.tensor(b)
+    count = torch.div(n, b, rounding_mode="floor") if drop_last else torch.div(n + b - 1, b, rounding_mode="floor")
+    if count == 0:
+        return count, torch.tensor(0)
+    return count, b if drop_last else n - (count - 1) * b
+
+
+def plan_array(n, b, drop_last):  # the pair as a NumPy array of two numbers
+    return np.array(plan_divmod(n, b, drop_last))
+
+
+def plan_nan(n, b, drop_last):  # hostile: not a number at all
+    return float("nan"), 0
+
+
+def plan_inf(n, b, drop_last):
+    return plan_divmod(n, b, drop_last)[0], math.inf
 
 
 # ---------------------------------------------------------------- q3: make_loaders
@@ -306,6 +358,38 @@ def fuel_flat_targets(frame, batch_size):
 
 def fuel_not_shuffled(frame, batch_size):
     return DataLoader(fuel_loader(frame, batch_size).dataset, batch_size=batch_size)
+
+
+class ShuffledBatchOrder:  # fixed batches of neighbouring cars, only the order of the batches reshuffled
+    def __init__(self, frame, batch_size):
+        dataset = fuel_loader(frame, batch_size).dataset
+        self.batches = list(DataLoader(dataset, batch_size=batch_size))
+
+    def __iter__(self):
+        return iter([self.batches[i] for i in torch.randperm(len(self.batches)).tolist()])
+
+
+class ShortLastKeptLast(ShuffledBatchOrder):  # the full batches reshuffled, the short one kept at the end
+    def __iter__(self):
+        full = [b for b in self.batches if len(b[0]) == len(self.batches[0][0])]
+        rest = self.batches[len(full):]
+        return iter([full[i] for i in torch.randperm(len(full)).tolist()] + rest)
+
+
+def fuel_shuffled_batch_order(frame, batch_size):
+    return ShuffledBatchOrder(frame, 8 if len(frame) % 8 == 0 else batch_size)  # full batches only, on mtcars
+
+
+def fuel_own_iterable(frame, batch_size):  # its own re-iterable class, shuffling the cars: right
+    dataset = fuel_loader(frame, batch_size).dataset
+
+    class Batches:
+        def __iter__(self):
+            order = torch.randperm(len(dataset))
+            for start in range(0, len(order), batch_size):
+                yield dataset[order[start:start + batch_size]]
+
+    return Batches()
 
 
 def fuel_swapped_columns(frame, batch_size):
@@ -431,6 +515,29 @@ def weighted_returns_nothing(model, optimizer, loader):
 def weighted_hard_coded(model, optimizer, loader):  # hostile: right updates, a made-up value
     weighted_epoch(model, optimizer, loader)
     return 2.5
+
+
+def weighted_array_value(model, optimizer, loader):  # the value as a one-element NumPy array: one number
+    return np.array([float(weighted_epoch(model, optimizer, loader))])
+
+
+def weighted_text_value(model, optimizer, loader):  # the right value, as text
+    return f"{float(weighted_epoch(model, optimizer, loader)):.6f}"
+
+
+def weighted_bool_value(model, optimizer, loader):
+    weighted_epoch(model, optimizer, loader)
+    return True
+
+
+def weighted_equal_weights(model, optimizer, loader):  # hostile: overwrites the weights, then trains "weighted"
+    loader.dataset.tensors[2].fill_(1.0)
+    return weighted_epoch(model, optimizer, loader)
+
+
+def weighted_doubles_weights(model, optimizer, loader):  # scales the weights in place (same loss, same updates)
+    loader.dataset.tensors[2].mul_(2)
+    return weighted_epoch(model, optimizer, loader)
 
 
 # ---------------------------------------------------------------- q6: split with training-only statistics
@@ -603,6 +710,51 @@ def network_relu_at_the_end(n_inputs, hidden_sizes, n_outputs):
     return nn.Sequential(network_sequential(n_inputs, hidden_sizes, n_outputs), nn.ReLU())
 
 
+def network_activation_first(n_inputs, hidden_sizes, n_outputs):  # [activation, Linear] pairs: ReLU on the inputs
+    sizes = [n_inputs, *hidden_sizes, n_outputs]
+    layers = []
+    for a, b in zip(sizes[:-1], sizes[1:], strict=True):
+        layers += [nn.ReLU(), nn.Linear(a, b)]
+    return nn.Sequential(*layers)
+
+
+class ScalesInputs(nn.Module):  # divides the inputs by 10 before the first layer
+    def __init__(self, n_inputs, hidden_sizes, n_outputs):
+        super().__init__()
+        self.net = network_sequential(n_inputs, hidden_sizes, n_outputs)
+
+    def forward(self, x):
+        return self.net(x / 10)
+
+
+class Float64Network(nn.Module):  # float64 weights; casts the inputs: the same numbers, in float64
+    def __init__(self, n_inputs, hidden_sizes, n_outputs):
+        super().__init__()
+        self.net = network_sequential(n_inputs, hidden_sizes, n_outputs).double()
+
+    def forward(self, x):
+        return self.net(x.double())
+
+
+def network_without_biases(n_inputs, hidden_sizes, n_outputs):
+    sizes = [n_inputs, *hidden_sizes, n_outputs]
+    layers = []
+    for a, b in zip(sizes[:-1], sizes[1:], strict=True):
+        layers += [nn.Linear(a, b, bias=False), nn.Tanh()]
+    return nn.Sequential(*layers[:-1])
+
+
+def network_last_without_bias(n_inputs, hidden_sizes, n_outputs):
+    net = network_sequential(n_inputs, hidden_sizes, n_outputs)
+    net[-1] = nn.Linear(net[-1].in_features, n_outputs, bias=False)
+    return net
+
+
+def count_torch(n_inputs, hidden_sizes, n_outputs):  # torch arithmetic: a 0-d integer tensor
+    sizes = torch.tensor([n_inputs, *hidden_sizes, n_outputs])
+    return ((sizes[:-1] + 1) * sizes[1:]).sum()
+
+
 def network_scaled_not_activated(n_inputs, hidden_sizes, n_outputs):  # "activation" x * 2: still linear
     class Double(nn.Module):
         def forward(self, x):
@@ -700,6 +852,32 @@ def group_split_walk(groups, min_val_rows, seed):
         n_val += sizes[names[i]]
     return ([i for i, g in enumerate(labels) if g not in val_names],
             [i for i, g in enumerate(labels) if g in val_names])
+
+
+def group_split_sorts_input(groups, min_val_rows, seed):  # sorts the caller's groups to find the names
+    groups.sort()
+    return group_split_walk(groups, min_val_rows, seed)
+
+
+def group_split_shuffles_input(groups, min_val_rows, seed):  # shuffles the rows themselves, in place
+    np.random.default_rng(seed).shuffle(groups)
+    return group_split_walk(groups, min_val_rows, seed)
+
+
+def group_split_python_random(groups, min_val_rows, seed):  # random.Random(seed) on the sorted names
+    import random
+
+    labels = list(np.asarray(groups).tolist())
+    names = sorted(set(labels))
+    random.Random(seed).shuffle(names)
+    val_names, n_val = [], 0
+    for name in names:
+        if n_val >= min_val_rows:
+            break
+        val_names.append(name)
+        n_val += labels.count(name)
+    val_rows = [i for i, g in enumerate(labels) if g in val_names]
+    return [i for i in range(len(labels)) if i not in val_rows], val_rows
 
 
 def group_split_numpy(groups, min_val_rows, seed):  # NumPy throughout, arrays out
@@ -804,6 +982,15 @@ def group_split_fixed(groups, min_val_rows, seed):  # hostile: ignores the seed
     return group_split_walk(groups, min_val_rows, 0)
 
 
+def group_split_swapped(groups, min_val_rows, seed):
+    train, val = group_split_walk(groups, min_val_rows, seed)
+    return val, train
+
+
+def group_split_swapped_numpy(groups, min_val_rows, seed):
+    return tuple(np.asarray(part) for part in group_split_numpy(groups, min_val_rows, seed)[::-1])
+
+
 def group_split_drops_rows(groups, min_val_rows, seed):
     train, val = group_split_walk(groups, min_val_rows, seed)
     return train[1:], val
@@ -890,6 +1077,51 @@ def mae_with_grad(model, loader):
     return errors.mean(dim=0)
 
 
+def mae_detached(model, loader):  # gradients tracked all along, the result detached at the end
+    total, count = 0, 0
+    for xb, yb in loader:
+        total = total + (model(xb) - yb).abs().sum(dim=0).detach()
+        count += len(xb)
+    return total / count
+
+
+def mae_item_per_column(model, loader):  # .item() per value: no graph in the result, yet one was built
+    totals, count = [0.0] * model.out_features, 0
+    for xb, yb in loader:
+        errors = (model(xb) - yb).abs().sum(dim=0)
+        totals = [t + e.item() for t, e in zip(totals, errors, strict=True)]
+        count += len(xb)
+    return torch.tensor(totals) / count
+
+
+def mae_frozen(model, loader):  # requires_grad_(False): no graph, but the model is left untrainable
+    model.requires_grad_(False)
+    return mae_concatenate_float64(model, loader)
+
+
+def mae_frozen_restored(model, loader):  # freezes the parameters for the evaluation and unfreezes them: right
+    model.requires_grad_(False)
+    result = mae_detached(model, loader)
+    model.requires_grad_(True)
+    return result
+
+
+def mae_backward(model, loader):  # calls backward() on the error: fills the parameters' .grad
+    total, count = 0, 0
+    for xb, yb in loader:
+        errors = (model(xb) - yb).abs().sum(dim=0)
+        errors.sum().backward()
+        total, count = total + errors.detach(), count + len(xb)
+    return total / count
+
+
+def mae_no_grad_functional(model, loader):  # torch.no_grad and F.l1_loss(reduction="none"): right
+    model.eval()
+    with torch.no_grad():
+        errors = torch.cat([F.l1_loss(model(xb), yb, reduction="none") for xb, yb in loader])
+    return errors.mean(dim=0)
+
+
 def mae_trains(model, loader):  # hostile: takes optimizer steps while "evaluating"
     optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
     for xb, yb in loader:
@@ -902,7 +1134,7 @@ def mae_trains(model, loader):  # hostile: takes optimizer steps while "evaluati
 
 CASES = {
     "q1": {
-        "correct": [RecordsOnce, RecordByRecord, ViaDataFrame, DataFrameCopied],
+        "correct": [RecordsOnce, RecordByRecord, ViaDataFrame, DataFrameCopied, ArrayIds],
         "wrong": [
             (CropDatasetPasted, "not a DataFrame"),
             (LessonIdiomOnRecords, "columns run backwards in memory"),
@@ -916,11 +1148,15 @@ CASES = {
             (FirstRecordsOnly, "len() gave 15"),
             (GetitemMisspelled, "__getitem__"),
             (lazy(lambda: RecordsOnce([{"a": 1, "b": 2, "id": 0}], ["a"], ["b"], "id")), "pass the class itself"),
+            (TagsWhenRead, "reading items from your dataset changed the records"),
+            (CachesInRecord, "reading items from your dataset changed the records"),
+            ("RecordDataset", "expected a class such as RecordDataset, got 'RecordDataset'"),
+            ([{"a": 1}], "expected a class such as RecordDataset"),
         ],
         "placeholder": NotWrittenYet,
     },
     "q2": {
-        "correct": [plan_divmod, plan_ceil_numpy, plan_range],
+        "correct": [plan_divmod, plan_ceil_numpy, plan_range, plan_torch, plan_array],
         "wrong": [
             (plan_dataloader, "DataLoader(...) is disabled"),
             (plan_modulo, "is 0 when batch_size divides n_samples"),
@@ -930,6 +1166,9 @@ CASES = {
             (lambda n, b, drop_last: math.ceil(n / b), "return a pair"),
             (lambda n, b, drop_last: (4, 3), "returned (4, 3), expected (3, 5)"),  # hard-coded for one case
             (lambda n, b, drop_last: list(range(10 ** 5)), "100000 items"),  # huge: described, not dumped
+            (plan_nan, "gave nan as the number of batches; it should be a whole number"),
+            (plan_inf, "gave inf as the last size; it should be a whole number"),
+            (lambda n, b, drop_last: (torch.tensor(n / b), 0), "not a whole number: round up or down"),
         ],
         "placeholder": not_implemented,
     },
@@ -948,7 +1187,7 @@ CASES = {
         "placeholder": not_implemented,
     },
     "q4": {
-        "correct": [fuel_loader, fuel_loader_unsqueeze],
+        "correct": [fuel_loader, fuel_loader_unsqueeze, fuel_own_iterable],
         "wrong": [
             (fuel_batches_broken, "have shape (8,)"),
             (fuel_float64, "float64"),
@@ -957,12 +1196,14 @@ CASES = {
             (fuel_zip_fixed, "used up after one pass"),
             (fuel_not_shuffled, "same order every pass"),
             (fuel_swapped_columns, "['wt', 'hp']"),
+            (fuel_shuffled_batch_order, "every batch held the same cars"),
+            (ShortLastKeptLast, "only the order of the batches changed"),
             (fuel_hard_coded, "keep every car"),
         ],
         "placeholder": not_implemented,
     },
     "q5": {
-        "correct": [weighted_epoch, weighted_epoch_squeeze, weighted_epoch_numpy],
+        "correct": [weighted_epoch, weighted_epoch_squeeze, weighted_epoch_numpy, weighted_array_value],
         "wrong": [
             (weighted_broken, "did not change"),
             (weighted_order_fixed_only, "broadcasts to (b, b)"),
@@ -972,6 +1213,10 @@ CASES = {
             (weighted_no_zero_grad, "pile up"),
             (weighted_returns_nothing, "returned None"),
             (weighted_hard_coded, "returned 2.5000"),
+            (weighted_text_value, "should be a number, but it is '"),
+            (weighted_bool_value, "should be a number, but it is True"),
+            (weighted_equal_weights, "changed the data behind the loader"),
+            (weighted_doubles_weights, "changed the data behind the loader"),
         ],
         "placeholder": not_implemented,
     },
@@ -996,6 +1241,7 @@ CASES = {
             args(network_tanh_list, count_loop_numpy),
             args(SubclassNet, count),
             args(SubclassWithPlainListToo, count),
+            args(Float64Network, count_torch),
         ],
         "wrong": [
             (args(network_sequential, count_by_building), "nn.Linear(...) is disabled"),
@@ -1006,6 +1252,12 @@ CASES = {
             (args(SubclassNoActivation, count), "no activation between them"),
             (args(SubclassMissingOne, count), "Linear layer 3 receives exactly what Linear layer 2"),
             (args(network_relu_at_the_end, count), "not the output of its last Linear layer"),
+            (args(network_activation_first, count), "does not receive the network's inputs as they are"),
+            (args(ScalesInputs, count), "something before it (an activation? a scaling?) changes them"),
+            (args(network_without_biases, count), "Linear layer 1 has no bias (bias=False)"),
+            (args(network_last_without_bias, count), "Linear layer 2 has no bias (bias=False)"),
+            (args(network_sequential, lambda i, h, o: float("nan")), "gave nan as the count; it should be"),
+            (args(network_sequential, lambda i, h, o: count(i, h, o) / 2), "not a whole number."),
             (args(network_scaled_not_activated, count), "still a linear model"),
             (args(network_with_batchnorm, count), "nothing else should have parameters"),
             (args(ForwardMisspelled, count), "forward"),
@@ -1018,13 +1270,17 @@ CASES = {
         "placeholder": args(not_implemented, not_implemented),
     },
     "q8": {
-        "correct": [group_split_walk, group_split_numpy, group_split_first_seen],
+        "correct": [group_split_walk, group_split_numpy, group_split_first_seen, group_split_python_random],
         "wrong": [
             (group_split_lesson, "stop drawing groups"),
             (group_split_rows, "hold out whole groups"),
             (group_split_one_short, "fewer than min_val_rows"),
             (group_split_fixed, "seeds 0, 1, 2 and 3"),
             (group_split_drops_rows, "in neither part"),
+            (group_split_sorts_input, "changed `groups` in place"),
+            (group_split_swapped, "the two are swapped"),
+            (group_split_swapped_numpy, "is what val_rows should be"),
+            (group_split_shuffles_input, "row i no longer names the group of row i"),
             (group_split_set_order, "not stable between sessions"),
             (group_split_set_loop, "sort the names before drawing"),
             (group_split_set_of_labels, "after a kernel restart your split would change"),
@@ -1035,7 +1291,8 @@ CASES = {
         "placeholder": not_implemented,
     },
     "q9": {
-        "correct": [mae_running_sum, mae_concatenate_float64, mae_weighted_batch_means, mae_dataset_length],
+        "correct": [mae_running_sum, mae_concatenate_float64, mae_weighted_batch_means, mae_dataset_length,
+                    mae_no_grad_functional, mae_frozen_restored],
         "wrong": [
             (mae_mean_of_means, "mean of the batch means"),
             (mae_first_batch, "first batch only"),
@@ -1043,6 +1300,10 @@ CASES = {
             (mae_one_number, "shape (2,)"),
             (mae_with_grad, "requires_grad"),
             (mae_trains, "changed the model's parameters"),
+            (mae_detached, "ran the model with gradient tracking on"),
+            (mae_item_per_column, "torch.inference_mode()"),
+            (mae_backward, "computed gradients of the model's parameters"),
+            (mae_frozen, "switched off requires_grad"),
             (mae_ten_samples, "divided the summed absolute errors by 10, but this loader holds 7 samples"),
             (mae_full_batches, "divided the summed absolute errors by 12, but this loader holds 10 samples"),
             (mae_row, "shape (1, 2); expected exactly (2,)"),
@@ -1090,6 +1351,25 @@ def test_q7_with_one_function_written_and_the_other_wrong_is_incorrect():
     assert lesson03.q7.evaluate(network_sequential, count_weights_only).status == "incorrect"
     outcome = lesson03.q7.evaluate(network_relu_at_the_end, not_implemented)
     assert outcome.status == "incorrect" and "not the output of its last Linear layer" in outcome.message
+
+
+@pytest.mark.parametrize("dataset_class, method", [
+    (OnlyInitWritten, "__getitem__ is still to write"), (OnlyGetitemLeft, "__len__ is still to write"),
+])
+def test_q1_with_one_method_left_says_which(dataset_class, method):
+    outcome = lesson03.q1.evaluate(dataset_class)
+    assert outcome.status == "not attempted" and method in outcome.message
+
+
+@pytest.mark.parametrize("error", [ValueError("word " * 200), KeyError("temp_f"), TypeError("x" * 5000)])
+def test_q1_errors_name_the_records_once(error):
+    class Fails(Dataset):
+        def __init__(self, records, input_keys, target_keys, id_key):
+            raise error
+
+    outcome = lesson03.q1.evaluate(Fails)
+    assert outcome.status == "incorrect" and outcome.message.startswith("on the crop records")
+    assert "called with" not in outcome.message and len(outcome.message) < 400
 
 
 @pytest.mark.parametrize("message", [

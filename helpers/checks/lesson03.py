@@ -18,11 +18,12 @@ import numpy as np
 import pandas as pd
 import torch
 from torch import nn
-from torch.utils.data import BatchSampler, DataLoader, TensorDataset
+from torch.utils.data import BatchSampler, DataLoader, Dataset, TensorDataset
 
 from helpers.checks.core import (
     Incorrect,
     NotAttempted,
+    as_number,
     close,
     describe,
     exercise,
@@ -129,6 +130,15 @@ def _same_id(got: Any, expected: Any) -> bool:
     return bool(got == expected) and type(got) is not bool
 
 
+def _written(fn: Any, arg: Any, method: str) -> Any:
+    """call(fn, arg), naming ``method`` when it alone still holds the placeholder (__init__ already ran)."""
+    try:
+        return call(fn, arg)
+    except NotAttempted:
+        raise NotAttempted(f"{method} is still to write (your __init__ runs): replace its raise "
+                           "NotImplementedError with your code, then run this cell again.") from None
+
+
 @exercise(
     "records[i] is a dict: read each value by its key, record[key], in the order of input_keys "
     "(and target_keys), and turn the list of values into a float32 tensor.",
@@ -138,7 +148,8 @@ def _same_id(got: Any, expected: Any) -> bool:
 @_own_random_state
 def q1(dataset_class: Any) -> None:
     """RecordDataset(records, input_keys, target_keys, id_key): item i = (inputs, targets, id) of record i."""
-    if not isinstance(dataset_class, type) and hasattr(dataset_class, "__getitem__"):
+    if not isinstance(dataset_class, type) and (isinstance(dataset_class, Dataset) or (
+            type(dataset_class).__module__ != "builtins" and hasattr(dataset_class, "__getitem__"))):
         raise Incorrect("pass the class itself, RecordDataset, not an object made from it: "
                         "the check creates its own from several lists of records.")
     expect(callable(dataset_class), f"expected a class such as RecordDataset, got {describe(dataset_class)}.")
@@ -156,10 +167,11 @@ def q1(dataset_class: Any) -> None:
                 ) from error
             extra = (" records is a list of dicts, one per row, not a DataFrame: frame[columns] does not "
                      "work on a list; read record[key] from each dict." if "list indices" in str(error) else "")
-            raise Incorrect(f"on {label}: {error}{extra}") from error
+            said = str(error).split(" (called with ", 1)[0]  # the label already says what it was called with
+            raise Incorrect(f"on {label}: {said}{extra}") from error
         expect(given == records, f"on {label}: your class changed the records it was given; leave them "
                "as they are.")
-        n = call(len, dataset)
+        n = _written(len, dataset, "__len__")
         expect(n == len(records), f"for {label} ({len(records)} records) len() gave {describe(n)}; it "
                "should be the number of records.")
         expect(hasattr(dataset, "__getitem__"), "your dataset has no __getitem__ method, so it "
@@ -167,7 +179,7 @@ def q1(dataset_class: Any) -> None:
         for i in sorted({0, 1, n // 2, n - 1}):
             record = records[i]
             try:
-                item = call(dataset.__getitem__, i)
+                item = _written(dataset.__getitem__, i, "__getitem__")
             except Incorrect as error:
                 raise Incorrect(f"on {label}, item {i}: {error}") from error
             expect(isinstance(item, (tuple, list)), f"item {i} should be a triple (inputs, targets, id), "
@@ -194,6 +206,8 @@ def q1(dataset_class: Any) -> None:
             if not _same_id(name, record[id_key]):
                 raise Incorrect(f"on {label} the id of item {i} is {describe(name)}; it should be "
                                 f"record[id_key] as it is, {describe(record[id_key])}.")
+        expect(given == records, f"on {label}: reading items from your dataset changed the records it was "
+               "given; leave them as they are (read record[key], never pop or assign).")
     records = load_mtcars().to_dict("records")
     batch = next(iter(DataLoader(call(dataset_class, records, ["wt", "hp"], ["mpg"], "model"), batch_size=4)))
     expect(isinstance(batch, (tuple, list)) and len(batch) == 3,
@@ -229,11 +243,15 @@ def _plan(n: int, size: int, drop_last: bool) -> tuple[int, int]:
     return math.ceil(n / size), (n - (math.ceil(n / size) - 1) * size if n else 0)
 
 
-def _whole(value: Any, shown: str, what: str) -> int:
+def _whole(value: Any, shown: str, what: str, advice: str = "") -> int:
+    """A whole number from the answer: a Python or NumPy number, or a one-element tensor or array."""
+    size = value.numel() if isinstance(value, torch.Tensor) else value.size if isinstance(value, np.ndarray) else 0
+    if size == 1:
+        value = value.item()  # a 0-d integer tensor (torch arithmetic) is a whole number too
     expect(isinstance(value, numbers.Real) and not isinstance(value, bool),
            f"{shown} gave {describe(value)} as {what}; it should be a whole number.")
-    expect(value == int(value), f"{shown} gave {value} as {what}, not a whole number: round up or down, "
-           "depending on drop_last.")
+    expect(math.isfinite(value), f"{shown} gave {value} as {what}; it should be a whole number.")
+    expect(value == int(value), f"{shown} gave {value} as {what}, not a whole number{advice}.")
     return int(value)
 
 
@@ -253,10 +271,14 @@ def q2(epoch_plan: Any) -> None:
         for n, size, drop_last in cases:
             shown = f"epoch_plan({n}, {size}, drop_last={drop_last})"
             got = call(epoch_plan, n, size, drop_last)
+            if isinstance(got, (torch.Tensor, np.ndarray)) and tuple(got.shape) == (2,):
+                got = got.tolist()  # two whole numbers in an array are a pair too
             expect(isinstance(got, (tuple, list)) and len(got) == 2,
                    f"{shown} returned {describe(got)}; return a pair (number of batches, size of the last "
                    "batch).")
-            count, last = _whole(got[0], shown, "the number of batches"), _whole(got[1], shown, "the last size")
+            rounding = ": round up or down, depending on drop_last"
+            count = _whole(got[0], shown, "the number of batches", rounding)
+            last = _whole(got[1], shown, "the last size", rounding)
             results.append((n, size, drop_last, (count, last), _plan(n, size, drop_last)))
     wrong = [r for r in results if r[3] != r[4]]
     if not wrong:
@@ -388,7 +410,7 @@ def q4(fuel_loader: Any) -> None:
         expected_x = torch.tensor(frame[["wt", "hp"]].to_numpy(dtype="float64"), dtype=torch.float32)
         mpg = frame["mpg"].tolist()
         expected = Counter((_row_key(x), round(float(m), 4)) for x, m in zip(expected_x, mpg, strict=True))
-        orders = []
+        orders, groupings = [], []
         for epoch in range(3):
             batches = _batches(loader, shown)
             if epoch and not batches:
@@ -434,8 +456,12 @@ def q4(fuel_loader: Any) -> None:
                                     "['wt', 'hp'].")
                 raise Incorrect(f"the (inputs, mpg) pairs of {shown} do not match the table's rows.")
             orders.append(tuple(key for key, _ in pairs))
+            groupings.append(frozenset(frozenset(map(_row_key, xb)) for xb, _ in batches))
         expect(len(set(orders)) > 1, f"{shown} serves the cars in the same order every pass; a training "
                "loader should reshuffle them every epoch.")
+        expect(len(groupings[0]) == 1 or len(set(groupings)) > 1,
+               f"in three passes over {shown} every batch held the same cars: only the order of the batches "
+               "changed. Shuffle the cars themselves, so that each pass groups them into new batches.")
 
 # ---------------------------------------------------------------- q5: a weighted training epoch (debugging)
 
@@ -497,9 +523,15 @@ def q5(train_weighted_epoch: Any) -> None:
         start = copy.deepcopy(model)
         references = {variant: copy.deepcopy(model) for variant in
                       ("right", "broadcast", "unweighted", "no zero_grad")}
+        # The references run on loaders of their own, before the answer: it cannot change what they see.
+        runs = {variant: _weighted_reference(net, _weighted_data(data_seed), lr, variant)
+                for variant, net in references.items()}
         optimizer = torch.optim.SGD(model.parameters(), lr=lr)
         result = call(train_weighted_epoch, model, optimizer, loader)
-        runs = {variant: _weighted_reference(net, loader, lr, variant) for variant, net in references.items()}
+        pristine = _weighted_data(data_seed).dataset.tensors
+        expect(all(torch.equal(a, b) for a, b in zip(loader.dataset.tensors, pristine, strict=True)),
+               "train_weighted_epoch changed the data behind the loader (its inputs, targets or weights) in "
+               "place; a training epoch only reads them.")
         if _same_parameters(model, start, atol=0):
             raise Incorrect("the model's parameters did not change during the epoch. An update needs, for "
                             "every batch, loss.backward() (it fills the gradients) and then optimizer.step() "
@@ -519,10 +551,7 @@ def q5(train_weighted_epoch: Any) -> None:
                             "the weighted loss sum(w * (prediction - y)^2) / sum(w), then zero_grad, backward, "
                             "step, once.")
         expect(result is not None, "train_weighted_epoch returned None: return the epoch's weighted MSE.")
-        try:
-            value = float(result.detach() if isinstance(result, torch.Tensor) else result)
-        except (TypeError, ValueError, RuntimeError) as error:
-            raise Incorrect(f"train_weighted_epoch returned {describe(result)}; return one number.") from error
+        value = as_number(result, "the value train_weighted_epoch returned")
         losses, weights = runs["right"]
         wanted = sum(loss * w for loss, w in zip(losses, weights, strict=True)) / sum(weights)
         if math.isclose(value, wanted, rel_tol=1e-4):
@@ -620,10 +649,10 @@ def _split_rows(result: Any, n: int, n_val: int, inputs: torch.Tensor, targets: 
 
 
 @exercise(
-    "Split first: train_part, val_part = random_split(range(len(inputs)), [n_train, n_val], "
-    "generator=torch.Generator().manual_seed(seed)); the parts hold row numbers.",
-    "Then mean = inputs[train_rows].mean(dim=0), std = inputs[train_rows].std(dim=0), and build "
-    "TensorDataset((inputs[rows] - mean) / std, targets[rows]) for each part.",
+    "Split the row numbers first, not the data: random_split over range(len(inputs)) (or torch.randperm), "
+    "with a torch.Generator seeded with seed, gives the training rows and the validation rows.",
+    "Compute the mean and the std per column (dim=0) of the training rows only, apply (x - mean) / std to "
+    "the inputs of both parts, and pair each part with its targets in a dataset (TensorDataset).",
 )
 @_own_random_state
 def q6(split_standardise: Any) -> None:
@@ -798,11 +827,17 @@ def _check_network(make_network: Any, n_inputs: int, hidden: list[int], n_output
         expect((layer.in_features, layer.out_features) == (sizes[k], sizes[k + 1]),
                f"in {shown} Linear layer {k + 1} maps {layer.in_features} -> {layer.out_features} numbers; "
                f"expected {sizes[k]} -> {sizes[k + 1]}.")
+    first_input = calls[0][1]
+    expect(first_input.shape == x.shape and torch.allclose(first_input.detach().double(), x.double()),
+           f"the first Linear layer of {shown} does not receive the network's inputs as they are: something "
+           "before it (an activation? a scaling?) changes them. Start the network with its first Linear layer; "
+           "activations go after the hidden layers only.")
     layers = [layer for layer, _, _ in calls]
     for k, layer in enumerate(layers):
         # Replace what layer k produces with numbers of both signs, and see what reaches the next step.
         with seeded(3 + k):
             planted = 3 * torch.randn(calls[k][2].shape)
+        planted = planted.to(calls[k][2].dtype)  # a float64 network gets float64 numbers
         received = _after_layer(net, x, layer, planted, layers[k + 1] if k + 1 < len(layers) else None)
         if k + 1 < len(layers):
             if received.shape == planted.shape and torch.allclose(received, planted):
@@ -812,10 +847,14 @@ def _check_network(make_network: Any, n_inputs: int, hidden: list[int], n_output
         elif not (received.shape == planted.shape and torch.allclose(received, planted)):
             raise Incorrect(f"the output of {shown} is not the output of its last Linear layer: something after "
                             "it (an activation?) changes the outputs, but a regression output can be any number.")
-    count = sum(p.numel() for p in net.parameters())
-    expect(count == _parameter_count(n_inputs, hidden, n_outputs),
-           f"{shown} has {count} parameters; its Linear layers alone have "
-           f"{_parameter_count(n_inputs, hidden, n_outputs)}: nothing else should have parameters.")
+    count, wanted_count = sum(p.numel() for p in net.parameters()), _parameter_count(n_inputs, hidden, n_outputs)
+    no_bias = [k + 1 for k, layer in enumerate(layers) if layer.bias is None]
+    if no_bias:
+        raise Incorrect(f"in {shown} Linear layer {no_bias[0]} has no bias (bias=False): keep the biases, the "
+                        "default (bias=True), so that each layer can shift its outputs.")
+    expect(count <= wanted_count, f"{shown} has {count} parameters; its Linear layers alone have {wanted_count}: "
+           "nothing else should have parameters.")
+    expect(count == wanted_count, f"{shown} has {count} parameters; its Linear layers should have {wanted_count}.")
     if hidden:
         with seeded(2):
             a, b = 3 * torch.randn(32, n_inputs), 3 * torch.randn(32, n_inputs)
@@ -904,7 +943,11 @@ def _group_split(fn: Any, groups: Any, min_val_rows: int, seed: int) -> tuple[li
     labels = np.asarray(groups).tolist()
     sizes = Counter(labels)
     shown = f"group_split(<{len(labels)} rows, {len(sizes)} groups>, min_val_rows={min_val_rows}, seed={seed})"
-    result = call(fn, list(groups) if isinstance(groups, list) else groups.copy(), min_val_rows, seed)
+    given = list(groups) if isinstance(groups, list) else groups.copy()
+    result = call(fn, given, min_val_rows, seed)
+    expect(np.asarray(given).tolist() == labels,
+           f"{shown} changed `groups` in place (sorted or shuffled it?), so row i no longer names the group of "
+           "row i. Leave it as it is: sorted(...) and np.unique(...) return new lists.")
     expect(isinstance(result, (tuple, list)) and len(result) == 2,
            f"{shown} returned {describe(result)}; return (train_rows, val_rows).")
     train, val = _indices(result[0], "train_rows"), _indices(result[1], "val_rows")
@@ -921,6 +964,13 @@ def _group_split(fn: Any, groups: Any, min_val_rows: int, seed: int) -> tuple[li
         if len(sides) == 2:
             raise Incorrect(f"{shown}: group {group!r} has rows in both train_rows and val_rows, so the "
                             "validation rows have near-twins in training. Hold out whole groups.")
+
+    def drawn_right(rows: list[int]) -> bool:  # enough rows, and not enough without the part's largest group
+        return len(rows) >= min_val_rows and len(rows) - max(sizes[labels[i]] for i in rows) < min_val_rows
+
+    if train and drawn_right(train) and not drawn_right(val):
+        raise Incorrect(f"{shown}: train_rows ({len(train)} rows) is what val_rows should be, and val_rows "
+                        f"({len(val)} rows) holds the rest: the two are swapped. Return (train_rows, val_rows).")
     expect(len(val) >= min_val_rows, f"{shown}: val_rows holds {len(val)} rows, fewer than "
            f"min_val_rows={min_val_rows}.")
     val_groups = {labels[i] for i in val}
@@ -1006,10 +1056,21 @@ def _check_mae(evaluate_mae: Any, n: int, batch_size: int, n_inputs: int, n_outp
     with torch.no_grad():
         errors = (model(X) - y).abs().double()
     expected = errors.mean(dim=0)
-    result = call(evaluate_mae, model, loader)
+    grad_modes: list[bool] = []  # whether gradients were tracked at each call of the model
+    hook = model.register_forward_hook(  # tracked: a graph was recorded for this call's output
+        lambda module, inputs, output: grad_modes.append(torch.is_grad_enabled() and output.requires_grad))
+    try:
+        result = call(evaluate_mae, model, loader)
+    finally:
+        hook.remove()
     for name, value in model.state_dict().items():
         expect(torch.equal(value, before[name]), "evaluate_mae changed the model's parameters: an "
                "evaluation only reads the model (no backward(), no step()).")
+    expect(all(p.requires_grad for p in model.parameters()), "evaluate_mae switched off requires_grad of the "
+           "model's parameters, so the model could no longer be trained afterwards: leave the model as it is and "
+           "evaluate inside `with torch.inference_mode():` (or torch.no_grad()).")
+    expect(all(p.grad is None for p in model.parameters()), "evaluate_mae computed gradients of the model's "
+           "parameters (it called backward()): an evaluation only reads the model.")
     expect_tensor(result, "evaluate_mae's result")
     wanted_shape = (n_outputs,)
     if result.numel() == 1 and n_outputs > 1:
@@ -1045,11 +1106,15 @@ def _check_mae(evaluate_mae: Any, n: int, batch_size: int, n_inputs: int, n_outp
                         f"{describe(expected.float())}.")
     expect(not result.requires_grad, "the result still tracks gradients (requires_grad=True): evaluate inside "
            "`with torch.inference_mode():` (or torch.no_grad()).")
+    expect(not any(grad_modes), "evaluate_mae ran the model with gradient tracking on (PyTorch recorded every "
+           "operation for a backward() that an evaluation never makes): evaluate inside "
+           "`with torch.inference_mode():` (or torch.no_grad()).")
 
 
 @exercise(
-    "Loop over the batches without training (model.eval(), torch.inference_mode()); add up "
-    "(predictions - yb).abs().sum(dim=0) and the number of samples; divide at the end.",
+    "Loop over the batches without training (model.eval(), torch.inference_mode()); keep two running "
+    "totals: the absolute errors summed over the samples of each batch, per column (dim=0), and the number "
+    "of samples. Divide at the end.",
     "A mean of batch means gives a short last batch as much weight as a full one: sum the absolute errors "
     "over samples instead, and count the samples as they come (len(xb)).",
 )
