@@ -8,6 +8,8 @@ import torch
 from checkcases import assert_complete, cases, verify
 from torch import nn
 from torch.nn import functional as F
+from torch.nn.functional import logsigmoid as imported_logsigmoid
+from torch.nn.functional import softplus as imported_softplus
 
 from helpers.checks import NOT_ATTEMPTED, lesson04
 
@@ -185,6 +187,19 @@ def wbce_aten(logits, labels, pos_weight):  # hostile: PyTorch's operator called
     return torch.ops.aten.binary_cross_entropy_with_logits(logits, labels, None, weight, 0)
 
 
+def wbce_imported_softplus(logits, labels, pos_weight):  # a name bound before the check patches F
+    return pos_weight * labels * imported_softplus(-logits) + (1 - labels) * imported_softplus(logits)
+
+
+def wbce_imported_logsigmoid(logits, labels, pos_weight):
+    return -(pos_weight * labels * imported_logsigmoid(logits) + (1 - labels) * imported_logsigmoid(-logits))
+
+
+def wbce_variable_functions(logits, labels, pos_weight):  # PyTorch's C binding, not the torch attribute
+    weight = torch.tensor(pos_weight, dtype=logits.dtype)
+    return torch._C._VariableFunctions.binary_cross_entropy_with_logits(logits, labels, None, weight, 0)
+
+
 def wbce_in_float32(logits, labels, pos_weight):
     return wbce(logits.float(), labels.float(), pos_weight)
 
@@ -208,6 +223,11 @@ Q3 = {
         (lambda z, y, w: w * y * torch.ops.aten.softplus(-z) + (1 - y) * torch.ops.aten.softplus(z), "disables"),
         (lambda z, y, w: -(w * y * torch.ops.aten.log_sigmoid(z) + (1 - y) * torch.ops.aten.log_sigmoid(-z)),
          "disables"),
+        (wbce_imported_softplus, "disables"),
+        (wbce_imported_logsigmoid, "disables"),
+        (wbce_variable_functions, "disables"),
+        (lambda z, y, w: w * y * torch._C._nn.softplus(-z) + (1 - y) * torch._C._nn.softplus(z), "disables"),
+        (lambda z, y, w: w * y * torch.ops.aten.softplus.default(-z) + (1 - y) * nn.Softplus()(z), "disables"),
         (wbce_naive, "inf or nan"),
         (wbce_clamped, "the exact one is"),
         (lesson_cell, "pos_weight = 1"),

@@ -20,6 +20,7 @@ import numpy as np
 import torch
 from torch import nn
 from torch.nn import functional as F
+from torch.utils._python_dispatch import TorchDispatchMode
 
 from helpers.checks.core import (
     Incorrect,
@@ -178,20 +179,38 @@ def _refuse(name: str):
 
 
 _SHORTCUTS = ("binary_cross_entropy_with_logits", "binary_cross_entropy", "softplus", "logsigmoid")
-_ATEN_SHORTCUTS = ("binary_cross_entropy_with_logits", "binary_cross_entropy", "softplus", "log_sigmoid",
-                   "log_sigmoid_forward")
+# The operators behind them, as PyTorch's dispatcher names them. Refusing them there catches every route to
+# them: F.softplus, `from torch.nn.functional import softplus` (a name bound before the check patched F),
+# torch._C._nn.softplus, torch.ops.aten.softplus(.default), nn.Softplus, nn.BCEWithLogitsLoss, ...
+_ATEN_SHORTCUTS = frozenset({"binary_cross_entropy_with_logits", "binary_cross_entropy", "softplus",
+                             "log_sigmoid", "log_sigmoid_forward"})
+
+
+class _RefuseShortcuts(TorchDispatchMode):
+    """Raise on any dispatch of a ready-made binary cross-entropy, softplus or log-sigmoid operator."""
+
+    @classmethod
+    def _should_skip_dynamo(cls) -> bool:
+        # Otherwise PyTorch wraps __torch_dispatch__ to keep its compiler out, and that imports the compiler
+        # (seconds of computing time) on the first use: nothing here is compiled.
+        return False
+
+    def __torch_dispatch__(self, func: Any, types: Any, args: Any = (), kwargs: Any = None) -> Any:
+        name = func.overloadpacket.__name__
+        if name in _ATEN_SHORTCUTS:
+            _refuse(f"torch.ops.aten.{name}")()
+        return func(*args, **(kwargs or {}))
 
 
 @contextlib.contextmanager
 def _no_bce_shortcuts() -> Iterator[None]:
     """Disable PyTorch's ready-made binary cross-entropy (and softplus / logsigmoid) while the answer runs."""
     with contextlib.ExitStack() as stack:
-        for name in _SHORTCUTS:
+        for name in _SHORTCUTS:  # the usual names first, so that the error names what the answer called
             stack.enter_context(mock.patch.object(F, name, _refuse(f"F.{name}")))
         stack.enter_context(mock.patch.object(torch, "binary_cross_entropy_with_logits",
                                               _refuse("torch.binary_cross_entropy_with_logits")))
-        for name in _ATEN_SHORTCUTS:  # the operators behind them, reachable as torch.ops.aten.<name>
-            stack.enter_context(mock.patch.object(torch.ops.aten, name, _refuse(f"torch.ops.aten.{name}")))
+        stack.enter_context(_RefuseShortcuts())
         yield
 
 
