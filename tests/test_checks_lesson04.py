@@ -313,11 +313,17 @@ def broken(model, X, y, epochs, lr, chunk_size):  # the notebook's snippet, unch
     return losses
 
 
-def variant(zero="epoch", weight="share", record="mean", step="epoch", lr_fixed=None, returns="losses"):
+def variant(zero="epoch", weight="share", record="mean", step="epoch", lr_fixed=None, returns="losses",
+            forward="call", last_chunk=True, dtype=None):
     def train(model, X, y, epochs, lr, chunk_size):
         loss_fn = nn.BCEWithLogitsLoss()
+        if dtype is not None:  # trained in another dtype, and the model left so
+            model.to(dtype)
+            X, y = X.to(dtype), y.to(dtype)
         optimizer = torch.optim.SGD(model.parameters(), lr=lr if lr_fixed is None else lr_fixed)
         chunks = list(zip(X.split(chunk_size), y.split(chunk_size), strict=True))
+        if not last_chunk:  # off by one: range(0, len(X) - chunk_size, chunk_size)
+            chunks = chunks[:-1]
         losses = []
         for _ in range(epochs):
             if zero == "epoch":
@@ -326,8 +332,10 @@ def variant(zero="epoch", weight="share", record="mean", step="epoch", lr_fixed=
             for Xc, yc in chunks:
                 if zero == "chunk":
                     optimizer.zero_grad()
-                loss = loss_fn(model(Xc).squeeze(1), yc)
-                share = {"share": len(Xc) / len(X), "none": 1.0, "equal": 1 / len(chunks)}[weight]
+                out = model.forward(Xc) if forward == "method" else model(Xc)
+                loss = loss_fn(out.squeeze(1), yc)
+                share = {"share": len(Xc) / len(X), "none": 1.0, "equal": 1 / len(chunks),
+                         "chunk_size": chunk_size / len(X)}[weight]
                 (loss * share).backward()
                 counts = {"mean": len(Xc) / len(X), "sum": 1.0, "average": 1 / len(chunks)}[record]
                 epoch_loss += loss.item() * counts
@@ -406,12 +414,18 @@ def chunked_autograd_grad(model, X, y, epochs, lr, chunk_size):  # torch.autogra
 
 
 Q4 = {
-    "correct": [chunked, chunked_sum_reduction, chunked_by_hand, variant(), chunked_autograd_grad],
+    "correct": [chunked, chunked_sum_reduction, chunked_by_hand, variant(), chunked_autograd_grad,
+                variant(forward="method"),  # model.forward(x) skips the model's own hooks, not its layers'
+                variant(dtype=torch.float64)],
     "wrong": [
         (broken, "only the last chunk's gradient"),
         (variant(zero="chunk"), "only the last chunk's gradient"),
         (variant(weight="none"), "chunks' mean losses added up"),
         (variant(weight="equal"), "every chunk's mean loss counted equally"),
+        (variant(weight="chunk_size"), "weighted by chunk_size / len(X), the last one too"),
+        (variant(weight="chunk_size", forward="method"), "weighted by chunk_size / len(X), the last one too"),
+        (variant(last_chunk=False), "the points of the last chunk never counted"),
+        (variant(last_chunk=False, dtype=torch.float64), "the points of the last chunk never counted"),
         (variant(zero="never"), "never cleared between epochs"),
         (variant(zero="chunk", weight="none", step="chunk"), "one optimizer step was taken per chunk"),
         (full_batch, "on 40 points at once"),
@@ -420,7 +434,7 @@ Q4 = {
         (variant(record="average"), "plain average of the chunks' mean losses"),
         (variant(returns="none"), "return the list"),
         (variant(returns="last"), "return the list"),
-        (lambda model, X, y, epochs, lr, chunk_size: [0.7, 0.69, 0.68], "never called the model"),  # hard-coded
+        (lambda model, X, y, epochs, lr, chunk_size: [0.7, 0.69, 0.68], "never ran the model"),  # hard-coded
         (chunked_in_place, "changed its input"),
         (chunked_one_backward, "3 backward pass(es) through the model in 3 epochs"),
         (chunked_summed_then_backward, "call backward() on each chunk's loss right after"),

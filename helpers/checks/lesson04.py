@@ -340,7 +340,9 @@ def _moon_like(n: int, seed: int) -> tuple[torch.Tensor, torch.Tensor]:
 
 def _same(params: list[torch.Tensor], other: list[torch.Tensor]) -> bool:
     # float32: the chunks add up the same gradient in another order, so the last digits may differ
-    return all(torch.allclose(p, o, atol=1e-5, rtol=1e-4) for p, o in zip(params, other, strict=True))
+    # (in float64: an answer may have trained the model in float64 and left it so)
+    return all(torch.allclose(p.detach().double(), o.double(), atol=1e-5, rtol=1e-4)
+               for p, o in zip(params, other, strict=True))
 
 
 _CHUNK_POINTS = 40
@@ -365,8 +367,9 @@ def _chunk_reference(start: list[torch.Tensor], X: torch.Tensor, y: torch.Tensor
     "full batch" is what the exercise asks for. The others are the typical ways to get it wrong:
     "last chunk" (gradients cleared before every chunk; "last chunk, weighted" with the chunk's loss
     scaled), "sum of means" (each chunk's mean loss counts fully), "mean of means" (each chunk counts
-    equally, whatever its size), "never cleared" (gradients carried over from one epoch to the next) and
-    "step per chunk" (mini-batch SGD).
+    equally, whatever its size), "chunk_size share" (each chunk weighted by chunk_size / N, the smaller last
+    one too), "last chunk left out" (the loop stops one chunk early), "never cleared" (gradients carried
+    over from one epoch to the next) and "step per chunk" (mini-batch SGD).
     """
     model = _chunk_model(start)
     optimizer = torch.optim.SGD(model.parameters(), lr=lr)
@@ -392,11 +395,13 @@ def _chunk_reference(start: list[torch.Tensor], X: torch.Tensor, y: torch.Tensor
         else:
             if mode != "never cleared":
                 optimizer.zero_grad()
-            for Xc, yc in chunks:
-                if mode.startswith("last chunk"):
+            for k, (Xc, yc) in enumerate(chunks):
+                if mode == "last chunk left out" and k == len(chunks) - 1:
+                    break
+                if mode.startswith("last chunk, ") or mode == "last chunk":
                     optimizer.zero_grad()
-                share = {"sum of means": 1.0, "last chunk": 1.0, "mean of means": 1 / len(chunks)}.get(mode,
-                                                                                                    len(Xc) / n)
+                share = {"sum of means": 1.0, "last chunk": 1.0, "mean of means": 1 / len(chunks),
+                         "chunk_size share": chunk_size / n}.get(mode, len(Xc) / n)
                 (loss_fn(model(Xc).squeeze(1), yc) * share).backward()
         optimizer.step()
     return seen, [p.detach().clone() for p in model.parameters()]
@@ -412,6 +417,10 @@ _CHUNK_MISTAKES = {
                     "number of points, so that together they make the mean over all points.",
     "mean of means": "every chunk's mean loss counted equally; the last chunk is smaller than the others, so its "
                      "points weighed more. Each chunk's loss must count in proportion to its number of points.",
+    "chunk_size share": "every chunk's loss was weighted by chunk_size / len(X), the last one too, which holds "
+                        "fewer points: weigh each chunk by the number of points it actually holds.",
+    "last chunk left out": "the points of the last chunk never counted: the loop over the chunks stopped before "
+                           "it (the last chunk may be smaller than the others).",
     "never cleared": "the gradients were never cleared between epochs, so each step also used all earlier "
                      "epochs' gradients.",
     "step per chunk": "one optimizer step was taken per chunk (mini-batch training); here one step per epoch "
@@ -436,7 +445,8 @@ def q4(train_in_chunks: Any) -> None:
         start = [p.detach().clone() for p in model.parameters()]
         sizes: list[int] = []
         backwards: list[int] = []  # one entry per backward pass that reaches the first layer's weight
-        hook = model.register_forward_pre_hook(
+        # on the first layer, which every forward pass goes through: model(x) and model.forward(x) alike
+        hook = model[0].register_forward_pre_hook(
             lambda _, inputs, seen=sizes: seen.append(len(inputs[0]) if inputs else 0))
         grad_hook = next(model.parameters()).register_hook(lambda grad, seen=backwards: seen.append(1))
         shown = (f"train_in_chunks(model, X of shape ({_CHUNK_POINTS}, 2), y, epochs={_CHUNK_EPOCHS}, lr={lr}, "
@@ -448,7 +458,8 @@ def q4(train_in_chunks: Any) -> None:
             hook.remove()
             grad_hook.remove()
         after = [p.detach().clone() for p in model.parameters()]
-        expect(sizes, f"{shown} never called the model.")
+        expect(sizes, f"{shown} never ran the model: the check saw no forward pass through its first layer. "
+               "Call model(X_chunk) on each chunk.")
         expect(max(sizes) <= chunk_size, f"{shown} called the model on {max(sizes)} points at once; the model "
                f"may see at most chunk_size = {chunk_size} points per call (that is the point of chunks).")
         seen, right = _chunk_reference(start, X, y, lr, chunk_size)
