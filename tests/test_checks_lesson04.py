@@ -612,6 +612,47 @@ class Squeezed(nn.Module):  # forward(...).squeeze(): shape () for one reading, 
         return self.net(x).squeeze()
 
 
+class Ending(nn.Module):  # a trained logit model whose forward ends with something that is not a logit
+    def __init__(self, net, how):
+        super().__init__()
+        self.net, self.how = net, how
+
+    def forward(self, x):
+        z = self.net(x)
+        return {"relu": torch.relu(z), "round": torch.round(torch.sigmoid(z)), "compare": (z > 0).float(),
+                "sigmoid": torch.sigmoid(z)}[self.how]
+
+
+def ending(how, train_through=False):
+    def train_classifier(X, y):
+        if train_through:  # the ending is part of training too (BCEWithLogitsLoss on the ReLU's output)
+            return trainer(lambda m, s: Ending(Net(m, s), how))(X, y)
+        return Ending(trainer(lambda m, s: Net(m, s))(X, y), how)
+    return train_classifier
+
+
+class Lookup(nn.Module):  # hostile: memorises readings it was shown (here, the check's own) and their labels
+    def __init__(self, X, y):
+        super().__init__()
+        self.table = {tuple(r): float(label) for r, label in zip(X.tolist(), y.tolist(), strict=True)}
+        self.dummy = nn.Parameter(torch.zeros(1))
+
+    def forward(self, x):
+        return torch.tensor([10.0 if self.table.get(tuple(r), 0.0) else -10.0 for r in x.tolist()]) + self.dummy
+
+
+def reads_the_checks_readings(X, y):
+    return Lookup(*lesson04._held_back_readings())
+
+
+def nan_parameters(X, y):  # diverged: a hidden unit's bias went to -inf (ReLU then gives 0, so outputs stay finite)
+    model = trainer(lambda m, s: Net(m, s), epochs=5)(X, y)
+    with torch.no_grad():
+        model.l1.weight[0] = 0.0
+        model.l1.bias[0] = -float("inf")
+    return model
+
+
 def on_meta(X, y):  # stands for a model left on a GPU: trained, then moved to another device
     return trainer(lambda m, s: Net(m, s), epochs=50)(X, y).to("meta")
 
@@ -635,7 +676,8 @@ Q6 = {
         (trainer(lambda m, s: Net(m, s, activation=False)), "accuracy is"),
         (trainer(lambda m, s: Net(m, s, sigmoid_at_end=True), loss="probabilities"), "between 0 and 1"),
         (trainer(lambda m, s: Net(m, s), epochs=1), "accuracy is"),
-        (trainer(lambda m, s: Net(m, s), lr=1e6, optimizer="sgd", epochs=20), "inf or nan"),
+        (trainer(lambda m, s: Net(m, s), lr=1e30, optimizer="sgd", epochs=20), "inf or nan"),
+        (nan_parameters, "some of its parameters are inf or nan"),
         (lambda X, y: Memoriser(y), "returned shape (400, 1)"),
         (lambda X, y: Net, "is the class Net"),
         (standardise_in_place, "changed its input"),
@@ -643,6 +685,12 @@ Q6 = {
         (batch_trainer("minmax"), "depends on which other readings are in the batch"),
         (on_meta, "move the model back with model.cpu()"),
         (trained_on_meta, "move the model back with model.cpu()"),
+        (ending("round"), "none of its outputs is negative"),
+        (ending("compare"), "100 of the 200 are exactly 0"),
+        (ending("relu"), "a ReLU, a sigmoid, a rounding or a comparison"),
+        (ending("relu", train_through=True), "none of its outputs is negative"),
+        (ending("sigmoid"), "Every output lies between 0 and 1"),
+        (reads_the_checks_readings, "accuracy is 0.5"),
     ],
 }
 
@@ -687,7 +735,7 @@ def test_misspelled_forward_is_an_attempt_with_a_hint():
 
 
 def test_wrong_answers_are_judged_fast():
-    lesson04._held_out_readings()  # the first call imports scikit-learn: not the answer's time
+    lesson04._training_readings()  # the first call imports scikit-learn: not the answer's time
     for name, answer in [("q6", lesson_recipe), ("q6", trainer(lambda m, s: Net(m, s, activation=False))),
                          ("q4", broken), ("q3", wbce_naive)]:
         start = time.process_time()  # computing time, so that a busy machine does not fail the test
@@ -726,3 +774,9 @@ def test_the_time_limit_leaves_out_the_first_optimizers_import():
     run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     seconds = float(run.stdout)
     assert seconds < 0.5
+
+
+def test_held_back_readings_are_fresh_each_time():
+    """Fixed test readings could be read from the module and memorised; each check draws new ones."""
+    (X1, _), (X2, _) = lesson04._held_back_readings(), lesson04._held_back_readings()
+    assert X1.shape == X2.shape == (200, 2) and not torch.equal(X1, X2)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import random
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -557,13 +558,26 @@ def sensor_readings(X: torch.Tensor) -> torch.Tensor:
     return torch.stack([300 + 20 * X[:, 0], 0.01 * X[:, 1]], dim=1)
 
 
-def _held_out_readings() -> tuple[torch.Tensor, ...]:
-    """Sensor readings of circles the exercise never shows: 400 to train on, 200 kept back for testing."""
+def _readings(n: int, seed: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """n sensor readings of circles made as the exercise makes them, and their float labels."""
     from sklearn.datasets import make_circles  # imported here: only this check needs scikit-learn
 
-    X_np, y_np = make_circles(n_samples=600, noise=0.05, factor=0.5, random_state=2024)
-    X, y = sensor_readings(torch.from_numpy(X_np).float()), torch.from_numpy(y_np).float()
-    return X[:400], y[:400], X[400:], y[400:]
+    X_np, y_np = make_circles(n_samples=n, noise=0.05, factor=0.5, random_state=seed)
+    return sensor_readings(torch.from_numpy(X_np).float()), torch.from_numpy(y_np).float()
+
+
+def _training_readings() -> tuple[torch.Tensor, torch.Tensor]:
+    """The 400 readings the answer trains on: always the same, so that its training is reproducible."""
+    return _readings(400, 2024)
+
+
+def _held_back_readings() -> tuple[torch.Tensor, torch.Tensor]:
+    """200 fresh readings to test on, drawn only after training, from a seed nothing before can know.
+
+    Fixed test readings could be read from this module and trained on (or looked up); fresh ones cannot.
+    Well-trained models score 1.0 on every draw (measured on 200 draws), so a right answer never fails by luck.
+    """
+    return _readings(200, random.SystemRandom().randrange(2**32))
 
 
 _DEVICE_HINT = (" The check gives the model CPU tensors, as the exercise does: return a model that works on "
@@ -626,7 +640,7 @@ def _warm_up_optimizers() -> None:
 )
 def q6(train_classifier: Any) -> None:
     """train_classifier(X_train, y_train) -> trained model of raw readings; judged on readings held back."""
-    X_train, y_train, X_test, y_test = _held_out_readings()
+    X_train, y_train = _training_readings()
     _warm_up_optimizers()
     with seeded(6):
         start = time.process_time()  # computing time: other programs on the machine do not count
@@ -639,6 +653,7 @@ def q6(train_classifier: Any) -> None:
     expect(seconds <= _E2E_SECONDS, f"train_classifier took {seconds:.1f} s of computing time on 400 points; the "
            f"limit is {_E2E_SECONDS:.0f} s. Train for fewer epochs or with a larger learning rate.")
     model.eval()
+    X_test, y_test = _held_back_readings()
     with torch.inference_mode():
         out = _logits(model, X_test, "the model's output on the 200 held-back readings")
         for part in _PARTS:
@@ -655,6 +670,18 @@ def q6(train_classifier: Any) -> None:
                     "mean or std of the x that forward gets.")
         accuracy = float(((out > 0).float() == y_test).float().mean())
         if accuracy >= _E2E_THRESHOLD:
+            try:  # a probe for outputs that cannot be logits
+                far = _logits(model, X_test * 50, "the model's output far from the data")
+            except Incorrect:
+                far = None
+            seen = out if far is None else torch.cat([out, far])
+            if bool((seen >= 0).all()):  # label-0 readings then get exactly 0: a cut-off output, not a logit
+                raise Incorrect(
+                    f"on the 200 held-back readings the model's accuracy is {accuracy:.2f}, but none of its "
+                    f"outputs is negative ({int((out == 0).sum())} of the 200 are exactly 0"
+                    f"{'' if far is None else ', and none is negative far from the data either'}): a logit is "
+                    "negative where the model leans to label 0, so these are not logits. Does forward end with "
+                    "a ReLU, a sigmoid, a rounding or a comparison? Return the last layer's raw output.")
             return
         mean, std = X_train.mean(dim=0), X_train.std(dim=0)
         try:  # probes for a hint only: a model that fails on them is told its accuracy alone
@@ -666,6 +693,9 @@ def q6(train_classifier: Any) -> None:
     shown = f"on the 200 held-back readings the model's accuracy is {accuracy:.2f} (labels read as logit > 0)"
     if not bool(torch.isfinite(out).all()):
         raise Incorrect(f"{shown}, and some of its outputs are inf or nan: did the training loss become nan?")
+    if not all(bool(torch.isfinite(p).all()) for p in model.parameters()):
+        raise Incorrect(f"{shown}, and some of its parameters are inf or nan: the training diverged (did the loss "
+                        "become nan? a learning rate too large does that).")
     both = out.reshape(-1) if far is None else torch.cat([out.reshape(-1), far])
     if float(both.max() - both.min()) <= 1e-6 * max(1.0, float(both.abs().max())):
         where = "for every reading" if far is None else "for every reading, near the data and far from it"
