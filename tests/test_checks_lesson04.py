@@ -486,6 +486,25 @@ def collapse_mutating(model):
     return W, b
 
 
+def collapse_hooked(model):  # hostile: makes the model agree with a made-up answer through a forward hook
+    W, b = torch.zeros(model[-1].out_features, model[0].in_features), torch.zeros(model[-1].out_features)
+    model.register_forward_hook(lambda module, inputs, output: inputs[0] @ W.T.to(inputs[0]) + b.to(inputs[0]))
+    return W, b
+
+
+def collapse_new_forward(model):  # hostile: the same by replacing forward
+    W, b = torch.ones(model[-1].out_features, model[0].in_features), torch.ones(model[-1].out_features)
+    model.forward = lambda x: x @ W.T.to(x) + b.to(x)
+    return W, b
+
+
+def collapse_then_shorten(model):  # keeps only the first layer, after computing a right answer
+    W, b = collapse_loop(model)
+    while len(model) > 1:
+        del model[-1]
+    return W, b
+
+
 Q5 = {
     "correct": [collapse_loop, collapse_probe,
                 lambda m: tuple(t.detach() for t in collapse_loop(m))],
@@ -494,6 +513,9 @@ Q5 = {
         (collapse_wrong_order, "W from"),
         (collapse_last_bias, "differs from the model's output"),
         (collapse_mutating, "changed the model"),
+        (collapse_hooked, "differs from the model's output"),
+        (collapse_new_forward, "differs from the model's output"),
+        (collapse_then_shorten, "changed the model (its parameters or its layers)"),
         (lambda m: collapse_loop(m)[0], "return a pair"),
     ],
 }

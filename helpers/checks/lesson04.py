@@ -524,13 +524,16 @@ def q5(collapse: Any) -> None:
             model = nn.Sequential(*[nn.Linear(a, b) for a, b in zip(dims[:-1], dims[1:], strict=True)])
             x = torch.randn(20, n_in)
         before = {k: v.clone() for k, v in model.state_dict().items()}
+        with torch.no_grad():  # before the answer runs: whatever it does to the model cannot move the target
+            wanted = copy.deepcopy(model).double()(x.double())
         shown = f"collapse on a stack of {len(sizes)} linear layer(s), {' -> '.join(map(str, dims))}"
         try:
             result = call(collapse, model)
         except Incorrect as error:  # say which stack: a fixed number of layers fails on the others
             raise Incorrect(f"{shown}: {error}") from error
-        expect(all(torch.equal(v, model.state_dict()[k]) for k, v in before.items()),
-               f"{shown} changed the model's parameters; leave the model as it was.")
+        after = model.state_dict()
+        expect(after.keys() == before.keys() and all(torch.equal(v, after[k]) for k, v in before.items()),
+               f"{shown} changed the model (its parameters or its layers); leave the model as it was.")
         expect(isinstance(result, (tuple, list)) and len(result) == 2, f"{shown} returned "
                f"{describe(result)}; return a pair (W, b).")
         W = expect_tensor(result[0], f"W from {shown}", floating=True)
@@ -540,7 +543,6 @@ def q5(collapse: Any) -> None:
         expect(tuple(b.shape) == (dims[-1],), f"b from {shown} has shape {tuple(b.shape)}; expected "
                f"({dims[-1]},).")
         with torch.no_grad():
-            wanted = copy.deepcopy(model).double()(x.double())
             got = x.double() @ W.detach().double().T + b.detach().double()
         # float32 products of a few layers of size <= 6: errors near 1e-6 on outputs of size ~1
         expect(torch.allclose(got, wanted, atol=1e-4, rtol=1e-4), f"with your W and b, x @ W.T + b "
