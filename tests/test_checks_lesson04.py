@@ -1,6 +1,7 @@
 """Lesson 04 checks: several correct answers pass, typical and hostile wrong ones fail with their hint."""
 
 import time
+from fractions import Fraction
 
 import numpy as np
 import pytest
@@ -112,6 +113,7 @@ Q2 = {
         lambda t, p: tuple(float(((p == t) & (t == c)).sum() / (t == c).sum()) for c in (0, 1)),
         lambda t, p: np.array(per_class_numpy(t, p)),  # an array of two numbers is a pair too
         lambda t, p: torch.stack([v.float() for v in per_class_loop(t, p)]),  # a tensor of shape (2,)
+        lambda t, p: tuple(Fraction(int(((p == c) & (t == c)).sum()), int((t == c).sum())) for c in (0, 1)),
     ],
     "wrong": [
         (per_class_swapped, "swapped"),
@@ -120,6 +122,8 @@ Q2 = {
         (lambda t, p: (0.5, 0.5), "expected"),  # hard-coded
         (lambda t, p: (t == p).float().mean(), "return a pair"),
         (per_class_in_place, "changed its input"),
+        (lambda t, p: tuple(100 * v.item() for v in per_class_loop(t, p)), "percentages"),
+        (lambda t, p: 100 * np.array(per_class_numpy(t, p)), "return fractions between 0 and 1"),
         (per_class_by_prediction, "mask by the true label"),
         (per_class_by_prediction_loop, "mask by the true label"),
         (lambda t, p: per_class_by_prediction(t, p)[::-1], "expected [1.0, 0.5]"),  # no proof of any cause

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import numbers
 import random
 import time
 from collections.abc import Iterator
@@ -111,6 +112,13 @@ def q1(labels_at_threshold: Any) -> None:
 
 
 # --------------------------------------------------------------------------- q2
+def _number(value: Any, what: str) -> float:
+    """A float from any real number (a Fraction too), else :func:`as_number`'s verdict."""
+    if isinstance(value, numbers.Real) and not isinstance(value, (bool, np.bool_)):
+        return float(value)
+    return as_number(value, what)
+
+
 _CLASS_CASES = [
     # (y_true, y_pred): imbalanced, so overall accuracy differs from each class's
     ([0, 0, 0, 0, 0, 0, 1, 1], [0, 0, 0, 0, 0, 0, 0, 1]),
@@ -129,7 +137,7 @@ def q2(accuracy_per_class: Any) -> None:
     """accuracy_per_class(y_true, y_pred) -> (accuracy among true 0s, accuracy among true 1s)."""
     # every case holds both classes among the true labels and among the predictions, so each of the
     # alternatives below is defined; a cause is named only when it explains every case
-    observed = {"by predicted label": True}
+    observed = {"by predicted label": True, "percentages": True}
     failure = None
     for dtype in (torch.float32, torch.long):
         for true_list, pred_list in _CLASS_CASES:
@@ -141,13 +149,14 @@ def q2(accuracy_per_class: Any) -> None:
             expect(isinstance(result, (tuple, list)) and len(result) == 2, f"{shown} returned "
                    f"{describe(result)}; return a pair of two numbers (accuracy of class 0, accuracy of "
                    "class 1), e.g. a tuple.")
-            got = [as_number(v, f"each value {shown} returned") for v in result]
+            got = [_number(v, f"a value that {shown} returned") for v in result]
             n = len(true_list)
             right = [sum(t == p == c for t, p in zip(true_list, pred_list, strict=True)) for c in (0, 1)]
             size = [true_list.count(c) for c in (0, 1)]
             expected = [right[c] / size[c] for c in (0, 1)]
             by_prediction = [right[c] / pred_list.count(c) for c in (0, 1)]
             observed["by predicted label"] &= all(close(g, e) for g, e in zip(got, by_prediction, strict=True))
+            observed["percentages"] &= all(close(g, 100 * e) for g, e in zip(got, expected, strict=True))
             overall = sum(t == p for t, p in zip(true_list, pred_list, strict=True)) / n
             if failure is not None or all(close(g, e) for g, e in zip(got, expected, strict=True)):
                 continue
@@ -165,6 +174,9 @@ def q2(accuracy_per_class: Any) -> None:
                            f"{[round(e, 4) for e in expected]}.")
     if failure is None:
         return
+    if observed["percentages"]:
+        raise Incorrect("on every input your values are 100 times the right ones: percentages. Return fractions "
+                        "between 0 and 1.")
     if observed["by predicted label"]:
         raise Incorrect("on every input your values are the fraction right among the points *predicted* 0 and "
                         "among those predicted 1. Mask by the true label instead: the points whose y_true is "
