@@ -671,7 +671,7 @@ def reads_the_checks_readings(X, y):
     return Lookup(*lesson04._held_back_readings())
 
 
-def nan_parameters(X, y):  # diverged: a hidden unit's bias went to -inf (ReLU then gives 0, so outputs stay finite)
+def nan_parameters(X, y):  # diverged: a hidden bias went to -inf (ReLU then gives 0, so outputs stay finite)
     model = trainer(lambda m, s: Net(m, s), epochs=5)(X, y)
     with torch.no_grad():
         model.l1.weight[0] = 0.0
@@ -806,3 +806,38 @@ def test_held_back_readings_are_fresh_each_time():
     """Fixed test readings could be read from the module and memorised; each check draws new ones."""
     (X1, _), (X2, _) = lesson04._held_back_readings(), lesson04._held_back_readings()
     assert X1.shape == X2.shape == (200, 2) and not torch.equal(X1, X2)
+
+
+def _replace(space, key, value):
+    setattr(space, key, value)
+
+
+def _zeros_for(m):
+    return torch.zeros(m[-1].out_features, m[0].in_features), torch.zeros(m[-1].out_features)
+
+
+_ORIGINALS = {(torch, "sigmoid"): torch.sigmoid, (torch, "equal"): torch.equal,
+              (torch, "allclose"): torch.allclose,
+              (lesson04, "close"): lesson04.close, (lesson04, "_tolerance"): lesson04._tolerance,
+              (nn.Linear, "forward"): nn.Linear.forward}
+
+
+@pytest.mark.parametrize(("name", "answer", "replaced"), [
+    ("q1", lambda z, t: _replace(torch, "sigmoid", torch.zeros_like) or torch.zeros(len(z)), "torch.sigmoid"),
+    ("q1", lambda z, t: _replace(torch, "equal", lambda a, b: True) or torch.zeros(len(z)), "torch.equal"),
+    ("q2", lambda t, p: _replace(lesson04, "close", lambda a, b, tol=0: True) or (0.0, 0.0), "lesson04.close"),
+    ("q3", lambda z, y, w: _replace(lesson04, "_tolerance", lambda *a: torch.tensor(float("inf"))) or z,
+     "lesson04._tolerance"),
+    ("q5", lambda m: _replace(nn.Linear, "forward", lambda self, x: x[..., :1] * 0) or _zeros_for(m), "forward"),
+    ("q5", lambda m: _replace(torch, "allclose", lambda *a, **k: True) or _zeros_for(m), "torch.allclose"),
+])
+def test_an_answer_that_replaces_what_the_check_relies_on_is_told_and_undone(name, answer, replaced):
+    """The check computes its expectations with these functions: a replaced one could make anything look right."""
+    try:
+        outcome = lesson04.__dict__[name].evaluate(answer)
+        message = outcome.message.lower().replace("helpers.checks.", "").replace("linear.", "")
+        assert outcome.status == "incorrect" and f"replaced {replaced}".lower() in message, outcome.message
+        assert all(getattr(space, key) is value for (space, key), value in _ORIGINALS.items())  # put back
+    finally:
+        for (space, key), value in _ORIGINALS.items():
+            setattr(space, key, value)
