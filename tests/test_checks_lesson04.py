@@ -30,6 +30,13 @@ def threshold_numpy(logits, threshold):
     return torch.from_numpy((p[:, 0] >= threshold).astype(np.float32))
 
 
+def threshold_lookup(logits, threshold):  # hostile: answers from the check's own table, 0.0 for anything else
+    for known, t in lesson04._THRESHOLD_CASES:
+        if torch.equal(known, logits) and t == threshold:
+            return (torch.sigmoid(known.double()).squeeze(1) >= t).float()
+    return torch.zeros(len(logits))
+
+
 def threshold_in_place(logits, threshold):  # hostile: overwrites its input
     logits.sigmoid_()
     return (logits.squeeze(1) >= threshold).float()
@@ -55,6 +62,7 @@ Q1 = {
         (lambda logits, t: (logits.squeeze(1) > torch.logit(torch.tensor(t))).float(), "(>=, not >)"),
         (lambda logits, t: torch.where(torch.sigmoid(logits[:, 0]) > t, 1.0, 0.0), "strictly above"),
         (threshold_in_place, "changed its input"),
+        (threshold_lookup, "returned [0.0, 0.0, 0.0, 0.0, 0.0, 0.0]"),
         (lambda logits, t: torch.zeros(10_000), "shape (10000,)"),
     ],
 }
@@ -101,6 +109,14 @@ def per_class_by_prediction_loop(y_true, y_pred):
     return result
 
 
+def per_class_lookup(y_true, y_pred):  # hostile: answers from the check's own table, (0, 0) for anything else
+    t, p = [int(v) for v in y_true.tolist()], [int(v) for v in y_pred.tolist()]
+    for known_t, known_p in lesson04._CLASS_CASES:
+        if (known_t, known_p) == (t, p):
+            return tuple(sum(a == b == c for a, b in zip(t, p, strict=True)) / t.count(c) for c in (0, 1))
+    return 0.0, 0.0
+
+
 def per_class_in_place(y_true, y_pred):
     y_pred[y_true == 0] = 0  # hostile: "fixes" the predictions it was given
     return per_class_loop(y_true, y_pred)
@@ -122,6 +138,7 @@ Q2 = {
         (lambda t, p: (0.5, 0.5), "expected"),  # hard-coded
         (lambda t, p: (t == p).float().mean(), "return a pair"),
         (per_class_in_place, "changed its input"),
+        (per_class_lookup, "returned [0.0, 0.0]"),
         (lambda t, p: tuple(100 * v.item() for v in per_class_loop(t, p)), "percentages"),
         (lambda t, p: 100 * np.array(per_class_numpy(t, p)), "return fractions between 0 and 1"),
         (per_class_by_prediction, "mask by the true label"),
@@ -208,6 +225,13 @@ def wbce_in_float32(logits, labels, pos_weight):
     return wbce(logits.float(), labels.float(), pos_weight)
 
 
+def wbce_lookup(logits, labels, pos_weight):  # hostile: answers from the check's own table, 0 for anything else
+    for values, _targets, w, dtype in lesson04._WEIGHTED_CASES:
+        if logits.tolist() == torch.tensor(values, dtype=dtype).tolist() and w == pos_weight:
+            return wbce(logits, labels, pos_weight)
+    return torch.zeros_like(logits)
+
+
 def wbce_in_place(logits, labels, pos_weight):  # hostile: overwrites its input
     out = wbce(logits, labels, pos_weight)
     logits.zero_()
@@ -242,6 +266,7 @@ Q3 = {
         (lambda z, y, w: wbce(z, y, w).unsqueeze(1), "expected ("),
         (wbce_in_float32, "only as accurate as float32"),
         (wbce_in_place, "changed its input"),
+        (wbce_lookup, "your loss is 0, the exact one is"),
         (lambda z, y, w: torch.tensor([0.1269, 2.9222, 1.4222, 0.1458, 1.7014, 0.3133]), "the exact one is"),
         (lambda z, y, w: torch.zeros(100_000), "shape (100000,)"),
         (lambda z, y, w: (y * 0).long(), "integer dtype"),

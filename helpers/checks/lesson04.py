@@ -115,7 +115,21 @@ def _labels(out: torch.Tensor, n: int, shown: str) -> torch.Tensor:
     return out
 
 
+# Each check adds one case drawn afresh on every run after its fixed ones: the fixed cases (and their expected
+# values, which a hint may show) can be read and looked up, a fresh one cannot. Drawn with their own generator,
+# so the learner's random state is left alone.
+_DRAW = random.SystemRandom()
+
+
 # --------------------------------------------------------------------------- q1
+def _fresh_threshold_case() -> tuple[torch.Tensor, float]:
+    threshold = round(_DRAW.uniform(0.2, 0.99), 3)
+    cut = math.log(threshold / (1 - threshold))
+    # no logit within 1e-2 of the cut, so the rounding of a float32 sigmoid cannot change a label
+    logits = [v if abs(v - cut) > 1e-2 else v + 0.5 for v in (round(_DRAW.uniform(-6, 6), 2) for _ in range(6))]
+    return torch.tensor(logits).unsqueeze(1), threshold
+
+
 _THRESHOLD_CASES = [
     # (logits (N, 1), threshold): no logit sits within 1e-3 of the threshold's logit, so the rounding of
     # a float32 sigmoid cannot change a label.
@@ -138,7 +152,7 @@ def q1(labels_at_threshold: Any) -> None:
     """labels_at_threshold(logits, threshold): 1.0 where sigmoid(logit) >= threshold, else 0.0."""
     observed = {"logits vs threshold": True, "threshold 0.5": True, "strictly above": True}
     failure = None
-    for logits, threshold in _THRESHOLD_CASES:
+    for logits, threshold in [*_THRESHOLD_CASES, _fresh_threshold_case()]:
         n = len(logits)
         shown = f"labels_at_threshold(logits={_show(logits)} (shape ({n}, 1)), threshold={threshold})"
         out = _labels(_call(labels_at_threshold, logits, threshold), n, shown)
@@ -166,6 +180,14 @@ def q1(labels_at_threshold: Any) -> None:
 
 
 # --------------------------------------------------------------------------- q2
+def _fresh_class_case() -> tuple[list[int], list[int]]:
+    """Ten true labels and predictions, each list holding both classes."""
+    while True:
+        y_true, y_pred = ([_DRAW.randint(0, 1) for _ in range(10)] for _ in range(2))
+        if len(set(y_true)) == 2 and len(set(y_pred)) == 2:
+            return y_true, y_pred
+
+
 def _number(value: Any, what: str) -> float:
     """A float from any real number (a Fraction too), else :func:`as_number`'s verdict."""
     if isinstance(value, numbers.Real) and not isinstance(value, (bool, np.bool_)):
@@ -193,8 +215,9 @@ def q2(accuracy_per_class: Any) -> None:
     # alternatives below is defined; a cause is named only when it explains every case
     observed = {"by predicted label": True, "percentages": True}
     failure = None
+    fresh = _fresh_class_case()  # the same for both dtypes
     for dtype in (torch.float32, torch.long):
-        for true_list, pred_list in _CLASS_CASES:
+        for true_list, pred_list in [*_CLASS_CASES, fresh]:
             y_true, y_pred = torch.tensor(true_list, dtype=dtype), torch.tensor(pred_list, dtype=dtype)
             shown = f"accuracy_per_class({true_list}, {pred_list}) with dtype {dtype}"
             result = _call(accuracy_per_class, y_true, y_pred)
@@ -325,6 +348,14 @@ def _tolerance(z: torch.Tensor, w: float, dtype: torch.dtype) -> torch.Tensor:
     return _ROUNDING_UNITS * torch.finfo(dtype).eps * (1 + w) * (1 + z.double().abs())
 
 
+def _fresh_weighted_case() -> tuple[list[float], list[float], float, torch.dtype]:
+    """Small and very large logits, soft labels, a weight, in float32 or float64."""
+    logits = [round(_DRAW.uniform(-5, 5), 3) for _ in range(4)]
+    logits += [round(_DRAW.choice((-1, 1)) * _DRAW.uniform(20, 1e4), 1) for _ in range(4)]
+    labels = [round(_DRAW.random(), 3) for _ in logits]
+    return logits, labels, round(_DRAW.uniform(0.2, 5), 2), _DRAW.choice((torch.float32, torch.float64))
+
+
 def _point(z: torch.Tensor, y: torch.Tensor, i: int) -> str:
     return f"z={z[i].item():g}, y={y[i].item():g}"
 
@@ -339,7 +370,7 @@ def _point(z: torch.Tensor, y: torch.Tensor, i: int) -> str:
 )
 def q3(weighted_bce: Any) -> None:
     """weighted_bce(logits, labels, pos_weight): per-point weighted BCE from logits, stable, by hand."""
-    for values, targets, w, dtype in _WEIGHTED_CASES:
+    for values, targets, w, dtype in [*_WEIGHTED_CASES, _fresh_weighted_case()]:
         logits, labels = torch.tensor(values, dtype=dtype), torch.tensor(targets, dtype=dtype)
         n = len(values)
         shown = (f"weighted_bce(logits={_show(logits)}, labels={_show(labels)}, pos_weight={w}) "
