@@ -1,6 +1,7 @@
 """Lesson 04 checks: several correct answers pass, typical and hostile wrong ones fail with their hint."""
 
 import time
+from fractions import Fraction
 
 import numpy as np
 import pytest
@@ -8,6 +9,8 @@ import torch
 from checkcases import assert_complete, cases, verify
 from torch import nn
 from torch.nn import functional as F
+from torch.nn.functional import logsigmoid as imported_logsigmoid
+from torch.nn.functional import softplus as imported_softplus
 
 from helpers.checks import NOT_ATTEMPTED, lesson04
 
@@ -25,6 +28,13 @@ def threshold_logit(logits, threshold):  # the same test on the logit scale: log
 def threshold_numpy(logits, threshold):
     p = 1 / (1 + np.exp(-logits.numpy().astype(np.float64)))
     return torch.from_numpy((p[:, 0] >= threshold).astype(np.float32))
+
+
+def threshold_lookup(logits, threshold):  # hostile: answers from the check's own table, 0.0 for anything else
+    for known, t in lesson04._THRESHOLD_CASES:
+        if torch.equal(known, logits) and t == threshold:
+            return (torch.sigmoid(known.double()).squeeze(1) >= t).float()
+    return torch.zeros(len(logits))
 
 
 def threshold_in_place(logits, threshold):  # hostile: overwrites its input
@@ -52,6 +62,7 @@ Q1 = {
         (lambda logits, t: (logits.squeeze(1) > torch.logit(torch.tensor(t))).float(), "(>=, not >)"),
         (lambda logits, t: torch.where(torch.sigmoid(logits[:, 0]) > t, 1.0, 0.0), "strictly above"),
         (threshold_in_place, "changed its input"),
+        (threshold_lookup, "returned [0.0, 0.0, 0.0, 0.0, 0.0, 0.0]"),
         (lambda logits, t: torch.zeros(10_000), "shape (10000,)"),
     ],
 }
@@ -98,6 +109,14 @@ def per_class_by_prediction_loop(y_true, y_pred):
     return result
 
 
+def per_class_lookup(y_true, y_pred):  # hostile: answers from the check's own table, (0, 0) for anything else
+    t, p = [int(v) for v in y_true.tolist()], [int(v) for v in y_pred.tolist()]
+    for known_t, known_p in lesson04._CLASS_CASES:
+        if (known_t, known_p) == (t, p):
+            return tuple(sum(a == b == c for a, b in zip(t, p, strict=True)) / t.count(c) for c in (0, 1))
+    return 0.0, 0.0
+
+
 def per_class_in_place(y_true, y_pred):
     y_pred[y_true == 0] = 0  # hostile: "fixes" the predictions it was given
     return per_class_loop(y_true, y_pred)
@@ -110,6 +129,7 @@ Q2 = {
         lambda t, p: tuple(float(((p == t) & (t == c)).sum() / (t == c).sum()) for c in (0, 1)),
         lambda t, p: np.array(per_class_numpy(t, p)),  # an array of two numbers is a pair too
         lambda t, p: torch.stack([v.float() for v in per_class_loop(t, p)]),  # a tensor of shape (2,)
+        lambda t, p: tuple(Fraction(int(((p == c) & (t == c)).sum()), int((t == c).sum())) for c in (0, 1)),
     ],
     "wrong": [
         (per_class_swapped, "swapped"),
@@ -118,6 +138,9 @@ Q2 = {
         (lambda t, p: (0.5, 0.5), "expected"),  # hard-coded
         (lambda t, p: (t == p).float().mean(), "return a pair"),
         (per_class_in_place, "changed its input"),
+        (per_class_lookup, "returned [0.0, 0.0]"),
+        (lambda t, p: tuple(100 * v.item() for v in per_class_loop(t, p)), "percentages"),
+        (lambda t, p: 100 * np.array(per_class_numpy(t, p)), "return fractions between 0 and 1"),
         (per_class_by_prediction, "mask by the true label"),
         (per_class_by_prediction_loop, "mask by the true label"),
         (lambda t, p: per_class_by_prediction(t, p)[::-1], "expected [1.0, 0.5]"),  # no proof of any cause
@@ -185,8 +208,28 @@ def wbce_aten(logits, labels, pos_weight):  # hostile: PyTorch's operator called
     return torch.ops.aten.binary_cross_entropy_with_logits(logits, labels, None, weight, 0)
 
 
+def wbce_imported_softplus(logits, labels, pos_weight):  # a name bound before the check patches F
+    return pos_weight * labels * imported_softplus(-logits) + (1 - labels) * imported_softplus(logits)
+
+
+def wbce_imported_logsigmoid(logits, labels, pos_weight):
+    return -(pos_weight * labels * imported_logsigmoid(logits) + (1 - labels) * imported_logsigmoid(-logits))
+
+
+def wbce_variable_functions(logits, labels, pos_weight):  # PyTorch's C binding, not the torch attribute
+    weight = torch.tensor(pos_weight, dtype=logits.dtype)
+    return torch._C._VariableFunctions.binary_cross_entropy_with_logits(logits, labels, None, weight, 0)
+
+
 def wbce_in_float32(logits, labels, pos_weight):
     return wbce(logits.float(), labels.float(), pos_weight)
+
+
+def wbce_lookup(logits, labels, pos_weight):  # hostile: answers from the check's own table, 0 for anything else
+    for values, _targets, w, dtype in lesson04._WEIGHTED_CASES:
+        if logits.tolist() == torch.tensor(values, dtype=dtype).tolist() and w == pos_weight:
+            return wbce(logits, labels, pos_weight)
+    return torch.zeros_like(logits)
 
 
 def wbce_in_place(logits, labels, pos_weight):  # hostile: overwrites its input
@@ -208,6 +251,11 @@ Q3 = {
         (lambda z, y, w: w * y * torch.ops.aten.softplus(-z) + (1 - y) * torch.ops.aten.softplus(z), "disables"),
         (lambda z, y, w: -(w * y * torch.ops.aten.log_sigmoid(z) + (1 - y) * torch.ops.aten.log_sigmoid(-z)),
          "disables"),
+        (wbce_imported_softplus, "disables"),
+        (wbce_imported_logsigmoid, "disables"),
+        (wbce_variable_functions, "disables"),
+        (lambda z, y, w: w * y * torch._C._nn.softplus(-z) + (1 - y) * torch._C._nn.softplus(z), "disables"),
+        (lambda z, y, w: w * y * torch.ops.aten.softplus.default(-z) + (1 - y) * nn.Softplus()(z), "disables"),
         (wbce_naive, "inf or nan"),
         (wbce_clamped, "the exact one is"),
         (lesson_cell, "pos_weight = 1"),
@@ -218,6 +266,7 @@ Q3 = {
         (lambda z, y, w: wbce(z, y, w).unsqueeze(1), "expected ("),
         (wbce_in_float32, "only as accurate as float32"),
         (wbce_in_place, "changed its input"),
+        (wbce_lookup, "your loss is 0, the exact one is"),
         (lambda z, y, w: torch.tensor([0.1269, 2.9222, 1.4222, 0.1458, 1.7014, 0.3133]), "the exact one is"),
         (lambda z, y, w: torch.zeros(100_000), "shape (100000,)"),
         (lambda z, y, w: (y * 0).long(), "integer dtype"),
@@ -293,11 +342,17 @@ def broken(model, X, y, epochs, lr, chunk_size):  # the notebook's snippet, unch
     return losses
 
 
-def variant(zero="epoch", weight="share", record="mean", step="epoch", lr_fixed=None, returns="losses"):
+def variant(zero="epoch", weight="share", record="mean", step="epoch", lr_fixed=None, returns="losses",
+            forward="call", last_chunk=True, dtype=None):
     def train(model, X, y, epochs, lr, chunk_size):
         loss_fn = nn.BCEWithLogitsLoss()
+        if dtype is not None:  # trained in another dtype, and the model left so
+            model.to(dtype)
+            X, y = X.to(dtype), y.to(dtype)
         optimizer = torch.optim.SGD(model.parameters(), lr=lr if lr_fixed is None else lr_fixed)
         chunks = list(zip(X.split(chunk_size), y.split(chunk_size), strict=True))
+        if not last_chunk:  # off by one: range(0, len(X) - chunk_size, chunk_size)
+            chunks = chunks[:-1]
         losses = []
         for _ in range(epochs):
             if zero == "epoch":
@@ -306,8 +361,10 @@ def variant(zero="epoch", weight="share", record="mean", step="epoch", lr_fixed=
             for Xc, yc in chunks:
                 if zero == "chunk":
                     optimizer.zero_grad()
-                loss = loss_fn(model(Xc).squeeze(1), yc)
-                share = {"share": len(Xc) / len(X), "none": 1.0, "equal": 1 / len(chunks)}[weight]
+                out = model.forward(Xc) if forward == "method" else model(Xc)
+                loss = loss_fn(out.squeeze(1), yc)
+                share = {"share": len(Xc) / len(X), "none": 1.0, "equal": 1 / len(chunks),
+                         "chunk_size": chunk_size / len(X)}[weight]
                 (loss * share).backward()
                 counts = {"mean": len(Xc) / len(X), "sum": 1.0, "average": 1 / len(chunks)}[record]
                 epoch_loss += loss.item() * counts
@@ -386,12 +443,18 @@ def chunked_autograd_grad(model, X, y, epochs, lr, chunk_size):  # torch.autogra
 
 
 Q4 = {
-    "correct": [chunked, chunked_sum_reduction, chunked_by_hand, variant(), chunked_autograd_grad],
+    "correct": [chunked, chunked_sum_reduction, chunked_by_hand, variant(), chunked_autograd_grad,
+                variant(forward="method"),  # model.forward(x) skips the model's own hooks, not its layers'
+                variant(dtype=torch.float64)],
     "wrong": [
         (broken, "only the last chunk's gradient"),
         (variant(zero="chunk"), "only the last chunk's gradient"),
         (variant(weight="none"), "chunks' mean losses added up"),
         (variant(weight="equal"), "every chunk's mean loss counted equally"),
+        (variant(weight="chunk_size"), "weighted by chunk_size / len(X), the last one too"),
+        (variant(weight="chunk_size", forward="method"), "weighted by chunk_size / len(X), the last one too"),
+        (variant(last_chunk=False), "the points of the last chunk never counted"),
+        (variant(last_chunk=False, dtype=torch.float64), "the points of the last chunk never counted"),
         (variant(zero="never"), "never cleared between epochs"),
         (variant(zero="chunk", weight="none", step="chunk"), "one optimizer step was taken per chunk"),
         (full_batch, "on 40 points at once"),
@@ -400,7 +463,7 @@ Q4 = {
         (variant(record="average"), "plain average of the chunks' mean losses"),
         (variant(returns="none"), "return the list"),
         (variant(returns="last"), "return the list"),
-        (lambda model, X, y, epochs, lr, chunk_size: [0.7, 0.69, 0.68], "never called the model"),  # hard-coded
+        (lambda model, X, y, epochs, lr, chunk_size: [0.7, 0.69, 0.68], "never ran the model"),  # hard-coded
         (chunked_in_place, "changed its input"),
         (chunked_one_backward, "3 backward pass(es) through the model in 3 epochs"),
         (chunked_summed_then_backward, "call backward() on each chunk's loss right after"),
@@ -452,6 +515,25 @@ def collapse_mutating(model):
     return W, b
 
 
+def collapse_hooked(model):  # hostile: makes the model agree with a made-up answer through a forward hook
+    W, b = torch.zeros(model[-1].out_features, model[0].in_features), torch.zeros(model[-1].out_features)
+    model.register_forward_hook(lambda module, inputs, output: inputs[0] @ W.T.to(inputs[0]) + b.to(inputs[0]))
+    return W, b
+
+
+def collapse_new_forward(model):  # hostile: the same by replacing forward
+    W, b = torch.ones(model[-1].out_features, model[0].in_features), torch.ones(model[-1].out_features)
+    model.forward = lambda x: x @ W.T.to(x) + b.to(x)
+    return W, b
+
+
+def collapse_then_shorten(model):  # keeps only the first layer, after computing a right answer
+    W, b = collapse_loop(model)
+    while len(model) > 1:
+        del model[-1]
+    return W, b
+
+
 Q5 = {
     "correct": [collapse_loop, collapse_probe,
                 lambda m: tuple(t.detach() for t in collapse_loop(m))],
@@ -460,6 +542,9 @@ Q5 = {
         (collapse_wrong_order, "W from"),
         (collapse_last_bias, "differs from the model's output"),
         (collapse_mutating, "changed the model"),
+        (collapse_hooked, "differs from the model's output"),
+        (collapse_new_forward, "differs from the model's output"),
+        (collapse_then_shorten, "changed the model (its parameters or its layers)"),
         (lambda m: collapse_loop(m)[0], "return a pair"),
     ],
 }
@@ -578,6 +663,47 @@ class Squeezed(nn.Module):  # forward(...).squeeze(): shape () for one reading, 
         return self.net(x).squeeze()
 
 
+class Ending(nn.Module):  # a trained logit model whose forward ends with something that is not a logit
+    def __init__(self, net, how):
+        super().__init__()
+        self.net, self.how = net, how
+
+    def forward(self, x):
+        z = self.net(x)
+        return {"relu": torch.relu(z), "round": torch.round(torch.sigmoid(z)), "compare": (z > 0).float(),
+                "sigmoid": torch.sigmoid(z)}[self.how]
+
+
+def ending(how, train_through=False):
+    def train_classifier(X, y):
+        if train_through:  # the ending is part of training too (BCEWithLogitsLoss on the ReLU's output)
+            return trainer(lambda m, s: Ending(Net(m, s), how))(X, y)
+        return Ending(trainer(lambda m, s: Net(m, s))(X, y), how)
+    return train_classifier
+
+
+class Lookup(nn.Module):  # hostile: memorises readings it was shown (here, the check's own) and their labels
+    def __init__(self, X, y):
+        super().__init__()
+        self.table = {tuple(r): float(label) for r, label in zip(X.tolist(), y.tolist(), strict=True)}
+        self.dummy = nn.Parameter(torch.zeros(1))
+
+    def forward(self, x):
+        return torch.tensor([10.0 if self.table.get(tuple(r), 0.0) else -10.0 for r in x.tolist()]) + self.dummy
+
+
+def reads_the_checks_readings(X, y):
+    return Lookup(*lesson04._held_back_readings())
+
+
+def nan_parameters(X, y):  # diverged: a hidden bias went to -inf (ReLU then gives 0, so outputs stay finite)
+    model = trainer(lambda m, s: Net(m, s), epochs=5)(X, y)
+    with torch.no_grad():
+        model.l1.weight[0] = 0.0
+        model.l1.bias[0] = -float("inf")
+    return model
+
+
 def on_meta(X, y):  # stands for a model left on a GPU: trained, then moved to another device
     return trainer(lambda m, s: Net(m, s), epochs=50)(X, y).to("meta")
 
@@ -601,7 +727,8 @@ Q6 = {
         (trainer(lambda m, s: Net(m, s, activation=False)), "accuracy is"),
         (trainer(lambda m, s: Net(m, s, sigmoid_at_end=True), loss="probabilities"), "between 0 and 1"),
         (trainer(lambda m, s: Net(m, s), epochs=1), "accuracy is"),
-        (trainer(lambda m, s: Net(m, s), lr=1e6, optimizer="sgd", epochs=20), "inf or nan"),
+        (trainer(lambda m, s: Net(m, s), lr=1e30, optimizer="sgd", epochs=20), "inf or nan"),
+        (nan_parameters, "some of its parameters are inf or nan"),
         (lambda X, y: Memoriser(y), "returned shape (400, 1)"),
         (lambda X, y: Net, "is the class Net"),
         (standardise_in_place, "changed its input"),
@@ -609,6 +736,12 @@ Q6 = {
         (batch_trainer("minmax"), "depends on which other readings are in the batch"),
         (on_meta, "move the model back with model.cpu()"),
         (trained_on_meta, "move the model back with model.cpu()"),
+        (ending("round"), "none of its outputs is negative"),
+        (ending("compare"), "100 of the 200 are exactly 0"),
+        (ending("relu"), "a ReLU, a sigmoid, a rounding or a comparison"),
+        (ending("relu", train_through=True), "none of its outputs is negative"),
+        (ending("sigmoid"), "Every output lies between 0 and 1"),
+        (reads_the_checks_readings, "accuracy is 0.5"),
     ],
 }
 
@@ -653,7 +786,7 @@ def test_misspelled_forward_is_an_attempt_with_a_hint():
 
 
 def test_wrong_answers_are_judged_fast():
-    lesson04._held_out_readings()  # the first call imports scikit-learn: not the answer's time
+    lesson04._training_readings()  # the first call imports scikit-learn: not the answer's time
     for name, answer in [("q6", lesson_recipe), ("q6", trainer(lambda m, s: Net(m, s, activation=False))),
                          ("q4", broken), ("q3", wbce_naive)]:
         start = time.process_time()  # computing time, so that a busy machine does not fail the test
@@ -692,3 +825,44 @@ def test_the_time_limit_leaves_out_the_first_optimizers_import():
     run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     seconds = float(run.stdout)
     assert seconds < 0.5
+
+
+def test_held_back_readings_are_fresh_each_time():
+    """Fixed test readings could be read from the module and memorised; each check draws new ones."""
+    (X1, _), (X2, _) = lesson04._held_back_readings(), lesson04._held_back_readings()
+    assert X1.shape == X2.shape == (200, 2) and not torch.equal(X1, X2)
+
+
+def _replace(space, key, value):
+    setattr(space, key, value)
+
+
+def _zeros_for(m):
+    return torch.zeros(m[-1].out_features, m[0].in_features), torch.zeros(m[-1].out_features)
+
+
+_ORIGINALS = {(torch, "sigmoid"): torch.sigmoid, (torch, "equal"): torch.equal,
+              (torch, "allclose"): torch.allclose,
+              (lesson04, "close"): lesson04.close, (lesson04, "_tolerance"): lesson04._tolerance,
+              (nn.Linear, "forward"): nn.Linear.forward}
+
+
+@pytest.mark.parametrize(("name", "answer", "replaced"), [
+    ("q1", lambda z, t: _replace(torch, "sigmoid", torch.zeros_like) or torch.zeros(len(z)), "torch.sigmoid"),
+    ("q1", lambda z, t: _replace(torch, "equal", lambda a, b: True) or torch.zeros(len(z)), "torch.equal"),
+    ("q2", lambda t, p: _replace(lesson04, "close", lambda a, b, tol=0: True) or (0.0, 0.0), "lesson04.close"),
+    ("q3", lambda z, y, w: _replace(lesson04, "_tolerance", lambda *a: torch.tensor(float("inf"))) or z,
+     "lesson04._tolerance"),
+    ("q5", lambda m: _replace(nn.Linear, "forward", lambda self, x: x[..., :1] * 0) or _zeros_for(m), "forward"),
+    ("q5", lambda m: _replace(torch, "allclose", lambda *a, **k: True) or _zeros_for(m), "torch.allclose"),
+])
+def test_an_answer_that_replaces_what_the_check_relies_on_is_told_and_undone(name, answer, replaced):
+    """The check computes its expectations with these functions: a replaced one could make anything look right."""
+    try:
+        outcome = lesson04.__dict__[name].evaluate(answer)
+        message = outcome.message.lower().replace("helpers.checks.", "").replace("linear.", "")
+        assert outcome.status == "incorrect" and f"replaced {replaced}".lower() in message, outcome.message
+        assert all(getattr(space, key) is value for (space, key), value in _ORIGINALS.items())  # put back
+    finally:
+        for (space, key), value in _ORIGINALS.items():
+            setattr(space, key, value)

@@ -9,8 +9,13 @@ where precision matters, so float32 and float64 answers both pass when right.
 
 from __future__ import annotations
 
+import builtins
 import contextlib
 import copy
+import math
+import numbers
+import random
+import sys
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -20,6 +25,7 @@ import numpy as np
 import torch
 from torch import nn
 from torch.nn import functional as F
+from torch.utils._python_dispatch import TorchDispatchMode
 
 from helpers.checks.core import (
     Incorrect,
@@ -33,6 +39,57 @@ from helpers.checks.core import (
     expect_tensor,
     seeded,
 )
+
+
+def _namespaces() -> list[Any]:
+    """What a check relies on while it judges: PyTorch's functions and classes, NumPy, math, builtins, itself."""
+    spaces: list[Any] = [torch, F, torch.special, torch.linalg, torch.optim, nn, np, math, builtins, time,
+                         sys.modules[__name__], sys.modules[Incorrect.__module__], torch.Tensor]
+    for space in (nn, torch.optim):
+        spaces += [v for v in vars(space).values() if isinstance(v, type)]  # nn.Linear, nn.Module, optim.SGD, ...
+    return spaces
+
+
+def _snapshot() -> list[tuple[Any, dict[str, Any]]]:
+    return [(space, {k: v for k, v in vars(space).items() if isinstance(space, type) or not k.startswith("__")})
+            for space in _namespaces()]
+
+
+def _replaced(snapshot: list[tuple[Any, dict[str, Any]]]) -> list[str]:
+    """Put back every attribute in ``snapshot`` that has since been replaced or deleted; their names."""
+    names = []
+    for space, attributes in snapshot:
+        now = vars(space)
+        for key, value in attributes.items():
+            new = now.get(key, _MISSING)
+            if new is not value and getattr(new, "__wrapped__", None) is not value:
+                # (PyTorch itself wraps some functions on first use, e.g. an optimizer's step: those stay)
+                with contextlib.suppress(AttributeError, TypeError):
+                    setattr(space, key, value)
+                names.append(f"{getattr(space, '__name__', space)}.{key}")
+    return names
+
+
+_MISSING = object()
+
+
+def _call(fn: Any, *args: Any) -> Any:
+    """:func:`call`, and a verdict if the answer replaced a function that PyTorch or the check relies on.
+
+    The check computes its expectations with those functions, so an answer that swapped one (say
+    torch.sigmoid, torch.equal or this module's tolerance) could make any output look right. Whatever
+    was replaced is put back, in the learner's session too.
+    """
+    snapshot = _snapshot()
+    try:
+        result = call(fn, *args)
+    finally:
+        replaced = _replaced(snapshot)
+        if replaced:
+            more = f" (and {len(replaced) - 1} more)" if len(replaced) > 1 else ""
+            raise Incorrect(f"your code replaced {replaced[0]}{more} while it ran. The check relies on it, so it "
+                            "has put it back: leave PyTorch's (and the check's) functions as they are.")
+    return result
 
 
 def _show(t: torch.Tensor) -> str:
@@ -58,7 +115,21 @@ def _labels(out: torch.Tensor, n: int, shown: str) -> torch.Tensor:
     return out
 
 
+# Each check adds one case drawn afresh on every run after its fixed ones: the fixed cases (and their expected
+# values, which a hint may show) can be read and looked up, a fresh one cannot. Drawn with their own generator,
+# so the learner's random state is left alone.
+_DRAW = random.SystemRandom()
+
+
 # --------------------------------------------------------------------------- q1
+def _fresh_threshold_case() -> tuple[torch.Tensor, float]:
+    threshold = round(_DRAW.uniform(0.2, 0.99), 3)
+    cut = math.log(threshold / (1 - threshold))
+    # no logit within 1e-2 of the cut, so the rounding of a float32 sigmoid cannot change a label
+    logits = [v if abs(v - cut) > 1e-2 else v + 0.5 for v in (round(_DRAW.uniform(-6, 6), 2) for _ in range(6))]
+    return torch.tensor(logits).unsqueeze(1), threshold
+
+
 _THRESHOLD_CASES = [
     # (logits (N, 1), threshold): no logit sits within 1e-3 of the threshold's logit, so the rounding of
     # a float32 sigmoid cannot change a label.
@@ -81,10 +152,10 @@ def q1(labels_at_threshold: Any) -> None:
     """labels_at_threshold(logits, threshold): 1.0 where sigmoid(logit) >= threshold, else 0.0."""
     observed = {"logits vs threshold": True, "threshold 0.5": True, "strictly above": True}
     failure = None
-    for logits, threshold in _THRESHOLD_CASES:
+    for logits, threshold in [*_THRESHOLD_CASES, _fresh_threshold_case()]:
         n = len(logits)
         shown = f"labels_at_threshold(logits={_show(logits)} (shape ({n}, 1)), threshold={threshold})"
-        out = _labels(call(labels_at_threshold, logits, threshold), n, shown)
+        out = _labels(_call(labels_at_threshold, logits, threshold), n, shown)
         z = logits.squeeze(1).double()
         expected = (torch.sigmoid(z) >= threshold).to(out.dtype)
         observed["logits vs threshold"] &= torch.equal(out, (z >= threshold).to(out.dtype))
@@ -109,6 +180,21 @@ def q1(labels_at_threshold: Any) -> None:
 
 
 # --------------------------------------------------------------------------- q2
+def _fresh_class_case() -> tuple[list[int], list[int]]:
+    """Ten true labels and predictions, each list holding both classes."""
+    while True:
+        y_true, y_pred = ([_DRAW.randint(0, 1) for _ in range(10)] for _ in range(2))
+        if len(set(y_true)) == 2 and len(set(y_pred)) == 2:
+            return y_true, y_pred
+
+
+def _number(value: Any, what: str) -> float:
+    """A float from any real number (a Fraction too), else :func:`as_number`'s verdict."""
+    if isinstance(value, numbers.Real) and not isinstance(value, (bool, np.bool_)):
+        return float(value)
+    return as_number(value, what)
+
+
 _CLASS_CASES = [
     # (y_true, y_pred): imbalanced, so overall accuracy differs from each class's
     ([0, 0, 0, 0, 0, 0, 1, 1], [0, 0, 0, 0, 0, 0, 0, 1]),
@@ -127,25 +213,27 @@ def q2(accuracy_per_class: Any) -> None:
     """accuracy_per_class(y_true, y_pred) -> (accuracy among true 0s, accuracy among true 1s)."""
     # every case holds both classes among the true labels and among the predictions, so each of the
     # alternatives below is defined; a cause is named only when it explains every case
-    observed = {"by predicted label": True}
+    observed = {"by predicted label": True, "percentages": True}
     failure = None
+    fresh = _fresh_class_case()  # the same for both dtypes
     for dtype in (torch.float32, torch.long):
-        for true_list, pred_list in _CLASS_CASES:
+        for true_list, pred_list in [*_CLASS_CASES, fresh]:
             y_true, y_pred = torch.tensor(true_list, dtype=dtype), torch.tensor(pred_list, dtype=dtype)
             shown = f"accuracy_per_class({true_list}, {pred_list}) with dtype {dtype}"
-            result = call(accuracy_per_class, y_true, y_pred)
+            result = _call(accuracy_per_class, y_true, y_pred)
             if isinstance(result, (np.ndarray, torch.Tensor)) and tuple(result.shape) == (2,):
                 result = list(result)  # two numbers in an array are a pair too
             expect(isinstance(result, (tuple, list)) and len(result) == 2, f"{shown} returned "
                    f"{describe(result)}; return a pair of two numbers (accuracy of class 0, accuracy of "
                    "class 1), e.g. a tuple.")
-            got = [as_number(v, f"each value {shown} returned") for v in result]
+            got = [_number(v, f"a value that {shown} returned") for v in result]
             n = len(true_list)
             right = [sum(t == p == c for t, p in zip(true_list, pred_list, strict=True)) for c in (0, 1)]
             size = [true_list.count(c) for c in (0, 1)]
             expected = [right[c] / size[c] for c in (0, 1)]
             by_prediction = [right[c] / pred_list.count(c) for c in (0, 1)]
             observed["by predicted label"] &= all(close(g, e) for g, e in zip(got, by_prediction, strict=True))
+            observed["percentages"] &= all(close(g, 100 * e) for g, e in zip(got, expected, strict=True))
             overall = sum(t == p for t, p in zip(true_list, pred_list, strict=True)) / n
             if failure is not None or all(close(g, e) for g, e in zip(got, expected, strict=True)):
                 continue
@@ -163,6 +251,9 @@ def q2(accuracy_per_class: Any) -> None:
                            f"{[round(e, 4) for e in expected]}.")
     if failure is None:
         return
+    if observed["percentages"]:
+        raise Incorrect("on every input your values are 100 times the right ones: percentages. Return fractions "
+                        "between 0 and 1.")
     if observed["by predicted label"]:
         raise Incorrect("on every input your values are the fraction right among the points *predicted* 0 and "
                         "among those predicted 1. Mask by the true label instead: the points whose y_true is "
@@ -178,20 +269,38 @@ def _refuse(name: str):
 
 
 _SHORTCUTS = ("binary_cross_entropy_with_logits", "binary_cross_entropy", "softplus", "logsigmoid")
-_ATEN_SHORTCUTS = ("binary_cross_entropy_with_logits", "binary_cross_entropy", "softplus", "log_sigmoid",
-                   "log_sigmoid_forward")
+# The operators behind them, as PyTorch's dispatcher names them. Refusing them there catches every route to
+# them: F.softplus, `from torch.nn.functional import softplus` (a name bound before the check patched F),
+# torch._C._nn.softplus, torch.ops.aten.softplus(.default), nn.Softplus, nn.BCEWithLogitsLoss, ...
+_ATEN_SHORTCUTS = frozenset({"binary_cross_entropy_with_logits", "binary_cross_entropy", "softplus",
+                             "log_sigmoid", "log_sigmoid_forward"})
+
+
+class _RefuseShortcuts(TorchDispatchMode):
+    """Raise on any dispatch of a ready-made binary cross-entropy, softplus or log-sigmoid operator."""
+
+    @classmethod
+    def _should_skip_dynamo(cls) -> bool:
+        # Otherwise PyTorch wraps __torch_dispatch__ to keep its compiler out, and that imports the compiler
+        # (seconds of computing time) on the first use: nothing here is compiled.
+        return False
+
+    def __torch_dispatch__(self, func: Any, types: Any, args: Any = (), kwargs: Any = None) -> Any:
+        name = func.overloadpacket.__name__
+        if name in _ATEN_SHORTCUTS:
+            _refuse(f"torch.ops.aten.{name}")()
+        return func(*args, **(kwargs or {}))
 
 
 @contextlib.contextmanager
 def _no_bce_shortcuts() -> Iterator[None]:
     """Disable PyTorch's ready-made binary cross-entropy (and softplus / logsigmoid) while the answer runs."""
     with contextlib.ExitStack() as stack:
-        for name in _SHORTCUTS:
+        for name in _SHORTCUTS:  # the usual names first, so that the error names what the answer called
             stack.enter_context(mock.patch.object(F, name, _refuse(f"F.{name}")))
         stack.enter_context(mock.patch.object(torch, "binary_cross_entropy_with_logits",
                                               _refuse("torch.binary_cross_entropy_with_logits")))
-        for name in _ATEN_SHORTCUTS:  # the operators behind them, reachable as torch.ops.aten.<name>
-            stack.enter_context(mock.patch.object(torch.ops.aten, name, _refuse(f"torch.ops.aten.{name}")))
+        stack.enter_context(_RefuseShortcuts())
         yield
 
 
@@ -239,6 +348,14 @@ def _tolerance(z: torch.Tensor, w: float, dtype: torch.dtype) -> torch.Tensor:
     return _ROUNDING_UNITS * torch.finfo(dtype).eps * (1 + w) * (1 + z.double().abs())
 
 
+def _fresh_weighted_case() -> tuple[list[float], list[float], float, torch.dtype]:
+    """Small and very large logits, soft labels, a weight, in float32 or float64."""
+    logits = [round(_DRAW.uniform(-5, 5), 3) for _ in range(4)]
+    logits += [round(_DRAW.choice((-1, 1)) * _DRAW.uniform(20, 1e4), 1) for _ in range(4)]
+    labels = [round(_DRAW.random(), 3) for _ in logits]
+    return logits, labels, round(_DRAW.uniform(0.2, 5), 2), _DRAW.choice((torch.float32, torch.float64))
+
+
 def _point(z: torch.Tensor, y: torch.Tensor, i: int) -> str:
     return f"z={z[i].item():g}, y={y[i].item():g}"
 
@@ -253,14 +370,14 @@ def _point(z: torch.Tensor, y: torch.Tensor, i: int) -> str:
 )
 def q3(weighted_bce: Any) -> None:
     """weighted_bce(logits, labels, pos_weight): per-point weighted BCE from logits, stable, by hand."""
-    for values, targets, w, dtype in _WEIGHTED_CASES:
+    for values, targets, w, dtype in [*_WEIGHTED_CASES, _fresh_weighted_case()]:
         logits, labels = torch.tensor(values, dtype=dtype), torch.tensor(targets, dtype=dtype)
         n = len(values)
         shown = (f"weighted_bce(logits={_show(logits)}, labels={_show(labels)}, pos_weight={w}) "
                  f"with dtype {dtype}")
         try:
             with _no_bce_shortcuts():
-                result = call(weighted_bce, logits, labels, w)
+                result = _call(weighted_bce, logits, labels, w)
         except Incorrect as error:
             if "disabled in this exercise" in str(error):
                 raise Incorrect(f"{shown} called one of PyTorch's ready-made losses, which this check "
@@ -321,7 +438,9 @@ def _moon_like(n: int, seed: int) -> tuple[torch.Tensor, torch.Tensor]:
 
 def _same(params: list[torch.Tensor], other: list[torch.Tensor]) -> bool:
     # float32: the chunks add up the same gradient in another order, so the last digits may differ
-    return all(torch.allclose(p, o, atol=1e-5, rtol=1e-4) for p, o in zip(params, other, strict=True))
+    # (in float64: an answer may have trained the model in float64 and left it so)
+    return all(torch.allclose(p.detach().double(), o.double(), atol=1e-5, rtol=1e-4)
+               for p, o in zip(params, other, strict=True))
 
 
 _CHUNK_POINTS = 40
@@ -346,8 +465,9 @@ def _chunk_reference(start: list[torch.Tensor], X: torch.Tensor, y: torch.Tensor
     "full batch" is what the exercise asks for. The others are the typical ways to get it wrong:
     "last chunk" (gradients cleared before every chunk; "last chunk, weighted" with the chunk's loss
     scaled), "sum of means" (each chunk's mean loss counts fully), "mean of means" (each chunk counts
-    equally, whatever its size), "never cleared" (gradients carried over from one epoch to the next) and
-    "step per chunk" (mini-batch SGD).
+    equally, whatever its size), "chunk_size share" (each chunk weighted by chunk_size / N, the smaller last
+    one too), "last chunk left out" (the loop stops one chunk early), "never cleared" (gradients carried
+    over from one epoch to the next) and "step per chunk" (mini-batch SGD).
     """
     model = _chunk_model(start)
     optimizer = torch.optim.SGD(model.parameters(), lr=lr)
@@ -373,11 +493,13 @@ def _chunk_reference(start: list[torch.Tensor], X: torch.Tensor, y: torch.Tensor
         else:
             if mode != "never cleared":
                 optimizer.zero_grad()
-            for Xc, yc in chunks:
-                if mode.startswith("last chunk"):
+            for k, (Xc, yc) in enumerate(chunks):
+                if mode == "last chunk left out" and k == len(chunks) - 1:
+                    break
+                if mode.startswith("last chunk, ") or mode == "last chunk":
                     optimizer.zero_grad()
-                share = {"sum of means": 1.0, "last chunk": 1.0, "mean of means": 1 / len(chunks)}.get(mode,
-                                                                                                    len(Xc) / n)
+                share = {"sum of means": 1.0, "last chunk": 1.0, "mean of means": 1 / len(chunks),
+                         "chunk_size share": chunk_size / n}.get(mode, len(Xc) / n)
                 (loss_fn(model(Xc).squeeze(1), yc) * share).backward()
         optimizer.step()
     return seen, [p.detach().clone() for p in model.parameters()]
@@ -393,6 +515,10 @@ _CHUNK_MISTAKES = {
                     "number of points, so that together they make the mean over all points.",
     "mean of means": "every chunk's mean loss counted equally; the last chunk is smaller than the others, so its "
                      "points weighed more. Each chunk's loss must count in proportion to its number of points.",
+    "chunk_size share": "every chunk's loss was weighted by chunk_size / len(X), the last one too, which holds "
+                        "fewer points: weigh each chunk by the number of points it actually holds.",
+    "last chunk left out": "the points of the last chunk never counted: the loop over the chunks stopped before "
+                           "it (the last chunk may be smaller than the others).",
     "never cleared": "the gradients were never cleared between epochs, so each step also used all earlier "
                      "epochs' gradients.",
     "step per chunk": "one optimizer step was taken per chunk (mini-batch training); here one step per epoch "
@@ -417,19 +543,21 @@ def q4(train_in_chunks: Any) -> None:
         start = [p.detach().clone() for p in model.parameters()]
         sizes: list[int] = []
         backwards: list[int] = []  # one entry per backward pass that reaches the first layer's weight
-        hook = model.register_forward_pre_hook(
+        # on the first layer, which every forward pass goes through: model(x) and model.forward(x) alike
+        hook = model[0].register_forward_pre_hook(
             lambda _, inputs, seen=sizes: seen.append(len(inputs[0]) if inputs else 0))
         grad_hook = next(model.parameters()).register_hook(lambda grad, seen=backwards: seen.append(1))
         shown = (f"train_in_chunks(model, X of shape ({_CHUNK_POINTS}, 2), y, epochs={_CHUNK_EPOCHS}, lr={lr}, "
                  f"chunk_size={chunk_size})")
         try:
             with seeded(41):
-                losses = call(train_in_chunks, model, X, y, _CHUNK_EPOCHS, lr, chunk_size)
+                losses = _call(train_in_chunks, model, X, y, _CHUNK_EPOCHS, lr, chunk_size)
         finally:
             hook.remove()
             grad_hook.remove()
         after = [p.detach().clone() for p in model.parameters()]
-        expect(sizes, f"{shown} never called the model.")
+        expect(sizes, f"{shown} never ran the model: the check saw no forward pass through its first layer. "
+               "Call model(X_chunk) on each chunk.")
         expect(max(sizes) <= chunk_size, f"{shown} called the model on {max(sizes)} points at once; the model "
                f"may see at most chunk_size = {chunk_size} points per call (that is the point of chunks).")
         seen, right = _chunk_reference(start, X, y, lr, chunk_size)
@@ -493,13 +621,16 @@ def q5(collapse: Any) -> None:
             model = nn.Sequential(*[nn.Linear(a, b) for a, b in zip(dims[:-1], dims[1:], strict=True)])
             x = torch.randn(20, n_in)
         before = {k: v.clone() for k, v in model.state_dict().items()}
+        with torch.no_grad():  # before the answer runs: whatever it does to the model cannot move the target
+            wanted = copy.deepcopy(model).double()(x.double())
         shown = f"collapse on a stack of {len(sizes)} linear layer(s), {' -> '.join(map(str, dims))}"
         try:
-            result = call(collapse, model)
+            result = _call(collapse, model)
         except Incorrect as error:  # say which stack: a fixed number of layers fails on the others
             raise Incorrect(f"{shown}: {error}") from error
-        expect(all(torch.equal(v, model.state_dict()[k]) for k, v in before.items()),
-               f"{shown} changed the model's parameters; leave the model as it was.")
+        after = model.state_dict()
+        expect(after.keys() == before.keys() and all(torch.equal(v, after[k]) for k, v in before.items()),
+               f"{shown} changed the model (its parameters or its layers); leave the model as it was.")
         expect(isinstance(result, (tuple, list)) and len(result) == 2, f"{shown} returned "
                f"{describe(result)}; return a pair (W, b).")
         W = expect_tensor(result[0], f"W from {shown}", floating=True)
@@ -509,7 +640,6 @@ def q5(collapse: Any) -> None:
         expect(tuple(b.shape) == (dims[-1],), f"b from {shown} has shape {tuple(b.shape)}; expected "
                f"({dims[-1]},).")
         with torch.no_grad():
-            wanted = copy.deepcopy(model).double()(x.double())
             got = x.double() @ W.detach().double().T + b.detach().double()
         # float32 products of a few layers of size <= 6: errors near 1e-6 on outputs of size ~1
         expect(torch.allclose(got, wanted, atol=1e-4, rtol=1e-4), f"with your W and b, x @ W.T + b "
@@ -527,13 +657,26 @@ def sensor_readings(X: torch.Tensor) -> torch.Tensor:
     return torch.stack([300 + 20 * X[:, 0], 0.01 * X[:, 1]], dim=1)
 
 
-def _held_out_readings() -> tuple[torch.Tensor, ...]:
-    """Sensor readings of circles the exercise never shows: 400 to train on, 200 kept back for testing."""
+def _readings(n: int, seed: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """n sensor readings of circles made as the exercise makes them, and their float labels."""
     from sklearn.datasets import make_circles  # imported here: only this check needs scikit-learn
 
-    X_np, y_np = make_circles(n_samples=600, noise=0.05, factor=0.5, random_state=2024)
-    X, y = sensor_readings(torch.from_numpy(X_np).float()), torch.from_numpy(y_np).float()
-    return X[:400], y[:400], X[400:], y[400:]
+    X_np, y_np = make_circles(n_samples=n, noise=0.05, factor=0.5, random_state=seed)
+    return sensor_readings(torch.from_numpy(X_np).float()), torch.from_numpy(y_np).float()
+
+
+def _training_readings() -> tuple[torch.Tensor, torch.Tensor]:
+    """The 400 readings the answer trains on: always the same, so that its training is reproducible."""
+    return _readings(400, 2024)
+
+
+def _held_back_readings() -> tuple[torch.Tensor, torch.Tensor]:
+    """200 fresh readings to test on, drawn only after training, from a seed nothing before can know.
+
+    Fixed test readings could be read from this module and trained on (or looked up); fresh ones cannot.
+    Well-trained models score 1.0 on every draw (measured on 200 draws), so a right answer never fails by luck.
+    """
+    return _readings(200, random.SystemRandom().randrange(2**32))
 
 
 _DEVICE_HINT = (" The check gives the model CPU tensors, as the exercise does: return a model that works on "
@@ -552,7 +695,7 @@ def _on_cpu(error: Incorrect) -> Incorrect:
 def _logits(model: Any, X: torch.Tensor, what: str) -> torch.Tensor:
     """The model's logits for readings ``X`` as a CPU tensor of shape (len(X),)."""
     try:
-        out = expect_tensor(call(model, X), what, floating=True)
+        out = expect_tensor(_call(model, X), what, floating=True)
     except Incorrect as error:
         raise _on_cpu(error) from error
     if out.device.type != "cpu":
@@ -596,12 +739,12 @@ def _warm_up_optimizers() -> None:
 )
 def q6(train_classifier: Any) -> None:
     """train_classifier(X_train, y_train) -> trained model of raw readings; judged on readings held back."""
-    X_train, y_train, X_test, y_test = _held_out_readings()
+    X_train, y_train = _training_readings()
     _warm_up_optimizers()
     with seeded(6):
         start = time.process_time()  # computing time: other programs on the machine do not count
         try:
-            model = call(train_classifier, X_train, y_train)
+            model = _call(train_classifier, X_train, y_train)
         except Incorrect as error:
             raise _on_cpu(error) from error
         seconds = time.process_time() - start
@@ -609,6 +752,7 @@ def q6(train_classifier: Any) -> None:
     expect(seconds <= _E2E_SECONDS, f"train_classifier took {seconds:.1f} s of computing time on 400 points; the "
            f"limit is {_E2E_SECONDS:.0f} s. Train for fewer epochs or with a larger learning rate.")
     model.eval()
+    X_test, y_test = _held_back_readings()
     with torch.inference_mode():
         out = _logits(model, X_test, "the model's output on the 200 held-back readings")
         for part in _PARTS:
@@ -625,6 +769,18 @@ def q6(train_classifier: Any) -> None:
                     "mean or std of the x that forward gets.")
         accuracy = float(((out > 0).float() == y_test).float().mean())
         if accuracy >= _E2E_THRESHOLD:
+            try:  # a probe for outputs that cannot be logits
+                far = _logits(model, X_test * 50, "the model's output far from the data")
+            except Incorrect:
+                far = None
+            seen = out if far is None else torch.cat([out, far])
+            if bool((seen >= 0).all()):  # label-0 readings then get exactly 0: a cut-off output, not a logit
+                raise Incorrect(
+                    f"on the 200 held-back readings the model's accuracy is {accuracy:.2f}, but none of its "
+                    f"outputs is negative ({int((out == 0).sum())} of the 200 are exactly 0"
+                    f"{'' if far is None else ', and none is negative far from the data either'}): a logit is "
+                    "negative where the model leans to label 0, so these are not logits. Does forward end with "
+                    "a ReLU, a sigmoid, a rounding or a comparison? Return the last layer's raw output.")
             return
         mean, std = X_train.mean(dim=0), X_train.std(dim=0)
         try:  # probes for a hint only: a model that fails on them is told its accuracy alone
@@ -636,6 +792,9 @@ def q6(train_classifier: Any) -> None:
     shown = f"on the 200 held-back readings the model's accuracy is {accuracy:.2f} (labels read as logit > 0)"
     if not bool(torch.isfinite(out).all()):
         raise Incorrect(f"{shown}, and some of its outputs are inf or nan: did the training loss become nan?")
+    if not all(bool(torch.isfinite(p).all()) for p in model.parameters()):
+        raise Incorrect(f"{shown}, and some of its parameters are inf or nan: the training diverged (did the loss "
+                        "become nan? a learning rate too large does that).")
     both = out.reshape(-1) if far is None else torch.cat([out.reshape(-1), far])
     if float(both.max() - both.min()) <= 1e-6 * max(1.0, float(both.abs().max())):
         where = "for every reading" if far is None else "for every reading, near the data and far from it"
