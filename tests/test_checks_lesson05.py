@@ -1,6 +1,7 @@
 """Lesson 05 checks: several correct answers pass, typical mistakes fail with their hint."""
 
 import math
+import signal
 import time
 
 import numpy as np
@@ -1058,3 +1059,27 @@ def test_q5_counts_data_wherever_the_model_keeps_it():
     for model in (NearestNeighbourNumPy(X, y), NearestNeighbourList(X, y), nearest_neighbour_closure(X, y),
                   nearest_neighbour_global(X, y)):
         assert lesson05._numbers_stored(model) >= 700 * 4, type(model).__name__
+
+
+def endless(*_):
+    while True:
+        try:
+            time.sleep(0.01)
+        except Exception:  # noqa: S112  (a learner's catch-all does not keep the check waiting)
+            continue
+
+
+@pytest.mark.parametrize("name", ["q1", "q2", "q3", "q4", "q6"])
+def test_code_that_does_not_end_is_stopped(name, monkeypatch):
+    monkeypatch.setattr(lesson05, "_CALL_SECONDS", 0.5)
+    started = time.perf_counter()
+    outcome = getattr(lesson05, name).evaluate(endless)
+    assert outcome.status == INCORRECT and "still running after 0.5 s, so the check stopped it" in outcome.message
+    assert time.perf_counter() - started < 5
+
+
+def test_q5_stops_training_soon_after_its_time_limit(monkeypatch):
+    monkeypatch.setattr(lesson05, "_Q5_SECONDS", 0.5)
+    outcome = lesson05.q5.evaluate(endless)
+    assert "train_classifier was still running after 2.5 s, so the check stopped it" in outcome.message
+    assert signal.getitimer(signal.ITIMER_REAL) == (0.0, 0.0)

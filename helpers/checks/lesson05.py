@@ -15,7 +15,9 @@ import copy
 import functools
 import numbers
 import re
+import signal
 import sys
+import threading
 import time
 import types
 from collections.abc import Callable, Iterator
@@ -53,12 +55,52 @@ def _bindings() -> list[tuple[Any, dict[str, Any]]]:
     return [(owner, dict(vars(owner))) for owner in (*_GUARDED, sys.modules[__name__])]
 
 
-def call(fn: Any, *args: Any, **kwargs: Any) -> Any:
-    """:func:`helpers.checks.core.call`, and a verdict if the answer rebound torch's, NumPy's or the
-    check's own names (monkeypatching): they are restored first, so nothing else is affected."""
-    before = _bindings()
+# How long one call of the learner's code may run before the check stops it (an endless loop, say):
+# far above what any exercise needs (exercise 5 states its own limit, and is stopped just after it).
+_CALL_SECONDS = 30.0
+
+
+class _StoppedByTheCheck(BaseException):  # not an Exception: `except Exception` lets it through
+    """Raised into the learner's code by a timer when it has run for too long."""
+
+
+@contextlib.contextmanager
+def _time_limit(seconds: float) -> Iterator[None]:
+    """Interrupt the block after ``seconds`` (where a timer signal can: the main thread of a Unix
+    process that has no timer of its own running); elsewhere the block runs unlimited."""
+    usable = (hasattr(signal, "setitimer") and threading.current_thread() is threading.main_thread()
+              and signal.getitimer(signal.ITIMER_REAL)[0] == 0)
+    if not usable:
+        yield
+        return
+
+    def stop(_signum: int, _frame: Any) -> None:
+        raise _StoppedByTheCheck(f"stopped by the check after {seconds:g} s")
+
+    previous = signal.signal(signal.SIGALRM, stop)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
     try:
-        return core.call(fn, *args, **kwargs)
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+def call(fn: Any, *args: Any, _seconds: float | None = None, **kwargs: Any) -> Any:
+    """:func:`helpers.checks.core.call`, stopped after ``_seconds`` (default ``_CALL_SECONDS``), and a
+    verdict if the answer rebound torch's, NumPy's or the check's own names (monkeypatching): they
+    are restored first, so nothing else is affected."""
+    before = _bindings()
+    seconds = _CALL_SECONDS if _seconds is None else _seconds
+    try:
+        with _time_limit(seconds):
+            return core.call(fn, *args, **kwargs)
+    except Incorrect as error:
+        if isinstance(error.__cause__, _StoppedByTheCheck):
+            raise Incorrect(f"your code was still running after {seconds:g} s, so the check stopped it "
+                            "(no exercise here needs that long: look for a loop that does not end, or "
+                            "runs far more often than you meant).") from None
+        raise
     finally:
         changed = []
         for owner, names in before:
@@ -802,8 +844,12 @@ def q5(train_classifier: Any) -> None:
         with seeded(1):
             started = time.perf_counter()
             try:
-                model = call(train_classifier, X_train, y_train)
+                model = call(train_classifier, X_train, y_train, _seconds=_Q5_SECONDS + 2)
             except Incorrect as error:
+                if "so the check stopped it" in str(error):
+                    raise Incorrect(f"on {data} train_classifier was still running after {_Q5_SECONDS + 2:g} s, "
+                                    f"so the check stopped it; the limit is {_Q5_SECONDS:.0f} s. Fewer epochs or "
+                                    "a smaller model will do.") from None
                 hint = _q5_error_hint(str(error), n_features, n_classes)
                 raise Incorrect(f"{error}. {hint}" if hint else str(error)) from error
             seconds = time.perf_counter() - started
