@@ -1,6 +1,7 @@
 """Lesson 05 checks: several correct answers pass, typical mistakes fail with their hint."""
 
 import math
+import signal
 import time
 
 import numpy as np
@@ -605,13 +606,193 @@ def scores_counts_each_once(y_true, y_pred, n_classes):  # matrix[t, p] = 1 inst
     return scores_with(lambda *r: (matrix, *r[1:]))(y_true, y_pred, n_classes)
 
 
+# ---------------------------------------------------------------- answers that change the library or the check
+def patching(result, owner, name):
+    """An answer that rebinds owner.name (a hostile route to a verdict), then returns result(*args)."""
+    def answer(*args):
+        setattr(owner, name, lambda *a, **k: True)
+        return result(*args)
+    return answer
+
+
+# ---------------------------------------------------------------- more q1 routes to a library softmax
+def softmax_private(logits):
+    return torch._softmax(logits, 1, False)
+
+
+def softmax_aten(logits):
+    return torch.ops.aten._softmax(logits, 1, False)
+
+
+def softmax_distribution(logits):
+    return torch.distributions.Categorical(logits=logits).probs
+
+
+def softmax_normalize(logits):  # the row sum through F.normalize with p=1
+    return F.normalize(torch.exp(logits - logits.amax(dim=1, keepdim=True)), p=1, dim=1)
+
+
+# ---------------------------------------------------------------- more q2 answers
+def train_zero_grad_first(model, X, y, epochs, lr, batch_size):  # zero_grad before the forward pass
+    optimizer = torch.optim.Adam(model.parameters(), lr=lr)
+    losses = []
+    for _ in range(epochs):
+        total = 0.0
+        for first in range(0, len(X), batch_size):
+            optimizer.zero_grad()
+            summed = F.cross_entropy(model(X[first:first + batch_size]), y[first:first + batch_size],
+                                     reduction="sum")  # a sum over the batch, divided for the step
+            (summed / len(X[first:first + batch_size])).backward()
+            optimizer.step()
+            total += summed.item()
+        losses.append(total / len(X))
+    return losses
+
+
+def train_in_float64(model, X, y, epochs, lr, batch_size):  # converts the caller's model
+    model.double()
+    return train_standard(model, X.double(), y, epochs, lr, batch_size)
+
+
+# ---------------------------------------------------------------- more q4 answers
+class OutputFirst(nn.Module):  # registers its output layer first: the order of definition is free
+    def __init__(self, n_features, n_classes, max_params):
+        super().__init__()
+        h = widest(n_features, n_classes, max_params)
+        self.out, self.hidden2, self.hidden1 = nn.Linear(h, n_classes), nn.Linear(h, h), nn.Linear(n_features, h)
+
+    def forward(self, x):
+        return self.out(F.relu(self.hidden2(F.relu(self.hidden1(x)))))
+
+
+def budget_float64(n_features, n_classes, max_params):
+    return budget_net()(n_features, n_classes, max_params).double()
+
+
+def budget_count_without_output_bias(n_features, n_classes, max_params):
+    h = 1
+    while count(n_features, n_classes, h + 1) - n_classes <= max_params:
+        h += 1
+    return mlp(h)(n_features, n_classes)
+
+
+def budget_strictly_below(n_features, n_classes, max_params):  # < where <= is meant
+    h = 1
+    while count(n_features, n_classes, h + 1) < max_params:
+        h += 1
+    return mlp(h)(n_features, n_classes)
+
+
+def budget_layers(*between):
+    """The widest f-h-h-c network with the given modules after the first and the second hidden layer."""
+    def build(n_features, n_classes, max_params):
+        h = widest(n_features, n_classes, max_params)
+        return nn.Sequential(nn.Linear(n_features, h), *between[0], nn.Linear(h, h), *between[1],
+                             nn.Linear(h, n_classes))
+    return build
+
+
+def budget_zeros(n_features, n_classes, max_params):
+    net = budget_net()(n_features, n_classes, max_params)
+    for p in net.parameters():
+        nn.init.zeros_(p)
+    return net
+
+
+class NanOutputs(BudgetNet):
+    def forward(self, x):
+        return super().forward(x) * float("nan")
+
+
+# ---------------------------------------------------------------- more q5 answers: data kept out of sight
+class NearestNeighbourNumPy(nn.Module):  # the training points kept as NumPy arrays
+    def __init__(self, X, y):
+        super().__init__()
+        self.X, self.y, self.n_classes = X.numpy().copy(), y.numpy().copy(), int(y.max()) + 1
+
+    def forward(self, x):
+        nearest = ((x.numpy()[:, None, :] - self.X[None]) ** 2).sum(-1).argmin(1)
+        return F.one_hot(torch.from_numpy(self.y[nearest]), self.n_classes).float() * 10
+
+
+class NearestNeighbourList(nn.Module):  # the training points as a list of tensors
+    def __init__(self, X, y):
+        super().__init__()
+        self.data = [X.clone(), y.clone()]
+
+    def forward(self, x):
+        points, targets = self.data
+        return F.one_hot(targets[torch.cdist(x, points).argmin(dim=1)]).float() * 10
+
+
+def nearest_neighbour_closure(X, y):  # the training points captured by forward
+    points, targets = X.clone(), y.clone()
+
+    class Nearest(nn.Module):
+        def forward(self, x):
+            return F.one_hot(targets[torch.cdist(x, points).argmin(dim=1)]).float() * 10
+    return Nearest()
+
+
+KEPT = {}
+
+
+class NearestNeighbourGlobal(nn.Module):  # the training points in a global that forward reads
+    def forward(self, x):
+        return F.one_hot(KEPT["y"][torch.cdist(x, KEPT["X"]).argmin(dim=1)]).float() * 10
+
+
+def nearest_neighbour_global(X, y):
+    KEPT.update(X=X.clone(), y=y.clone())
+    return NearestNeighbourGlobal()
+
+
+def classifier_nan(X, y):
+    model = classifier(epochs=1)(X, y)
+    with torch.no_grad():
+        model[0].weight.fill_(float("nan"))
+    return model
+
+
+def classifier_sizes_from_closure(X, y):  # a class defined inside, reading X's size in __init__
+    class Net(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.net = mlp(32)(X.shape[1], int(y.max()) + 1)
+
+        def forward(self, x):
+            return self.net(x)
+    model = Net()
+    optimizer = torch.optim.Adam(model.parameters(), lr=0.01)
+    for _ in range(300):
+        loss = F.cross_entropy(model(X), y)
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+    return model
+
+
+# ---------------------------------------------------------------- more q6 answers
+def scores_fraction(y_true, y_pred, n_classes):  # an exact Fraction for the accuracy
+    from fractions import Fraction
+    return scores_with(lambda m, a, r, p: (m, Fraction(int(m.diag().sum()), len(y_true)), r, p))(
+        y_true, y_pred, n_classes)
+
+
+
 CASES = {
     "q1": {
-        "correct": [softmax_stable, softmax_logsumexp, softmax_numpy, softmax_loop, softmax_unsqueeze,
+        "correct": [softmax_normalize, softmax_stable, softmax_logsumexp, softmax_numpy, softmax_loop,
+                    softmax_unsqueeze,
                     lambda logits: softmax_stable(logits.double()), softmax_half, softmax_bfloat16,
                     lambda logits: softmax_stable(logits.half()),  # these logits are exact in float16
                     lambda logits: softmax_stable(logits).half()],
         "wrong": [
+            (softmax_private, "switches off"),
+            (softmax_aten, "switches off"),
+            (softmax_distribution, "switches off"),
+            (patching(softmax_stable, torch, "allclose"), "replaced torch.allclose"),
+            (patching(lambda logits: logits, torch, "allclose"), "(the check has put back the original)"),
             (lambda logits: torch.softmax(logits, dim=1), "switches off"),
             (lambda logits: F.softmax(logits, dim=-1), "switches off"),
             (lambda logits: logits.softmax(1), "switches off"),
@@ -634,8 +815,11 @@ CASES = {
         "placeholder": not_implemented,
     },
     "q2": {
-        "correct": [train_standard, train_with_loader, train_split_and_numpy],
+        "correct": [train_zero_grad_first, train_standard, train_with_loader, train_split_and_numpy],
         "wrong": [
+            (train_in_float64, "changed the model's parameters from torch.float32"),
+            (patching(lambda *a: [0.0] * a[3], np, "allclose"), "replaced numpy.allclose"),
+            (patching(lambda *a: [0.0] * a[3], torch.Tensor, "argmax"), "replaced Tensor.argmax"),
             (train_the_broken_one, "zero_grad() cleared the gradients"),
             (train_a_copy, "your losses are those of a correct run, but the model passed to train_model did "
                            "not change: train that model itself, in place"),
@@ -663,6 +847,9 @@ CASES = {
     "q3": {
         "correct": [loss_for_modules, loss_for_functional, loss_for_float64],
         "wrong": [
+            (lambda logits, labels: F.binary_cross_entropy_with_logits(logits.reshape(-1), labels.float()),
+             "3 logits per sample is a multiclass output with C = 3"),
+            (patching(lambda *a: 0.5, lesson05, "close"), "replaced helpers.checks.lesson05.close"),
             (loss_always_soft_ce, "always 0"),
             (loss_sigmoid_then_bce, "loses precision"),
             (loss_softmax_then_ce, "softmax before"),
@@ -679,8 +866,18 @@ CASES = {
         "placeholder": not_implemented,
     },
     "q4": {
-        "correct": [budget_net(), budget_by_formula, budget_by_counting, BudgetNet, budget_net(act=nn.Sigmoid)],
+        "correct": [OutputFirst, budget_float64, budget_net(), budget_by_formula, budget_by_counting, BudgetNet,
+                    budget_net(act=nn.Sigmoid)],
         "wrong": [
+            (budget_count_without_output_bias, "build_model(3, 5, 418) has hidden width 16 and 421 parameters"),
+            (budget_strictly_below, "build_model(4, 3, 583) has hidden width 19 (535 parameters), within the "
+                                    "budget of 583, but width 20 fits too (583 parameters)"),
+            (budget_layers([nn.ReLU()], []), "the output of the second hidden layer (negative values included) "
+                                             "goes into the next nn.Linear unchanged"),
+            (budget_layers([], [nn.ReLU()]), "the output of the first hidden layer"),
+            (budget_layers([nn.Dropout(0.2)], [nn.ReLU()]), "the output of the first hidden layer"),
+            (budget_zeros, "gives the same outputs (tensor([0., 0., 0.]) (dtype torch.float32)) for every input"),
+            (NanOutputs, "contains nan or inf"),
             (lesson_network, "has hidden width 64 and 4,547 parameters; the budget is 1,000"),
             (budget_net(biases=False), "widest that fits if the biases are left out: count them too"),
             (budget_net(off=-1), "but width 28 fits too (983 parameters)"),
@@ -704,9 +901,15 @@ CASES = {
         "placeholder": not_implemented,
     },
     "q5": {
-        "correct": [classifier(), classifier(width=16, epochs=400, lr=0.02, act=nn.Tanh),
+        "correct": [classifier_sizes_from_closure, classifier(),
+                    classifier(width=16, epochs=400, lr=0.02, act=nn.Tanh),
                     classifier_with_fit, classifier(width=64, hidden=1, epochs=250), classifier_numpy_sizes],
         "wrong": [
+            (lambda X, y: NearestNeighbourNumPy(X, y), "stores 2,560 numbers"),
+            (lambda X, y: NearestNeighbourList(X, y), "Only 0 of them are trained parameters"),
+            (nearest_neighbour_closure, "Only 0 of them are trained parameters"),
+            (nearest_neighbour_global, "Only 0 of them are trained parameters"),
+            (classifier_nan, "outputs on new points contain nan or inf"),
             (lesson_model_and_loop, "expects 2 inputs"),  # the lesson's 2-64-64-3 network, pasted
             (classifier(n_features=2, n_classes=3), "expects 2 inputs"),
             (classifier(n_classes=3), "fewer outputs than there are classes"),
@@ -716,8 +919,8 @@ CASES = {
             (lambda X, y: OnlyItsOwnPoints(classifier()(X, y), len(X)), "does well only on what it has seen"),
             (classifier_untrained, "has not learned"),
             (classifier(hidden=0), "has not learned"),  # a straight-line model cannot draw a ring
-            (classifier(width=64, hidden=2), "stores 4,676 numbers (parameters, buffers and tensor attributes "
-                                             "together); the limit is 2,000. Use a smaller model"),
+            (classifier(width=64, hidden=2), "stores 4,676 numbers (parameters, buffers and other data it "
+                                             "keeps, together); the limit is 2,000. Use a smaller model"),
             (lambda X, y: NearestNeighbour(X, y), "Only 0 of them are trained parameters"),
             (lambda X, y: NearestNeighbourAttributes(X, y), "Only 0 of them are trained parameters"),
             (lambda X, y: (X.sub_(X.mean()), classifier(epochs=5)(X, y))[1], "changed its input"),
@@ -728,8 +931,12 @@ CASES = {
         "placeholder": not_implemented,
     },
     "q6": {
-        "correct": [scores_loop, scores_lists, scores_bincount, scores_numpy],
+        "correct": [scores_fraction, scores_loop, scores_lists, scores_bincount, scores_numpy],
         "wrong": [
+            (scores_with(lambda m, a, r, p: (m, a, [str(v) for v in r.tolist()], p)), "holding numbers"),
+            (scores_with(lambda m, a, r, p: (m, 100 * a, r, p)), "is a percentage"),
+            (scores_with(lambda m, a, r, p: (m / m.sum(), a, r, p)), "fractions of all samples"),
+            (scores_with(lambda m, a, r, p: (m * float("nan"), a, r, p)), "contains nan or inf"),
             (scores_torchmetrics, "switches off for this exercise: count the pairs yourself"),
             (scores_sklearn, "switches off for this exercise: count the pairs yourself"),
             (scores_sized_from_data, "sized from the labels that occur; it must be (4, 4)"),
@@ -835,3 +1042,44 @@ def test_q5_judges_a_right_answer_fast():
     started = time.perf_counter()
     assert lesson05.q5.evaluate(classifier()).status == CORRECT
     assert time.perf_counter() - started < 10  # about 1 s on a quiet machine; generous: it is shared
+
+
+def test_an_answer_that_rebinds_torch_or_the_check_is_undone():
+    allclose, close = torch.allclose, lesson05.close
+    assert lesson05.q1.evaluate(patching(softmax_stable, torch, "allclose")).status == INCORRECT
+    assert lesson05.q3.evaluate(patching(lambda *a: 0.5, lesson05, "close")).status == INCORRECT
+    assert lesson05.q2.evaluate(patching(lambda *a: [0.0] * a[3], torch.Tensor, "argmax")).status == INCORRECT
+    assert torch.allclose is allclose and lesson05.close is close and "argmax" not in vars(torch.Tensor)
+    assert lesson05.q1.evaluate(softmax_stable).status == CORRECT
+
+
+def test_q5_counts_data_wherever_the_model_keeps_it():
+    X, y = torch.randn(700, 3), torch.arange(700) % 4
+    assert lesson05._numbers_stored(mlp(32)(3, 4)) == sum(p.numel() for p in mlp(32)(3, 4).parameters())
+    for model in (NearestNeighbourNumPy(X, y), NearestNeighbourList(X, y), nearest_neighbour_closure(X, y),
+                  nearest_neighbour_global(X, y)):
+        assert lesson05._numbers_stored(model) >= 700 * 4, type(model).__name__
+
+
+def endless(*_):
+    while True:
+        try:
+            time.sleep(0.01)
+        except Exception:  # noqa: S112  (a learner's catch-all does not keep the check waiting)
+            continue
+
+
+@pytest.mark.parametrize("name", ["q1", "q2", "q3", "q4", "q6"])
+def test_code_that_does_not_end_is_stopped(name, monkeypatch):
+    monkeypatch.setattr(lesson05, "_CALL_SECONDS", 0.5)
+    started = time.perf_counter()
+    outcome = getattr(lesson05, name).evaluate(endless)
+    assert outcome.status == INCORRECT and "still running after 0.5 s, so the check stopped it" in outcome.message
+    assert time.perf_counter() - started < 5
+
+
+def test_q5_stops_training_soon_after_its_time_limit(monkeypatch):
+    monkeypatch.setattr(lesson05, "_Q5_SECONDS", 0.5)
+    outcome = lesson05.q5.evaluate(endless)
+    assert "train_classifier was still running after 2.5 s, so the check stopped it" in outcome.message
+    assert signal.getitimer(signal.ITIMER_REAL) == (0.0, 0.0)

@@ -9,11 +9,17 @@ about as fast as a right one.
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import copy
+import functools
+import numbers
 import re
+import signal
 import sys
+import threading
 import time
+import types
 from collections.abc import Callable, Iterator
 from typing import Any
 from unittest import mock
@@ -22,12 +28,13 @@ import numpy as np
 import torch
 from torch import nn
 from torch.nn import functional as F
+from torch.overrides import TorchFunctionMode
 
 from helpers._validate import model_device
+from helpers.checks import core
 from helpers.checks.core import (
     Incorrect,
     as_number,
-    call,
     close,
     describe,
     exercise,
@@ -38,11 +45,101 @@ from helpers.checks.core import (
 )
 from helpers.data import make_rings, make_spirals  # make_rings: exercise 5's data, check.make_rings
 
+# ------------------------------------------------------------------ guard
+# What a check relies on while it judges: an answer that rebinds any of these (torch.allclose = ...,
+# check.close = ...) would change the verdict, so it is put back and the answer told so.
+_GUARDED = (torch, torch.Tensor, F, nn, nn.Module, torch.optim, np, core)
+
+
+def _bindings() -> list[tuple[Any, dict[str, Any]]]:
+    return [(owner, dict(vars(owner))) for owner in (*_GUARDED, sys.modules[__name__])]
+
+
+# How long one call of the learner's code may run before the check stops it (an endless loop, say):
+# far above what any exercise needs (exercise 5 states its own limit, and is stopped just after it).
+_CALL_SECONDS = 30.0
+
+
+class _StoppedByTheCheck(BaseException):  # not an Exception: `except Exception` lets it through
+    """Raised into the learner's code by a timer when it has run for too long."""
+
+
+@contextlib.contextmanager
+def _time_limit(seconds: float) -> Iterator[None]:
+    """Interrupt the block after ``seconds`` (where a timer signal can: the main thread of a Unix
+    process that has no timer of its own running); elsewhere the block runs unlimited."""
+    usable = (hasattr(signal, "setitimer") and threading.current_thread() is threading.main_thread()
+              and signal.getitimer(signal.ITIMER_REAL)[0] == 0)
+    if not usable:
+        yield
+        return
+
+    def stop(_signum: int, _frame: Any) -> None:
+        raise _StoppedByTheCheck(f"stopped by the check after {seconds:g} s")
+
+    previous = signal.signal(signal.SIGALRM, stop)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+def call(fn: Any, *args: Any, _seconds: float | None = None, **kwargs: Any) -> Any:
+    """:func:`helpers.checks.core.call`, stopped after ``_seconds`` (default ``_CALL_SECONDS``), and a
+    verdict if the answer rebound torch's, NumPy's or the check's own names (monkeypatching): they
+    are restored first, so nothing else is affected."""
+    before = _bindings()
+    seconds = _CALL_SECONDS if _seconds is None else _seconds
+    try:
+        with _time_limit(seconds):
+            return core.call(fn, *args, **kwargs)
+    except Incorrect as error:
+        if isinstance(error.__cause__, _StoppedByTheCheck):
+            raise Incorrect(f"your code was still running after {seconds:g} s, so the check stopped it "
+                            "(no exercise here needs that long: look for a loop that does not end, or "
+                            "runs far more often than you meant).") from None
+        raise
+    finally:
+        changed = []
+        for owner, names in before:
+            now = vars(owner)
+            for name, value in names.items():
+                new = now.get(name, _MISSING)
+                if new is not value and getattr(new, "__wrapped__", None) is not value:  # torch wraps some
+                    changed.append(f"{getattr(owner, '__name__', owner)}.{name}")
+                    setattr(owner, name, value)
+            if isinstance(owner, type):  # a new name on a class hides the one it inherits (Tensor.argmax)
+                for name in set(now) - set(names):
+                    changed.append(f"{owner.__name__}.{name}")
+                    delattr(owner, name)
+        if changed:
+            raise Incorrect(f"your code replaced {', '.join(changed[:3])}{' and more' * (len(changed) > 3)} "
+                            "(the check has put back the original): an answer computes its result with the "
+                            "library as it is and leaves torch, NumPy and the check alone.")
+
+
+_MISSING = object()
+
+
 # --------------------------------------------------------------------------- q1
 _SOFTMAX_SHORTCUTS = [(torch, "softmax"), (torch, "log_softmax"), (F, "softmax"), (F, "log_softmax"),
                       (torch.Tensor, "softmax"), (torch.Tensor, "log_softmax"),
                       (torch.special, "softmax"), (torch.special, "log_softmax")]
 _SWITCHED_OFF = "switched off by the check: this exercise builds softmax by hand"
+
+
+class _NoSoftmaxFunction(TorchFunctionMode):
+    """Refuses every torch function named softmax, whatever the route (torch._softmax,
+    torch._C._VariableFunctions, torch.ops.aten, distributions, ...), not only the public names
+    patched below. (A function mode, not a dispatch mode: that one imports torch._dynamo, seconds.)"""
+
+    def __torch_function__(self, func: Any, types: Any, args: tuple = (), kwargs: dict | None = None) -> Any:
+        name = f"{getattr(func, '__name__', '')} {func}"
+        if "softmax" in name:
+            raise RuntimeError(f"{getattr(func, '__name__', func)} is {_SWITCHED_OFF}")
+        return func(*args, **(kwargs or {}))
 
 
 @contextlib.contextmanager
@@ -52,6 +149,7 @@ def _softmax_switched_off() -> Iterator[None]:
         for owner, name in _SOFTMAX_SHORTCUTS:
             stack.enter_context(mock.patch.object(owner, name, side_effect=RuntimeError(
                 f"{getattr(owner, '__name__', 'torch')}.{name} is {_SWITCHED_OFF}")))
+        stack.enter_context(_NoSoftmaxFunction())
         yield
 
 
@@ -248,6 +346,10 @@ def q2(train_model: Any) -> None:
                "losses; append one loss per epoch (not one per batch).")
         losses = [as_number(value, f"loss {i} of the list") for i, value in enumerate(losses)]
         params = [p.detach() for p in model.parameters()]
+        for p, q in zip(params, start.parameters(), strict=True):
+            expect(p.dtype == q.dtype and p.shape == q.shape,
+                   f"your function changed the model's parameters from {q.dtype} {tuple(q.shape)} to {p.dtype} "
+                   f"{tuple(p.shape)}: train the model as it is given (its dtype and layers stay as they are).")
         unchanged = all(torch.equal(p, q) for p, q in zip(params, start.parameters(), strict=True))
 
         def run(variant: str) -> tuple[list[float], list[torch.Tensor]]:
@@ -383,9 +485,10 @@ def _q3_error_hint(message: str, kind: str, logits: torch.Tensor) -> str:
             return ("Logits of shape (N,) are binary too: one logit per sample, not one per class. "
                     "Use BCEWithLogitsLoss.")
         return ""
-    if "must be the same as input size" in message and logits.shape[1] == 2:
-        return ("Two logits per sample is a multiclass output with C = 2: use CrossEntropyLoss. Only "
-                "one logit per sample, shape (N,) or (N, 1), is binary.")
+    if "must be the same as input size" in message:
+        return (f"{'Two' if logits.shape[1] == 2 else logits.shape[1]} logits per sample is a multiclass "
+                f"output with C = {logits.shape[1]}: use CrossEntropyLoss. Only one logit per sample, shape "
+                "(N,) or (N, 1), is binary.")
     if "Long" in message and "Float" in message:
         return "CrossEntropyLoss takes class indices of dtype torch.long: labels.long()."
     return ""
@@ -393,7 +496,9 @@ def _q3_error_hint(message: str, kind: str, logits: torch.Tensor) -> str:
 
 # --------------------------------------------------------------------------- q4
 _Q4_EPOCHS, _Q4_LR, _Q4_NEEDED = 300, 0.01, 0.90
-_Q4_CASES = ((2, 3, 1_000), (2, 4, 1_200), (5, 3, 700), (10, 10, 5_000), (3, 2, 40))  # (features, classes, budget)
+# (features, classes, budget): 583 is exactly the count at h = 20 (a `<` instead of `<=` misses it), and
+# at 418 width 16 (421) fits only if the output layer's biases are left out of the count
+_Q4_CASES = ((2, 3, 1_000), (2, 4, 1_200), (5, 3, 700), (10, 10, 5_000), (3, 2, 40), (4, 3, 583), (3, 5, 418))
 _Q4_TRAINED = (2, 4, 1_200)  # the case the check trains on four spiral arms
 
 
@@ -418,13 +523,21 @@ def _split_spirals(n_classes: int, seed: int, n_per_class: int = 150) -> tuple[t
     return X_t[order[:cut]], y_t[order[:cut]], X_t[order[cut:]], y_t[order[cut:]]
 
 
+def _model_input(model: nn.Module, X: torch.Tensor) -> torch.Tensor:
+    """``X`` on the model's device, and in its float dtype when all its parameters share another one
+    (a float64 network is a right answer too: the exercises do not ask for float32)."""
+    dtypes = {p.dtype for p in model.parameters() if p.dtype.is_floating_point}
+    dtype = dtypes.pop() if len(dtypes) == 1 else X.dtype
+    return X.to(model_device(model), dtype=dtype if X.dtype.is_floating_point else X.dtype)
+
+
 def _outputs(model: nn.Module, X: torch.Tensor, shown: str) -> torch.Tensor:
     """The model's outputs in eval mode (layers that act differently in training are allowed), on the CPU."""
     was_training = model.training
     model.eval()
     try:
         with torch.inference_mode():
-            out = call(model, X.to(model_device(model)))
+            out = call(model, _model_input(model, X))
     finally:
         model.train(was_training)
     return expect_tensor(out, shown).detach().float().cpu()
@@ -440,6 +553,12 @@ def _expect_classifier_outputs(model: nn.Module, X: torch.Tensor, n_classes: int
            f"on inputs of shape {tuple(X.shape)} {who} gave {tuple(out.shape)}, expected "
            f"({len(X)}, {n_classes}): one logit per class.")
     far = _outputs(model, 50 * X, f"the output of {who}")
+    if not (bool(torch.isfinite(out).all()) and bool(torch.isfinite(far).all())):
+        raise Incorrect(f"the output of {who} on inputs of shape {tuple(X.shape)} contains nan or inf.")
+    if bool((far == far[:1]).all()):
+        raise Incorrect(f"{who} gives the same outputs ({describe(far[0])}) for every input, even far-away "
+                        "ones, so it cannot tell the classes apart: look at its starting weights (leave "
+                        "nn.Linear's own random ones) and at how forward uses its input.")
     if bool(((far >= 0) & (far <= 1)).all()):
         raise Incorrect(f"the outputs of {who} all lie between 0 and 1 even for far-away inputs: the model "
                         "ends with a softmax or sigmoid. Return raw logits (end with nn.Linear): "
@@ -459,12 +578,12 @@ def _expect_classifier_outputs(model: nn.Module, X: torch.Tensor, n_classes: int
 
 
 def _train_and_score(model: nn.Module, data: tuple[torch.Tensor, ...], epochs: int, lr: float) -> float:
-    X_train, y_train, X_test, y_test = (t.to(model_device(model)) for t in data)
+    X_train, y_train, X_test, y_test = (_model_input(model, t) for t in data)
     optimizer = torch.optim.Adam(model.parameters(), lr=lr)
     loss_fn = nn.CrossEntropyLoss()
     model.train()
-    for _ in range(epochs):
-        loss = loss_fn(call(model, X_train), y_train)
+    for epoch in range(epochs):
+        loss = loss_fn((call if epoch == 0 else core.call)(model, X_train), y_train)  # guarded once: fast
         optimizer.zero_grad()
         loss.backward()
         optimizer.step()
@@ -473,18 +592,52 @@ def _train_and_score(model: nn.Module, data: tuple[torch.Tensor, ...], epochs: i
         return (model(X_test).argmax(dim=1) == y_test).float().mean().item()
 
 
-def _q4_widths(model: nn.Module, n_features: int, n_classes: int, who: str) -> int:
-    """The hidden width of a model built from three nn.Linear layers f -> h -> h -> c (or raise)."""
+def _q4_layers(model: nn.Module, n_features: int, n_classes: int, who: str) -> tuple[int, list[nn.Linear]]:
+    """The hidden width h of a model built from three nn.Linear layers f -> h, h -> h, h -> c (or raise),
+    and those layers in that order, whatever order the model registered them in."""
     linears = [m for m in model.modules() if isinstance(m, nn.Linear)]
     if len(linears) != 3:
         raise Incorrect(f"{who} has {len(linears)} nn.Linear layer{'s' * (len(linears) != 1)}; two hidden "
                         "layers and an output layer are three: n_features -> h, h -> h, h -> n_classes.")
     shapes = [(m.in_features, m.out_features) for m in linears]
-    width = shapes[0][1]
-    expect(shapes == [(n_features, width), (width, width), (width, n_classes)],
-           f"the nn.Linear layers of {who} map {' , '.join(f'{a} -> {b}' for a, b in shapes)}; the exercise "
-           f"asks for two hidden layers of the same width h: {n_features} -> h, h -> h, h -> {n_classes}.")
-    return width
+    for width in dict.fromkeys(b for a, b in shapes if a == n_features):
+        wanted = [(n_features, width), (width, width), (width, n_classes)]
+        if sorted(shapes) == sorted(wanted):
+            left = list(linears)
+            ordered = []
+            for shape in wanted:  # registration order breaks ties (when f == h or h == c)
+                layer = next(m for m in left if (m.in_features, m.out_features) == shape)
+                left.remove(layer)
+                ordered.append(layer)
+            return width, ordered
+    raise Incorrect(f"the nn.Linear layers of {who} map {' , '.join(f'{a} -> {b}' for a, b in shapes)}; the "
+                    f"exercise asks for two hidden layers of the same width h: {n_features} -> h, h -> h, "
+                    f"h -> {n_classes}.")
+
+
+def _expect_activations(model: nn.Module, layers: list[nn.Linear], X: torch.Tensor, who: str) -> None:
+    """Each hidden layer's output must be changed (by an activation) before the next layer takes it in."""
+    seen: dict[int, tuple[torch.Tensor, torch.Tensor]] = {}
+
+    def keep(index: int) -> Callable[..., None]:
+        def hook(_module: nn.Module, inputs: tuple, output: Any) -> None:
+            if inputs and isinstance(inputs[0], torch.Tensor) and isinstance(output, torch.Tensor):
+                seen.setdefault(index, (inputs[0].detach().clone(), output.detach().clone()))
+        return hook
+
+    handles = [layer.register_forward_hook(keep(i)) for i, layer in enumerate(layers)]
+    try:
+        _outputs(model, X, f"the output of {who}")
+    finally:
+        for handle in handles:
+            handle.remove()
+    for i, name in ((0, "first"), (1, "second")):
+        if i in seen and i + 1 in seen:
+            out, next_in = seen[i][1], seen[i + 1][0]
+            if out.shape == next_in.shape and bool((out < 0).any()) and torch.equal(out, next_in):
+                raise Incorrect(f"in {who} the output of the {name} hidden layer (negative values included) goes "
+                                f"into the next nn.Linear unchanged: the exercise asks for an activation such "
+                                "as nn.ReLU() after each hidden layer.")
 
 
 @exercise(
@@ -511,7 +664,7 @@ def q4(build_model: Any) -> None:
             expect(shape == (7, n_classes),
                    f"{who} on inputs of shape (7, {n_features}) gave {shape}, expected (7, {n_classes}): "
                    "use the arguments n_features and n_classes instead of fixed numbers.")
-            width = _q4_widths(built, n_features, n_classes, who)
+            width, layers = _q4_layers(built, n_features, n_classes, who)
             n_params = sum(p.numel() for p in built.parameters() if p.requires_grad)
             expected = _q4_count(n_features, n_classes, width)
             expect(n_params >= expected,
@@ -534,6 +687,7 @@ def q4(build_model: Any) -> None:
                    "budget allows.")
         X_probe = _split_spirals(3, seed=5, n_per_class=50)[0]  # 120 points
         _expect_classifier_outputs(model, X_probe, c, first)
+        _expect_activations(model, _q4_layers(model, f, c, first)[1], X_probe, first)
         n_features, n_classes, max_params = _Q4_TRAINED
         acc = _train_and_score(call(build_model, n_features, n_classes, max_params),
                                _split_spirals(n_classes, seed=6, n_per_class=100), _Q4_EPOCHS, _Q4_LR)
@@ -573,13 +727,90 @@ def _warm_up() -> None:
 
 
 def _numbers_stored(model: nn.Module) -> int:
-    """Every number a model keeps in tensors: its parameters, its buffers, and plain tensor attributes."""
-    seen: dict[int, int] = {}
-    for module in model.modules():
-        for value in [*module._parameters.values(), *module._buffers.values(), *vars(module).values()]:
-            if isinstance(value, torch.Tensor):
-                seen[id(value)] = value.numel()
-    return sum(seen.values())
+    """Every number a model keeps: its parameters and buffers, and any data its modules hold or reach.
+
+    Tensors and NumPy arrays count their elements wherever they sit: as attributes, inside lists,
+    tuples, dicts and sets (whose plain numbers count one each), in user-defined classes' attributes,
+    and among the values the model's own functions capture (closures, default arguments, the globals
+    they name). A module's plain settings (in_features, training, ...) are not data and do not count.
+    """
+    seen: set[int] = set()
+    total = 0
+    budget = [200_000]  # objects visited at most: a model that hides data deeper is not a beginner's
+
+    def visit(value: Any, inside: bool, depth: int) -> None:
+        nonlocal total
+        if depth > 8 or budget[0] <= 0 or id(value) in seen or isinstance(value, (str, bytes, bool, type(None))):
+            return
+        if isinstance(value, (types.ModuleType, type)) and not _users_class(value):
+            return
+        seen.add(id(value))
+        budget[0] -= 1
+        if isinstance(value, torch.Tensor):
+            with contextlib.suppress(Exception):  # an uninitialised (lazy) parameter has no size yet
+                total += value.numel()
+        elif isinstance(value, np.ndarray):
+            total += value.size
+        elif isinstance(value, (int, float, complex, np.number)):
+            total += 1 if inside else 0
+        elif isinstance(value, nn.Module):
+            for item in vars(value).values():
+                visit(item, False, depth + 1)
+            for cls in type(value).__mro__:
+                if _users_class(cls):
+                    visit(cls, False, depth + 1)
+        elif isinstance(value, type):  # a class the learner wrote: its attributes and methods
+            for name, item in vars(value).items():
+                if name != "__init__":  # what __init__ reads to build the model is not kept by it
+                    visit(item, False, depth + 1)
+        elif isinstance(value, dict):
+            for item in value.values():
+                visit(item, True, depth + 1)
+        elif isinstance(value, (list, tuple, set, frozenset, collections.deque)):
+            for item in value:
+                visit(item, True, depth + 1)
+        elif isinstance(value, (types.FunctionType, types.MethodType, functools.partial, staticmethod,
+                                classmethod, property)):
+            for item in _captured(value):
+                visit(item, True, depth + 1)
+        elif hasattr(value, "__dict__") and not callable(value):  # a plain object: its attributes
+            visit(vars(value), True, depth + 1)
+
+    visit(model, False, 0)
+    return total
+
+
+def _users_class(cls: Any) -> bool:
+    """Whether ``cls`` is a class written outside torch, NumPy and the standard library."""
+    module = getattr(cls, "__module__", "") or ""
+    return isinstance(cls, type) and not module.startswith(("torch", "numpy", "builtins", "collections",
+                                                             "typing", "abc", "functools", "helpers"))
+
+
+def _captured(fn: Any) -> list[Any]:
+    """What a function can reach besides its arguments: closure cells, defaults, the globals it names."""
+    if isinstance(fn, types.MethodType):
+        return [fn.__func__, fn.__self__]
+    if isinstance(fn, functools.partial):
+        return [fn.func, *fn.args, *fn.keywords.values()]
+    if isinstance(fn, (staticmethod, classmethod)):
+        return [fn.__func__]
+    if isinstance(fn, property):
+        return [fn.fget, fn.fset]
+    found = [cell.cell_contents for cell in fn.__closure__ or () if _filled(cell)]
+    found += list(fn.__defaults__ or ()) + list((fn.__kwdefaults__ or {}).values())
+    names = set(fn.__code__.co_names)
+    found += [value for name, value in fn.__globals__.items() if name in names
+              and isinstance(value, (torch.Tensor, np.ndarray, list, tuple, dict, set, collections.deque))]
+    return found
+
+
+def _filled(cell: Any) -> bool:
+    try:
+        cell.cell_contents  # noqa: B018  (an empty cell raises)
+    except ValueError:
+        return False
+    return True
 
 
 def _q5_error_hint(message: str, n_features: int, n_classes: int) -> str:
@@ -613,8 +844,12 @@ def q5(train_classifier: Any) -> None:
         with seeded(1):
             started = time.perf_counter()
             try:
-                model = call(train_classifier, X_train, y_train)
+                model = call(train_classifier, X_train, y_train, _seconds=_Q5_SECONDS + 2)
             except Incorrect as error:
+                if "so the check stopped it" in str(error):
+                    raise Incorrect(f"on {data} train_classifier was still running after {_Q5_SECONDS + 2:g} s, "
+                                    f"so the check stopped it; the limit is {_Q5_SECONDS:.0f} s. Fewer epochs or "
+                                    "a smaller model will do.") from None
                 hint = _q5_error_hint(str(error), n_features, n_classes)
                 raise Incorrect(f"{error}. {hint}" if hint else str(error)) from error
             seconds = time.perf_counter() - started
@@ -625,11 +860,11 @@ def q5(train_classifier: Any) -> None:
         if stored > _Q5_BUDGET:
             trained = sum(p.numel() for p in model.parameters())
             where = ("Use a smaller model: fewer hidden units or fewer layers." if trained > _Q5_BUDGET / 2 else
-                     f"Only {trained:,} of them are trained parameters; the rest are kept data (buffers or "
-                     "tensor attributes), such as a copy of the training points: learn from the points "
-                     "instead of storing them.")
-            raise Incorrect(f"on {data} your model stores {stored:,} numbers (parameters, buffers and tensor "
-                            f"attributes together); the limit is {_Q5_BUDGET:,}. {where}")
+                     f"Only {trained:,} of them are trained parameters; the rest are kept data (buffers, "
+                     "tensors, arrays or lists of numbers it holds or its functions capture), such as a copy "
+                     "of the training points: learn from the points instead of storing them.")
+            raise Incorrect(f"on {data} your model stores {stored:,} numbers (parameters, buffers and other "
+                            f"data it keeps, together); the limit is {_Q5_BUDGET:,}. {where}")
         expect(seconds <= _Q5_SECONDS, f"on {data} train_classifier took {seconds:.1f} s; the limit is "
                f"{_Q5_SECONDS:.0f} s. Fewer epochs or a smaller model will do on {len(X_train)} points.")
         out = _outputs(model, X_test, "the output of your model")
@@ -637,6 +872,8 @@ def q5(train_classifier: Any) -> None:
                f"trained on {data}, your model gave {describe(out)} on new points of shape "
                f"{tuple(X_test.shape)}; expected logits of shape ({len(X_test)}, {n_classes}): one per "
                f"class (the labels run 0 .. {n_classes - 1}).")
+        expect(bool(torch.isfinite(out).all()), f"trained on {data}, your model's outputs on new points "
+               "contain nan or inf.")
         test_acc = (out.argmax(dim=1) == y_test).float().mean().item()
         train_acc = (_outputs(model, X_train, "the output of your model").argmax(dim=1) == y_train)
         train_acc = train_acc.float().mean().item()
@@ -706,13 +943,27 @@ def _as_float_tensor(value: Any, what: str, shape: tuple[int, ...]) -> torch.Ten
         got = value.detach().cpu()
     else:
         try:
-            got = torch.as_tensor(np.asarray(value, dtype=np.float64))
+            array = np.asarray(value)
+            if array.dtype.kind not in "biuf":  # text ("0.5") or other objects are not numbers
+                array = np.asarray([_real(item) for item in array.ravel()], dtype=np.float64).reshape(array.shape)
+            got = torch.as_tensor(np.asarray(array, dtype=np.float64))
         except (TypeError, ValueError, RuntimeError):
-            raise Incorrect(f"{what} should be a tensor of shape {shape}, but it is {describe(value)}.") from None
+            raise Incorrect(f"{what} should be a tensor of shape {shape} holding numbers, but it is "
+                            f"{describe(value)}.") from None
     expect_tensor(got, what, shape=shape)
     expect(not got.is_complex() and got.dtype != torch.bool,
            f"{what} should hold numbers, but its dtype is {got.dtype}.")
     return got.double()
+
+
+def _real(value: Any) -> float:
+    """A number of any kind (Fraction, 0-d tensor, NumPy scalar) as a float; TypeError for anything else."""
+    if isinstance(value, torch.Tensor) and value.numel() == 1 and not value.dtype.is_complex:
+        return float(value)
+    not_real = (bool, np.bool_, np.complexfloating)
+    if isinstance(value, (numbers.Real, np.number)) and not isinstance(value, not_real):
+        return float(value)
+    raise TypeError(f"not a number: {value!r}")
 
 
 def _same(a: torch.Tensor, b: torch.Tensor) -> bool:
@@ -757,13 +1008,24 @@ def q6(scores: Any) -> None:
             if torch.equal(matrix, right_matrix.T):
                 raise Incorrect(f"for {shown} your matrix is the transpose of the right one: row i is the "
                                 "true class, column j the predicted class.")
+            if not bool(torch.isfinite(matrix).all()):
+                raise Incorrect(f"for {shown} your matrix contains nan or inf; it holds counts.")
+            if close(float(matrix.sum()), 1.0, 1e-6) and _same(matrix * len(y_true), right_matrix):
+                raise Incorrect(f"for {shown} your matrix holds fractions of all samples (it sums to 1); it "
+                                "should hold the counts themselves.")
             if float(matrix.sum()) != len(y_true):
                 raise Incorrect(f"for {shown} your matrix counts {float(matrix.sum()):g} samples in all; there "
                                 f"are {len(y_true)}: each (true, predicted) pair adds one count.")
             raise Incorrect(f"for {shown} the matrix should be {right_matrix.long().tolist()}, got "
                             f"{matrix.tolist()}.")
-        accuracy = as_number(answer[1], f"the accuracy from {shown}")
+        given = answer[1]
+        if isinstance(given, numbers.Real) and not isinstance(given, (bool, int, float)):
+            given = float(given)  # a Fraction is a number too
+        accuracy = as_number(given, f"the accuracy from {shown}")
         if not close(accuracy, float(right_acc), 1e-6):
+            if close(accuracy, 100 * float(right_acc), 1e-6):
+                raise Incorrect(f"for {shown} your accuracy {accuracy:g} is a percentage; return the fraction "
+                                f"of samples, {float(right_acc):.4f}.")
             if close(accuracy, float(right_recall.nanmean()), 1e-6):
                 raise Incorrect(f"for {shown} your accuracy {accuracy:.4f} is the mean of the per-class "
                                 f"recalls (macro); accuracy counts samples: {float(right_acc):.4f}.")
