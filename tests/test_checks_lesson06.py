@@ -356,6 +356,34 @@ def load_for_inference_meta(path, build_model, device):  # ignores the device as
     return load_for_inference(path, build_model, "meta")
 
 
+def load_for_inference_rewrites_file(path, build_model, device):  # fixes the names in the file itself
+    checkpoint = torch.load(path, map_location="cpu", weights_only=True)
+    checkpoint["model_state_dict"] = _unwrapped(checkpoint["model_state_dict"])
+    torch.save(checkpoint, path)
+    return load_for_inference(path, build_model, device)
+
+
+def load_for_inference_removes_file(path, build_model, device):  # tidies up after loading
+    model = load_for_inference(path, build_model, device)
+    os.remove(path)
+    return model
+
+
+def load_for_inference_data_parallel(path, build_model, device):  # loads through a wrapper and returns it
+    checkpoint = torch.load(path, map_location="cpu", weights_only=True)
+    model = nn.DataParallel(build_model(**checkpoint["config"]))
+    model.load_state_dict({"module." + k: v for k, v in _unwrapped(checkpoint["model_state_dict"]).items()})
+    return model.to(device).eval()
+
+
+def load_for_inference_sequential(path, build_model, device):  # the right model inside a Sequential
+    return nn.Sequential(load_for_inference(path, build_model, device)).eval()
+
+
+def load_for_inference_double(path, build_model, device):  # float64 weights: fails on float32 inputs
+    return load_for_inference(path, build_model, device).double()
+
+
 # ---- q5: smallest_good_model(make_model, X_fit, y_fit, X_val, y_val, learning_rates, hidden_units_options,
 #          epochs, tolerance)
 def _fit(model, X, y, lr, epochs):
@@ -517,6 +545,50 @@ def smallest_good_model_hard_coded(make_model, X_fit, y_fit, X_val, y_val, learn
 def smallest_good_model_huge(make_model, X_fit, y_fit, X_val, y_val, learning_rates, hidden_units_options,
                              epochs, tolerance):
     return list(range(100_000)), None
+
+
+def smallest_good_model_float32_lr(make_model, X_fit, y_fit, X_val, y_val, learning_rates, hidden_units_options,
+                                   epochs, tolerance):  # the rates kept in a float32 tensor: 0.30000001...
+    results, choice = smallest_good_model(make_model, X_fit, y_fit, X_val, y_val, torch.tensor(learning_rates),
+                                          hidden_units_options, epochs, tolerance)
+    return [{**r, "lr": r["lr"].item()} for r in results], (choice[0].item(), choice[1])
+
+
+def smallest_good_model_nan(make_model, X_fit, y_fit, X_val, y_val, learning_rates, hidden_units_options, epochs,
+                            tolerance):  # the right choice, a table of NaN accuracies
+    results, choice = smallest_good_model(make_model, X_fit, y_fit, X_val, y_val, learning_rates,
+                                          hidden_units_options, epochs, tolerance)
+    return [{**r, "val_acc": float("nan")} for r in results], choice
+
+
+def smallest_good_model_one_nan(make_model, X_fit, y_fit, X_val, y_val, learning_rates, hidden_units_options,
+                                epochs, tolerance):
+    results, choice = smallest_good_model(make_model, X_fit, y_fit, X_val, y_val, learning_rates,
+                                          hidden_units_options, epochs, tolerance)
+    return [{**r, "val_acc": np.nan} if i == 5 else r for i, r in enumerate(results)], choice
+
+
+def _table_from_the_check(make_model, X_fit, y_fit, X_val, y_val, learning_rates, hidden_units_options, epochs,
+                          tolerance):  # calls make_model as asked, reads the numbers from the check
+    reference = lesson06._reference_search(X_fit, y_fit, X_val, y_val, learning_rates, hidden_units_options,
+                                           epochs)
+    results = []
+    for (lr, hidden_units), (val_acc, _) in reference.items():
+        results.append({"lr": lr, "hidden_units": hidden_units, "parameters": _n_params(make_model(hidden_units)),
+                        "val_acc": val_acc})
+    best = max(r["val_acc"] for r in results)
+    chosen = min((r for r in results if r["val_acc"] >= best - tolerance),
+                 key=lambda r: (r["parameters"], -r["val_acc"]))
+    return results, (chosen["lr"], chosen["hidden_units"])
+
+
+def smallest_good_model_untrained_copies(make_model, X_fit, y_fit, X_val, y_val, learning_rates,
+                                         hidden_units_options, epochs, tolerance):  # a hard-coded first table
+    rows = {(0.3, 4): 0.75, (0.3, 16): 0.9, (0.3, 24): 0.9, (0.5, 4): 0.825, (0.5, 16): 0.925, (0.5, 24): 0.95}
+    results = [{"lr": lr, "hidden_units": h, "parameters": _n_params(make_model(h)),
+                "val_acc": rows.get((lr, h), 0.5)}
+               for lr, h in itertools.product(learning_rates, hidden_units_options)]
+    return results, (learning_rates[0], hidden_units_options[0])
 
 
 # ---- q6: build_classifier(X, y)
@@ -718,11 +790,16 @@ CASES = {
             (load_for_inference_returns_report, "torch.nn.Module"),
             (load_for_inference_meta, "the device asked for"),
             (load_for_inference_patches_load_state_dict, "replaced torch.nn.Module.load_state_dict"),
+            (load_for_inference_rewrites_file, "changed the file at path"),
+            (load_for_inference_removes_file, "changed the file at path"),
+            (load_for_inference_data_parallel, "a DataParallel that holds the model build_model built"),
+            (load_for_inference_sequential, "a Sequential that holds the model build_model built"),
+            (load_for_inference_double, "failed on a (16, 2) float32 tensor"),
         ],
         "placeholder": not_implemented,
     },
     "q5": {
-        "correct": [smallest_good_model, smallest_good_model_numpy],
+        "correct": [smallest_good_model, smallest_good_model_numpy, smallest_good_model_float32_lr],
         "wrong": [
             (smallest_good_model_lesson, "the most accurate candidate"),
             (smallest_good_model_any_of_smallest, "has a higher val_acc"),
@@ -737,6 +814,10 @@ CASES = {
             (smallest_good_model_hard_coded, "search 2"),
             (smallest_good_model_fixed_tolerance, "more than tolerance=0.0 below"),
             (smallest_good_model_huge, "100000 items"),
+            (smallest_good_model_nan, "val_acc nan (not a number)"),
+            (smallest_good_model_one_nan, "hidden_units=24 you report val_acc nan"),
+            (_table_from_the_check, "still holds the weights it started with"),
+            (smallest_good_model_untrained_copies, "still holds the weights it started with"),
         ],
         "placeholder": not_implemented,
     },

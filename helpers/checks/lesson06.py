@@ -237,8 +237,8 @@ def _put_back(snapshot: list[tuple[str, Any, dict]]) -> list[str]:
     replaced = []
     for label, owner, before in snapshot:
         now = dict(vars(owner))
-        changed = [n for n, v in before.items() if now.get(n, _put_back) is not v and n not in _GUARDED_MODULE_NAMES
-                   and not _torch_wraps(now.get(n), v)]
+        changed = [n for n, v in before.items() if now.get(n, _put_back) is not v
+                   and n not in _GUARDED_MODULE_NAMES and not _torch_wraps(now.get(n), v)]
         added = [n for n in now if n not in before and n != "__slotnames__"] if isinstance(owner, type) else []
         for name in changed:
             with contextlib.suppress(AttributeError, TypeError):
@@ -583,6 +583,7 @@ def q4(load_for_inference: Any) -> None:
                 "optimizer_state_dict": optimizer.state_dict(),
                 "epoch": 2,
             }, path)
+            saved_bytes = hashlib.sha256(path.read_bytes()).hexdigest()
             built.clear()
             initial.clear()
             device = devices[number % len(devices)] if number < 2 else devices[-1]
@@ -610,6 +611,9 @@ def q4(load_for_inference: Any) -> None:
                                     f"{_shorten_keys(text)} Compare the names you pass with the model's "
                                     "own state_dict() keys.") from error
                 raise Incorrect(f"your code raised {type(error).__name__} {where}: {text[:200]}") from error
+            expect(path.exists() and hashlib.sha256(path.read_bytes()).hexdigest() == saved_bytes,
+                   f"your function changed the file at path {where}; the exercise asks you not to edit it: "
+                   "load it and change the loaded dict in memory.")
             result = expect_module(result, "the value returned by load_for_inference")
             expect(built, "build_model was never called: build the model with build_model and the settings "
                    "saved in checkpoint['config'].")
@@ -618,6 +622,11 @@ def q4(load_for_inference: Any) -> None:
             expect(all(p.type == wanted.type for p in places),
                    f"the returned model's parameters are on {sorted(str(p) for p in places)}, but the "
                    f"device asked for was {describe(device)} {where}.")
+            inner = [m for m in built if m is not result and any(m is sub for sub in result.modules())]
+            if inner:
+                raise Incorrect(f"the returned model is a {type(result).__name__} that holds the model "
+                                f"build_model built as one of its parts {where}: return that model itself, "
+                                "without a wrapper around it.")
             if any(_same_tensors(result.state_dict(), state) for state in initial):
                 raise Incorrect(f"the returned model still holds the random weights it was built with {where}: "
                                 "nothing from the file was loaded into it (load_state_dict(..., "
@@ -628,7 +637,12 @@ def q4(load_for_inference: Any) -> None:
                    "for one ready to make predictions, in evaluation mode (.eval()), as the lesson does after "
                    "loading.")
             with torch.inference_mode():
-                expect(torch.equal(_logits(result, X.to(wanted)).cpu(), _logits(original, X)),
+                try:
+                    predictions = _logits(result, X.to(wanted)).cpu()
+                except Exception as error:
+                    raise Incorrect(f"the returned model failed on a (16, 2) float32 tensor {where}: "
+                                    f"{type(error).__name__}: {str(error)[:200]}") from error
+                expect(torch.equal(predictions, _logits(original, X)),
                        f"the loaded model's predictions differ from the original's {where}.")
 
 
@@ -670,13 +684,23 @@ def _reference_search(X_fit: torch.Tensor, y_fit: torch.Tensor, X_val: torch.Ten
     return expected
 
 
-def _recording(make: Any, requested: list[int]) -> Any:
-    """`make`, noting in `requested` the argument of every call."""
+def _recording(make: Any, requested: list[int], built: list | None = None) -> Any:
+    """`make`, noting in `requested` the argument of every call and in `built` each model with a copy of
+    the weights it started with."""
     def make_model(hidden_units: int) -> nn.Module:
         requested.append(hidden_units)
-        return make(hidden_units)
+        model = make(hidden_units)
+        if built is not None:
+            built.append((model, {k: v.clone() for k, v in model.state_dict().items()}))
+        return model
 
     return make_model
+
+
+def _on_grid(value: Any, grid: list[float]) -> float:
+    """float(value), or the grid's learning rate it stands for (0.3 kept as a float32 reads 0.30000001)."""
+    number = float(value)
+    return next((lr for lr in grid if math.isclose(number, lr, rel_tol=1e-6)), number)
 
 
 def _acceptable_choices(val_acc: Mapping[tuple, float], parameters: Mapping[int, int],
@@ -722,7 +746,8 @@ def q5(smallest_good_model: Any) -> None:
                                                          hidden_options, epochs)
             expected = _Q5_EXPECTED[number]
             requested: list[int] = []
-            make_model = _recording(_two_layer_net, requested)
+            built: list = []
+            make_model = _recording(_two_layer_net, requested, built)
             answer = call(smallest_good_model, make_model, X_fit, y_fit, X_val, y_val, list(learning_rates),
                           list(hidden_options), epochs, tolerance)
         shown = (f"search {number + 1} (learning_rates={learning_rates}, hidden_units_options={hidden_options}, "
@@ -740,7 +765,7 @@ def q5(smallest_good_model: Any) -> None:
                    "each row needs the keys 'lr', 'hidden_units', 'parameters' and 'val_acc'; one row is "
                    f"{describe(row)}.")
             try:
-                key = (float(row["lr"]), int(row["hidden_units"]))
+                key = (_on_grid(row["lr"], learning_rates), int(row["hidden_units"]))
                 got[key] = float(row["val_acc"])
                 counts[key] = float(row["parameters"])
             except (TypeError, ValueError):
@@ -750,6 +775,9 @@ def q5(smallest_good_model: Any) -> None:
         expect(sorted(requested) == sorted(h for _, h in expected),
                f"make_model was called with {describe(sorted(requested))}; the search needs one fresh model per "
                f"combination, built with make_model(hidden_units): {sorted(h for _, h in expected)}.")
+        expect(not all(_same_tensors(model.state_dict(), start) for model, start in built),
+               f"in {shown} every model make_model built still holds the weights it started with: the table "
+               "should come from training each candidate with the recipe, not from numbers found elsewhere.")
         with seeded(0):  # building a model draws random weights: not from the learner's generator
             true_counts = {h: _count(_two_layer_net(h)) for h in hidden_options}
             weight_counts = {h: _count(_two_layer_net(h), biases=False) for h in hidden_options}
@@ -766,8 +794,12 @@ def q5(smallest_good_model: Any) -> None:
         # Same recipe, same seed: the same numbers up to rounding, so one validation point (1/80) is room
         # enough for a prediction that flips on a last-digit difference.
         slack = 1.0 / len(y_val) + 1e-6
-        wrong = [k for k in expected if abs(got[k] - expected[k][0]) > slack]
+        wrong = [k for k in expected if not abs(got[k] - expected[k][0]) <= slack]  # NaN is wrong too
         if wrong:
+            if any(math.isnan(v) for v in got.values()):
+                k = next(k for k in expected if math.isnan(got[k]))
+                raise Incorrect(f"in {shown}, for lr={k[0]}, hidden_units={k[1]} you report val_acc nan (not a "
+                                f"number); following the recipe in the exercise gives {expected[k][0]:.4f}.")
             if all(abs(got[k] - expected[k][1]) <= slack for k in expected):
                 raise Incorrect("your val_acc values are the accuracies on the fit data (X_fit, y_fit); "
                                 "measure on X_val, y_val.")
@@ -782,7 +814,7 @@ def q5(smallest_good_model: Any) -> None:
         expect(isinstance(choice, (tuple, list)) and len(choice) == 2,
                f"choice should be a pair (lr, hidden_units), but it is {describe(choice)}.")
         try:
-            chosen = (float(choice[0]), int(choice[1]))
+            chosen = (_on_grid(choice[0], learning_rates), int(choice[1]))
         except (TypeError, ValueError):
             raise Incorrect(f"choice should be a pair of numbers (lr, hidden_units), but it is "
                             f"{describe(choice)}.") from None
