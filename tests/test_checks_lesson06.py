@@ -174,6 +174,48 @@ def train_resumable_float(model, optimizer, X, y, total_epochs, path):
     return float(train_resumable(model, optimizer, X, y, total_epochs, path))
 
 
+def train_resumable_tensor_epoch(model, optimizer, X, y, total_epochs, path):  # keeps the epoch as a tensor
+    start = torch.tensor(0)
+    if os.path.exists(path):
+        checkpoint = torch.load(path, weights_only=True)
+        model.load_state_dict(checkpoint["model_state_dict"])
+        optimizer.load_state_dict(checkpoint["optimizer_state_dict"])
+        start = checkpoint["epoch"]
+
+    def save(epoch):
+        torch.save({"epoch": torch.tensor(epoch + 1), "model_state_dict": model.state_dict(),
+                    "optimizer_state_dict": optimizer.state_dict()}, path)
+
+    _loop(model, optimizer, X, y, int(start), total_epochs, save)
+    return total_epochs - start  # a one-element integer tensor
+
+
+def train_resumable_catches_crash(model, optimizer, X, y, total_epochs, path):  # swallows the interruption
+    try:
+        return train_resumable(model, optimizer, X, y, total_epochs, path)
+    except Exception:
+        return 0
+
+
+def train_resumable_saves_on_crash(model, optimizer, X, y, total_epochs, path):  # saves, then carries on
+    try:
+        return train_resumable(model, optimizer, X, y, total_epochs, path)
+    except RuntimeError:
+        raise
+    except Exception:
+        torch.save({"epoch": 0, "model_state_dict": model.state_dict(),
+                    "optimizer_state_dict": optimizer.state_dict()}, path)
+        return total_epochs
+
+
+def train_resumable_does_nothing(model, optimizer, X, y, total_epochs, path):
+    return 0
+
+
+def train_resumable_bool(model, optimizer, X, y, total_epochs, path):
+    return train_resumable(model, optimizer, X, y, total_epochs, path) > 0
+
+
 # ---- q3: make_checkpoint / restore_checkpoint with the loader's generator and noise added to each batch
 def make_checkpoint(model, optimizer, generator, epoch):
     return {"epoch": epoch, "model_state_dict": model.state_dict(),
@@ -259,6 +301,22 @@ def make_checkpoint_generator_object(model, optimizer, generator, epoch):  # ref
 
 def make_checkpoint_numpy_epoch(model, optimizer, generator, epoch):  # a NumPy scalar: refused too
     return {**make_checkpoint(model, optimizer, generator, epoch), "epoch": np.int64(epoch)}
+
+
+def make_checkpoint_tensor_epoch(model, optimizer, generator, epoch):  # everything a tensor, the epoch too
+    return {**make_checkpoint(model, optimizer, generator, epoch), "epoch": torch.tensor(epoch)}
+
+
+def make_checkpoint_with_lambda(model, optimizer, generator, epoch):  # pickle cannot save a lambda
+    return {**make_checkpoint(model, optimizer, generator, epoch), "lr_schedule": lambda e: 0.05 * 0.9**e}
+
+
+def make_checkpoint_with_file(model, optimizer, generator, epoch):  # nor an open file
+    return {**make_checkpoint(model, optimizer, generator, epoch), "log": open(os.devnull)}  # noqa: SIM115
+
+
+def restore_checkpoint_float_epoch(checkpoint, model, optimizer, generator):
+    return float(restore_checkpoint(checkpoint, model, optimizer, generator))
 
 
 # ---- q4: load_for_inference(path, build_model, device), files saved through wrappers
@@ -703,6 +761,17 @@ class Memoriser(nn.Module):  # returns the training targets whatever its input
         return self.y[: len(x)] if len(x) <= len(self.y) else self.y.repeat(len(x) // len(self.y) + 1)[: len(x)]
 
 
+class HeldBackMemoriser(nn.Module):  # the check's held-back labels, found in its module, whatever the input
+    def __init__(self):
+        super().__init__()
+        self.w = nn.Parameter(torch.zeros(1))
+        _, y_held = lesson06._rings_in_mm(2000, seed=4048)
+        self.register_buffer("y", 10 * (2 * y_held - 1))
+
+    def forward(self, x):
+        return self.y if len(x) == len(self.y) else torch.zeros(len(x))
+
+
 def build_classifier_huge(X, y):
     torch.manual_seed(0)
     return _adam(_mlp(128), X, y, epochs=1)
@@ -749,7 +818,7 @@ CASES = {
         "placeholder": not_implemented,
     },
     "q2": {
-        "correct": [train_resumable, train_resumable_last_index],
+        "correct": [train_resumable, train_resumable_last_index, train_resumable_tensor_epoch],
         "wrong": [
             (train_resumable_as_given, "one more than the"),
             (train_resumable_new_optimizer, "holds no state at all"),
@@ -757,13 +826,19 @@ CASES = {
             (train_resumable_saves_at_end, "no checkpoint at path"),
             (train_resumable_returns_total, "trained all 12 epochs again"),
             (train_resumable_float, "an int"),
+            (train_resumable_bool, "an int"),
+            (train_resumable_catches_crash, "your function caught it"),
+            (train_resumable_saves_on_crash, "your function caught it"),
+            (train_resumable_does_nothing, "step() 0 time(s)"),
+            (lambda *a: None, "step() 0 time(s)"),
         ],
         "placeholder": not_implemented,
     },
     "q3": {
         "correct": [args(make_checkpoint, restore_checkpoint),
                     args(make_checkpoint_nested, restore_checkpoint_nested),
-                    args(make_checkpoint, restore_checkpoint_rng_first)],
+                    args(make_checkpoint, restore_checkpoint_rng_first),
+                    args(make_checkpoint_tensor_epoch, restore_checkpoint)],
         "wrong": [
             (args(make_checkpoint_global_rng, restore_checkpoint_global_rng), "generator passed in"),
             (args(make_checkpoint_generator_only, restore_checkpoint_generator_only),
@@ -774,6 +849,9 @@ CASES = {
             (args(make_checkpoint_numpy_epoch, restore_checkpoint), "numpy"),
             (args(lambda *a: [1, 2], restore_checkpoint), "should return a dict"),
             (args(make_checkpoint, restore_checkpoint_patches_equal), "replaced torch.equal"),
+            (args(make_checkpoint_with_lambda, restore_checkpoint), "torch.save could not save"),
+            (args(make_checkpoint_with_file, restore_checkpoint), "torch.save could not save"),
+            (args(make_checkpoint, restore_checkpoint_float_epoch), "return the saved epoch (3)"),
         ],
         "placeholder": args(not_implemented, not_implemented),
     },
@@ -832,6 +910,7 @@ CASES = {
             (build_classifier_scaled_outside, "Put the standardising step inside the model you return"),
             (build_classifier_scaled_on_part, "trained on standardised inputs"),
             (lambda X, y: Memoriser(y), "kept back"),
+            (lambda X, y: HeldBackMemoriser(), "kept back"),
             (build_classifier_huge, "parameters; the limit"),
             (lambda X, y: nn.Linear, "is the class"),
             (build_classifier_patches_mean, "replaced torch.Tensor.mean"),
