@@ -414,6 +414,24 @@ def load_for_inference_meta(path, build_model, device):  # ignores the device as
     return load_for_inference(path, build_model, "meta")
 
 
+def load_for_inference_assign(path, build_model, device):  # tensors loaded onto the device, taken as they are
+    checkpoint = torch.load(path, map_location=device, weights_only=True)
+    model = build_model(**checkpoint["config"])
+    model.load_state_dict(_unwrapped(checkpoint["model_state_dict"]), assign=True)
+    return model.eval()
+
+
+def load_for_inference_never_moved(path, build_model, device):  # forgets .to(device): right only on a CPU
+    checkpoint = torch.load(path, map_location="cpu", weights_only=True)
+    model = build_model(**checkpoint["config"])
+    model.load_state_dict(_unwrapped(checkpoint["model_state_dict"]))
+    return model.eval()
+
+
+def load_for_inference_cpu_fallback(path, build_model, device):  # ignores the device unless CUDA is here
+    return load_for_inference(path, build_model, device if torch.cuda.is_available() else "cpu")
+
+
 def load_for_inference_rewrites_file(path, build_model, device):  # fixes the names in the file itself
     checkpoint = torch.load(path, map_location="cpu", weights_only=True)
     checkpoint["model_state_dict"] = _unwrapped(checkpoint["model_state_dict"])
@@ -772,6 +790,22 @@ class HeldBackMemoriser(nn.Module):  # the check's held-back labels, found in it
         return self.y if len(x) == len(self.y) else torch.zeros(len(x))
 
 
+class RandomFeatures(nn.Module):  # a large fixed random projection kept outside the parameters
+    def __init__(self, X, features, as_buffer):
+        super().__init__()
+        projection = torch.randn(2, features)
+        if as_buffer:
+            self.register_buffer("projection", projection)
+        else:
+            self.projection = projection
+        self.register_buffer("mean", X.mean(0))
+        self.register_buffer("std", X.std(0))
+        self.head = nn.Linear(features, 1)
+
+    def forward(self, x):
+        return self.head(torch.cos((x - self.mean) / self.std @ self.projection)).squeeze(1)
+
+
 def build_classifier_huge(X, y):
     torch.manual_seed(0)
     return _adam(_mlp(128), X, y, epochs=1)
@@ -856,7 +890,8 @@ CASES = {
         "placeholder": args(not_implemented, not_implemented),
     },
     "q4": {
-        "correct": [load_for_inference, load_for_inference_removeprefix, load_for_inference_by_shape],
+        "correct": [load_for_inference, load_for_inference_removeprefix, load_for_inference_by_shape,
+                    load_for_inference_assign],
         "wrong": [
             (load_for_inference_lesson, "missing or unexpected keys"),
             (load_for_inference_replace_all, "missing or unexpected keys"),
@@ -869,6 +904,8 @@ CASES = {
             (load_for_inference_meta, "the device asked for"),
             (load_for_inference_patches_load_state_dict, "replaced torch.nn.Module.load_state_dict"),
             (load_for_inference_rewrites_file, "changed the file at path"),
+            (load_for_inference_never_moved, "parameters are on ['cpu']"),
+            (load_for_inference_cpu_fallback, "parameters are on ['cpu']"),
             (load_for_inference_removes_file, "changed the file at path"),
             (load_for_inference_data_parallel, "a DataParallel that holds the model build_model built"),
             (load_for_inference_sequential, "a Sequential that holds the model build_model built"),
@@ -912,6 +949,8 @@ CASES = {
             (lambda X, y: Memoriser(y), "kept back"),
             (lambda X, y: HeldBackMemoriser(), "kept back"),
             (build_classifier_huge, "parameters; the limit"),
+            (lambda X, y: RandomFeatures(X, 4000, as_buffer=True), "8,004 more numbers in other tensors"),
+            (lambda X, y: RandomFeatures(X, 3000, as_buffer=False), "6,004 more numbers"),
             (lambda X, y: nn.Linear, "is the class"),
             (build_classifier_patches_mean, "replaced torch.Tensor.mean"),
             (build_classifier_lowers_target, "replaced helpers.checks.lesson06.TARGET_ACCURACY"),

@@ -18,6 +18,7 @@ import pickle
 import sys
 import tempfile
 import time
+import warnings
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
@@ -666,6 +667,24 @@ def q4(load_for_inference: Any) -> None:
                 expect(torch.equal(predictions, _logits(original, X)),
                        f"the loaded model's predictions differ from the original's {where}.")
 
+        if not torch.cuda.is_available():
+            _q4_on_meta(load_for_inference, str(path), build_model)
+
+
+def _q4_on_meta(load_for_inference: Any, path: str, build_model: Any) -> None:
+    """Without a GPU, "cpu" is where every model starts, so an answer that never moves its model looks right.
+    "meta" (a device that keeps shapes, no values) shows whether it does. A correct answer may fail there
+    (copying values out of meta tensors is impossible): only a model that comes back off meta is judged."""
+    try:
+        with warnings.catch_warnings():  # load_state_dict warns that copying into meta tensors does nothing
+            warnings.simplefilter("ignore")
+            result = load_for_inference(path, build_model, "meta")
+        places = {p.device.type for p in result.parameters()}
+    except Exception:
+        return
+    expect(places <= {"meta"}, f"asked for device \"meta\" (file 3, without a GPU: see the exercise), the "
+           f"returned model's parameters are on {sorted(places)}: move the model to the device asked for.")
+
 
 def _shorten_keys(text: str) -> str:
     """The first line of a load_state_dict error, cut short; it ends with one full stop or with "..."."""
@@ -869,6 +888,17 @@ def _row_value(value: float) -> float | int:
     return int(value) if float(value).is_integer() else value
 
 
+def _numbers_held(model: nn.Module) -> int:
+    """How many numbers a model keeps: parameters, buffers and tensors stored as plain attributes (a model
+    that keeps a large fixed random projection as a buffer is no smaller for it)."""
+    tensors: dict[int, int] = {}
+    for module in model.modules():
+        attributes = (v for v in vars(module).values() if isinstance(v, torch.Tensor))
+        for tensor in itertools.chain(module.parameters(recurse=False), module.buffers(recurse=False), attributes):
+            tensors[id(tensor)] = tensor.numel()
+    return sum(tensors.values())
+
+
 TIME_LIMIT_S = 20.0
 MAX_PARAMETERS = 5000
 TARGET_ACCURACY = 0.90
@@ -900,6 +930,10 @@ def q6(build_classifier: Any) -> None:
            f"{TIME_LIMIT_S:.0f} s (fewer epochs or a smaller search).")
     count = sum(p.numel() for p in model.parameters())
     expect(count <= MAX_PARAMETERS, f"the model has {count:,} parameters; the limit is {MAX_PARAMETERS:,}.")
+    held = _numbers_held(model)
+    expect(held <= MAX_PARAMETERS, f"the model has {count:,} parameters, and it keeps {held - count:,} more "
+           f"numbers in other tensors (buffers or tensor attributes), {held:,} in all; the limit is "
+           f"{MAX_PARAMETERS:,} numbers in all.")
     model = model.cpu().eval()
     with torch.inference_mode():
         try:
