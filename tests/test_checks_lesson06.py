@@ -57,6 +57,10 @@ def adapt_reversed(old_state, model):  # pairs names with the wrong tensors
     return dict(zip(model.state_dict().keys(), reversed(list(old_state.values())), strict=False))
 
 
+def adapt_drops_last(old_state, model):  # zip stops at the shorter list: one key short
+    return dict(zip(list(model.state_dict())[:-1], old_state.values(), strict=False))
+
+
 def adapt_misspelled_forward(old_state, model):  # not the placeholder: an attempt that failed
     raise NotImplementedError('Module [X] is missing the required "forward" function')
 
@@ -842,6 +846,7 @@ CASES = {
         "correct": [adapt_zip, adapt_loop_with_shapes, adapt_by_loading],
         "wrong": [
             (adapt_hard_coded, "missing keys"),
+            (adapt_drops_last, "missing keys ['layers.2.bias'] (1 in all). Its keys"),
             (adapt_model_weights, "predicts differently"),
             (adapt_mutates, "changed old_state"),
             (adapt_reversed, "has shape"),

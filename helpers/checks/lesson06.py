@@ -315,10 +315,10 @@ def q1(adapt_state_dict: Any) -> None:
         wanted = list(new_model.state_dict())
         missing = [k for k in wanted if k not in result]
         unexpected = [k for k in result if k not in wanted]
-        expect(not missing and not unexpected,
-               f"the returned dict does not fit the model: missing keys {_keys(missing)}, unexpected keys "
-               f"{_keys(unexpected)}. Its keys should be exactly the model's, "
-               f"{_keys(wanted)}.")
+        found = [f"{what} keys {_keys(keys)}" for what, keys in (("missing", missing), ("unexpected", unexpected))
+                 if keys]
+        expect(not found, f"the returned dict does not fit the model: {', '.join(found)}. Its keys should be "
+               f"exactly the model's, {_keys(wanted)}.")
         expect(all(isinstance(result[k], torch.Tensor) for k in wanted),
                "every value of the returned dict should be a tensor.")
         shapes = new_model.state_dict()
