@@ -773,6 +773,25 @@ def build_classifier_sigmoid(X, y):
     return nn.Sequential(model, nn.Sigmoid())
 
 
+class Labels(nn.Module):  # a trained model's decisions instead of its logits
+    def __init__(self, model, as_bool):
+        super().__init__()
+        self.model, self.as_bool = model, as_bool
+
+    def forward(self, x):
+        decided = self.model(x).squeeze(-1) > 0
+        return decided if self.as_bool else decided.float()
+
+
+class Constant(nn.Module):  # the same output for every point
+    def __init__(self, value):
+        super().__init__()
+        self.value = nn.Parameter(torch.tensor(value))
+
+    def forward(self, x):
+        return self.value.expand(len(x))
+
+
 class Memoriser(nn.Module):  # returns the training targets whatever its input
     def __init__(self, y):
         super().__init__()
@@ -949,6 +968,11 @@ CASES = {
             (build_classifier_adam_raw, "kept back"),
             (build_classifier_no_activation, "kept back"),
             (build_classifier_sigmoid, "leave out a final sigmoid"),
+            (lambda X, y: Labels(build_classifier(X, y), as_bool=False), "it returns class labels"),
+            (lambda X, y: Labels(build_classifier(X, y), as_bool=True), "it returns class labels"),
+            (lambda X, y: nn.Sequential(nn.Linear(2, 1), nn.ReLU(), nn.Flatten(0)), "kept back"),
+            (lambda X, y: Constant(0.0), "kept back"),  # all 0: no labels, just one class
+            (lambda X, y: Constant(1.0), "kept back"),
             (build_classifier_scaled_outside, "Put the standardising step inside the model you return"),
             (build_classifier_scaled_on_part, "trained on standardised inputs"),
             (lambda X, y: Memoriser(y), "kept back"),

@@ -945,6 +945,12 @@ def q6(build_classifier: Any) -> None:
            f"for 2000 points the model should give 2000 logits (shape (2000,) or (2000, 1)), but it gave "
            f"{describe(out)}.")
     out = out.reshape(-1).float()
+    # Read as logits, labels 0 and 1 score like a classifier, but they are no logits: name it only when every
+    # output is exactly 0 or 1, both present (a trained network's raw outputs never are; all 0 is no label).
+    labels = bool(((out == 0) | (out == 1)).all() and (out == 0).any() and (out == 1).any())
+    expect(not labels, f"every one of the model's {len(out)} outputs is exactly 0 "
+           "or 1: it returns class labels. Return logits, the last layer's raw output (> 0 means class 1), "
+           "and leave the thresholding to whoever uses the model.")
     accuracy = ((out > 0).float() == y_held).float().mean().item()
     as_probabilities = ((out > 0.5).float() == y_held).float().mean().item()
     # Named only when the evidence shows it: outputs in 0..1 that classify well once read as probabilities.
