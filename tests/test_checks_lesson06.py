@@ -57,6 +57,10 @@ def adapt_reversed(old_state, model):  # pairs names with the wrong tensors
     return dict(zip(model.state_dict().keys(), reversed(list(old_state.values())), strict=False))
 
 
+def adapt_drops_last(old_state, model):  # zip stops at the shorter list: one key short
+    return dict(zip(list(model.state_dict())[:-1], old_state.values(), strict=False))
+
+
 def adapt_misspelled_forward(old_state, model):  # not the placeholder: an attempt that failed
     raise NotImplementedError('Module [X] is missing the required "forward" function')
 
@@ -174,6 +178,48 @@ def train_resumable_float(model, optimizer, X, y, total_epochs, path):
     return float(train_resumable(model, optimizer, X, y, total_epochs, path))
 
 
+def train_resumable_tensor_epoch(model, optimizer, X, y, total_epochs, path):  # keeps the epoch as a tensor
+    start = torch.tensor(0)
+    if os.path.exists(path):
+        checkpoint = torch.load(path, weights_only=True)
+        model.load_state_dict(checkpoint["model_state_dict"])
+        optimizer.load_state_dict(checkpoint["optimizer_state_dict"])
+        start = checkpoint["epoch"]
+
+    def save(epoch):
+        torch.save({"epoch": torch.tensor(epoch + 1), "model_state_dict": model.state_dict(),
+                    "optimizer_state_dict": optimizer.state_dict()}, path)
+
+    _loop(model, optimizer, X, y, int(start), total_epochs, save)
+    return total_epochs - start  # a one-element integer tensor
+
+
+def train_resumable_catches_crash(model, optimizer, X, y, total_epochs, path):  # swallows the interruption
+    try:
+        return train_resumable(model, optimizer, X, y, total_epochs, path)
+    except Exception:
+        return 0
+
+
+def train_resumable_saves_on_crash(model, optimizer, X, y, total_epochs, path):  # saves, then carries on
+    try:
+        return train_resumable(model, optimizer, X, y, total_epochs, path)
+    except RuntimeError:
+        raise
+    except Exception:
+        torch.save({"epoch": 0, "model_state_dict": model.state_dict(),
+                    "optimizer_state_dict": optimizer.state_dict()}, path)
+        return total_epochs
+
+
+def train_resumable_does_nothing(model, optimizer, X, y, total_epochs, path):
+    return 0
+
+
+def train_resumable_bool(model, optimizer, X, y, total_epochs, path):
+    return train_resumable(model, optimizer, X, y, total_epochs, path) > 0
+
+
 # ---- q3: make_checkpoint / restore_checkpoint with the loader's generator and noise added to each batch
 def make_checkpoint(model, optimizer, generator, epoch):
     return {"epoch": epoch, "model_state_dict": model.state_dict(),
@@ -259,6 +305,22 @@ def make_checkpoint_generator_object(model, optimizer, generator, epoch):  # ref
 
 def make_checkpoint_numpy_epoch(model, optimizer, generator, epoch):  # a NumPy scalar: refused too
     return {**make_checkpoint(model, optimizer, generator, epoch), "epoch": np.int64(epoch)}
+
+
+def make_checkpoint_tensor_epoch(model, optimizer, generator, epoch):  # everything a tensor, the epoch too
+    return {**make_checkpoint(model, optimizer, generator, epoch), "epoch": torch.tensor(epoch)}
+
+
+def make_checkpoint_with_lambda(model, optimizer, generator, epoch):  # pickle cannot save a lambda
+    return {**make_checkpoint(model, optimizer, generator, epoch), "lr_schedule": lambda e: 0.05 * 0.9**e}
+
+
+def make_checkpoint_with_file(model, optimizer, generator, epoch):  # nor an open file
+    return {**make_checkpoint(model, optimizer, generator, epoch), "log": open(os.devnull)}  # noqa: SIM115
+
+
+def restore_checkpoint_float_epoch(checkpoint, model, optimizer, generator):
+    return float(restore_checkpoint(checkpoint, model, optimizer, generator))
 
 
 # ---- q4: load_for_inference(path, build_model, device), files saved through wrappers
@@ -354,6 +416,52 @@ def load_for_inference_returns_report(path, build_model, device):
 
 def load_for_inference_meta(path, build_model, device):  # ignores the device asked for
     return load_for_inference(path, build_model, "meta")
+
+
+def load_for_inference_assign(path, build_model, device):  # tensors loaded onto the device, taken as they are
+    checkpoint = torch.load(path, map_location=device, weights_only=True)
+    model = build_model(**checkpoint["config"])
+    model.load_state_dict(_unwrapped(checkpoint["model_state_dict"]), assign=True)
+    return model.eval()
+
+
+def load_for_inference_never_moved(path, build_model, device):  # forgets .to(device): right only on a CPU
+    checkpoint = torch.load(path, map_location="cpu", weights_only=True)
+    model = build_model(**checkpoint["config"])
+    model.load_state_dict(_unwrapped(checkpoint["model_state_dict"]))
+    return model.eval()
+
+
+def load_for_inference_cpu_fallback(path, build_model, device):  # ignores the device unless CUDA is here
+    return load_for_inference(path, build_model, device if torch.cuda.is_available() else "cpu")
+
+
+def load_for_inference_rewrites_file(path, build_model, device):  # fixes the names in the file itself
+    checkpoint = torch.load(path, map_location="cpu", weights_only=True)
+    checkpoint["model_state_dict"] = _unwrapped(checkpoint["model_state_dict"])
+    torch.save(checkpoint, path)
+    return load_for_inference(path, build_model, device)
+
+
+def load_for_inference_removes_file(path, build_model, device):  # tidies up after loading
+    model = load_for_inference(path, build_model, device)
+    os.remove(path)
+    return model
+
+
+def load_for_inference_data_parallel(path, build_model, device):  # loads through a wrapper and returns it
+    checkpoint = torch.load(path, map_location="cpu", weights_only=True)
+    model = nn.DataParallel(build_model(**checkpoint["config"]))
+    model.load_state_dict({"module." + k: v for k, v in _unwrapped(checkpoint["model_state_dict"]).items()})
+    return model.to(device).eval()
+
+
+def load_for_inference_sequential(path, build_model, device):  # the right model inside a Sequential
+    return nn.Sequential(load_for_inference(path, build_model, device)).eval()
+
+
+def load_for_inference_double(path, build_model, device):  # float64 weights: fails on float32 inputs
+    return load_for_inference(path, build_model, device).double()
 
 
 # ---- q5: smallest_good_model(make_model, X_fit, y_fit, X_val, y_val, learning_rates, hidden_units_options,
@@ -519,6 +627,50 @@ def smallest_good_model_huge(make_model, X_fit, y_fit, X_val, y_val, learning_ra
     return list(range(100_000)), None
 
 
+def smallest_good_model_float32_lr(make_model, X_fit, y_fit, X_val, y_val, learning_rates, hidden_units_options,
+                                   epochs, tolerance):  # the rates kept in a float32 tensor: 0.30000001...
+    results, choice = smallest_good_model(make_model, X_fit, y_fit, X_val, y_val, torch.tensor(learning_rates),
+                                          hidden_units_options, epochs, tolerance)
+    return [{**r, "lr": r["lr"].item()} for r in results], (choice[0].item(), choice[1])
+
+
+def smallest_good_model_nan(make_model, X_fit, y_fit, X_val, y_val, learning_rates, hidden_units_options, epochs,
+                            tolerance):  # the right choice, a table of NaN accuracies
+    results, choice = smallest_good_model(make_model, X_fit, y_fit, X_val, y_val, learning_rates,
+                                          hidden_units_options, epochs, tolerance)
+    return [{**r, "val_acc": float("nan")} for r in results], choice
+
+
+def smallest_good_model_one_nan(make_model, X_fit, y_fit, X_val, y_val, learning_rates, hidden_units_options,
+                                epochs, tolerance):
+    results, choice = smallest_good_model(make_model, X_fit, y_fit, X_val, y_val, learning_rates,
+                                          hidden_units_options, epochs, tolerance)
+    return [{**r, "val_acc": np.nan} if i == 5 else r for i, r in enumerate(results)], choice
+
+
+def _table_from_the_check(make_model, X_fit, y_fit, X_val, y_val, learning_rates, hidden_units_options, epochs,
+                          tolerance):  # calls make_model as asked, reads the numbers from the check
+    reference = lesson06._reference_search(X_fit, y_fit, X_val, y_val, learning_rates, hidden_units_options,
+                                           epochs)
+    results = []
+    for (lr, hidden_units), (val_acc, _) in reference.items():
+        results.append({"lr": lr, "hidden_units": hidden_units, "parameters": _n_params(make_model(hidden_units)),
+                        "val_acc": val_acc})
+    best = max(r["val_acc"] for r in results)
+    chosen = min((r for r in results if r["val_acc"] >= best - tolerance),
+                 key=lambda r: (r["parameters"], -r["val_acc"]))
+    return results, (chosen["lr"], chosen["hidden_units"])
+
+
+def smallest_good_model_untrained_copies(make_model, X_fit, y_fit, X_val, y_val, learning_rates,
+                                         hidden_units_options, epochs, tolerance):  # a hard-coded first table
+    rows = {(0.3, 4): 0.75, (0.3, 16): 0.9, (0.3, 24): 0.9, (0.5, 4): 0.825, (0.5, 16): 0.925, (0.5, 24): 0.95}
+    results = [{"lr": lr, "hidden_units": h, "parameters": _n_params(make_model(h)),
+                "val_acc": rows.get((lr, h), 0.5)}
+               for lr, h in itertools.product(learning_rates, hidden_units_options)]
+    return results, (learning_rates[0], hidden_units_options[0])
+
+
 # ---- q6: build_classifier(X, y)
 def _mlp(hidden_units):
     return nn.Sequential(nn.Linear(2, hidden_units), nn.ReLU(), nn.Linear(hidden_units, hidden_units), nn.ReLU(),
@@ -621,6 +773,25 @@ def build_classifier_sigmoid(X, y):
     return nn.Sequential(model, nn.Sigmoid())
 
 
+class Labels(nn.Module):  # a trained model's decisions instead of its logits
+    def __init__(self, model, as_bool):
+        super().__init__()
+        self.model, self.as_bool = model, as_bool
+
+    def forward(self, x):
+        decided = self.model(x).squeeze(-1) > 0
+        return decided if self.as_bool else decided.float()
+
+
+class Constant(nn.Module):  # the same output for every point
+    def __init__(self, value):
+        super().__init__()
+        self.value = nn.Parameter(torch.tensor(value))
+
+    def forward(self, x):
+        return self.value.expand(len(x))
+
+
 class Memoriser(nn.Module):  # returns the training targets whatever its input
     def __init__(self, y):
         super().__init__()
@@ -631,9 +802,62 @@ class Memoriser(nn.Module):  # returns the training targets whatever its input
         return self.y[: len(x)] if len(x) <= len(self.y) else self.y.repeat(len(x) // len(self.y) + 1)[: len(x)]
 
 
+class HeldBackMemoriser(nn.Module):  # the check's held-back labels, found in its module, whatever the input
+    def __init__(self):
+        super().__init__()
+        self.w = nn.Parameter(torch.zeros(1))
+        _, y_held = lesson06._rings_in_mm(2000, seed=4048)
+        self.register_buffer("y", 10 * (2 * y_held - 1))
+
+    def forward(self, x):
+        return self.y if len(x) == len(self.y) else torch.zeros(len(x))
+
+
+class RandomFeatures(nn.Module):  # a large fixed random projection kept outside the parameters
+    def __init__(self, X, features, as_buffer):
+        super().__init__()
+        projection = torch.randn(2, features)
+        if as_buffer:
+            self.register_buffer("projection", projection)
+        else:
+            self.projection = projection
+        self.register_buffer("mean", X.mean(0))
+        self.register_buffer("std", X.std(0))
+        self.head = nn.Linear(features, 1)
+
+    def forward(self, x):
+        return self.head(torch.cos((x - self.mean) / self.std @ self.projection)).squeeze(1)
+
+
 def build_classifier_huge(X, y):
     torch.manual_seed(0)
     return _adam(_mlp(128), X, y, epochs=1)
+
+
+# ---- answers that replace what the checks judge with (torch's functions, the check's own targets)
+def adapt_patches_equal(old_state, model):  # the model's random weights, and torch.equal always True
+    torch.equal = lambda a, b: True
+    return dict(model.state_dict())
+
+
+def restore_checkpoint_patches_equal(checkpoint, model, optimizer, generator):  # restores nothing
+    torch.equal = lambda a, b: True
+    return 3
+
+
+def build_classifier_patches_mean(X, y):  # an untrained model, and every mean 1.0
+    torch.Tensor.mean = lambda self, *args, **kwargs: torch.tensor(1.0)
+    return nn.Linear(2, 1)
+
+
+def build_classifier_lowers_target(X, y):  # writes the check's own limit
+    lesson06.TARGET_ACCURACY = 0.0
+    return nn.Linear(2, 1)
+
+
+def load_for_inference_patches_load_state_dict(path, build_model, device):
+    nn.Module.load_state_dict = lambda self, *args, **kwargs: None
+    return load_for_inference(path, build_model, device)
 
 
 CASES = {
@@ -641,16 +865,18 @@ CASES = {
         "correct": [adapt_zip, adapt_loop_with_shapes, adapt_by_loading],
         "wrong": [
             (adapt_hard_coded, "missing keys"),
+            (adapt_drops_last, "missing keys ['layers.2.bias'] (1 in all). Its keys"),
             (adapt_model_weights, "predicts differently"),
             (adapt_mutates, "changed old_state"),
             (adapt_reversed, "has shape"),
             (adapt_misspelled_forward, "forward"),
             (lambda old_state, model: None, "should return a dict"),
+            (adapt_patches_equal, "replaced torch.equal"),
         ],
         "placeholder": not_implemented,
     },
     "q2": {
-        "correct": [train_resumable, train_resumable_last_index],
+        "correct": [train_resumable, train_resumable_last_index, train_resumable_tensor_epoch],
         "wrong": [
             (train_resumable_as_given, "one more than the"),
             (train_resumable_new_optimizer, "holds no state at all"),
@@ -658,13 +884,19 @@ CASES = {
             (train_resumable_saves_at_end, "no checkpoint at path"),
             (train_resumable_returns_total, "trained all 12 epochs again"),
             (train_resumable_float, "an int"),
+            (train_resumable_bool, "an int"),
+            (train_resumable_catches_crash, "your function caught it"),
+            (train_resumable_saves_on_crash, "your function caught it"),
+            (train_resumable_does_nothing, "step() 0 time(s)"),
+            (lambda *a: None, "step() 0 time(s)"),
         ],
         "placeholder": not_implemented,
     },
     "q3": {
         "correct": [args(make_checkpoint, restore_checkpoint),
                     args(make_checkpoint_nested, restore_checkpoint_nested),
-                    args(make_checkpoint, restore_checkpoint_rng_first)],
+                    args(make_checkpoint, restore_checkpoint_rng_first),
+                    args(make_checkpoint_tensor_epoch, restore_checkpoint)],
         "wrong": [
             (args(make_checkpoint_global_rng, restore_checkpoint_global_rng), "generator passed in"),
             (args(make_checkpoint_generator_only, restore_checkpoint_generator_only),
@@ -674,11 +906,16 @@ CASES = {
             (args(make_checkpoint_generator_object, restore_checkpoint), "refuses"),
             (args(make_checkpoint_numpy_epoch, restore_checkpoint), "numpy"),
             (args(lambda *a: [1, 2], restore_checkpoint), "should return a dict"),
+            (args(make_checkpoint, restore_checkpoint_patches_equal), "replaced torch.equal"),
+            (args(make_checkpoint_with_lambda, restore_checkpoint), "torch.save could not save"),
+            (args(make_checkpoint_with_file, restore_checkpoint), "torch.save could not save"),
+            (args(make_checkpoint, restore_checkpoint_float_epoch), "return the saved epoch (3)"),
         ],
         "placeholder": args(not_implemented, not_implemented),
     },
     "q4": {
-        "correct": [load_for_inference, load_for_inference_removeprefix, load_for_inference_by_shape],
+        "correct": [load_for_inference, load_for_inference_removeprefix, load_for_inference_by_shape,
+                    load_for_inference_assign],
         "wrong": [
             (load_for_inference_lesson, "missing or unexpected keys"),
             (load_for_inference_replace_all, "missing or unexpected keys"),
@@ -689,11 +926,19 @@ CASES = {
             (load_for_inference_no_eval, "in evaluation mode (.eval())"),
             (load_for_inference_returns_report, "torch.nn.Module"),
             (load_for_inference_meta, "the device asked for"),
+            (load_for_inference_patches_load_state_dict, "replaced torch.nn.Module.load_state_dict"),
+            (load_for_inference_rewrites_file, "changed the file at path"),
+            (load_for_inference_never_moved, "parameters are on ['cpu']"),
+            (load_for_inference_cpu_fallback, "parameters are on ['cpu']"),
+            (load_for_inference_removes_file, "changed the file at path"),
+            (load_for_inference_data_parallel, "a DataParallel that holds the model build_model built"),
+            (load_for_inference_sequential, "a Sequential that holds the model build_model built"),
+            (load_for_inference_double, "failed on a (16, 2) float32 tensor"),
         ],
         "placeholder": not_implemented,
     },
     "q5": {
-        "correct": [smallest_good_model, smallest_good_model_numpy],
+        "correct": [smallest_good_model, smallest_good_model_numpy, smallest_good_model_float32_lr],
         "wrong": [
             (smallest_good_model_lesson, "the most accurate candidate"),
             (smallest_good_model_any_of_smallest, "has a higher val_acc"),
@@ -708,6 +953,10 @@ CASES = {
             (smallest_good_model_hard_coded, "search 2"),
             (smallest_good_model_fixed_tolerance, "more than tolerance=0.0 below"),
             (smallest_good_model_huge, "100000 items"),
+            (smallest_good_model_nan, "val_acc nan (not a number)"),
+            (smallest_good_model_one_nan, "hidden_units=24 you report val_acc nan"),
+            (_table_from_the_check, "still holds the weights it started with"),
+            (smallest_good_model_untrained_copies, "still holds the weights it started with"),
         ],
         "placeholder": not_implemented,
     },
@@ -719,11 +968,21 @@ CASES = {
             (build_classifier_adam_raw, "kept back"),
             (build_classifier_no_activation, "kept back"),
             (build_classifier_sigmoid, "leave out a final sigmoid"),
+            (lambda X, y: Labels(build_classifier(X, y), as_bool=False), "it returns class labels"),
+            (lambda X, y: Labels(build_classifier(X, y), as_bool=True), "it returns class labels"),
+            (lambda X, y: nn.Sequential(nn.Linear(2, 1), nn.ReLU(), nn.Flatten(0)), "kept back"),
+            (lambda X, y: Constant(0.0), "kept back"),  # all 0: no labels, just one class
+            (lambda X, y: Constant(1.0), "kept back"),
             (build_classifier_scaled_outside, "Put the standardising step inside the model you return"),
             (build_classifier_scaled_on_part, "trained on standardised inputs"),
             (lambda X, y: Memoriser(y), "kept back"),
+            (lambda X, y: HeldBackMemoriser(), "kept back"),
             (build_classifier_huge, "parameters; the limit"),
+            (lambda X, y: RandomFeatures(X, 4000, as_buffer=True), "8,004 more numbers in other tensors"),
+            (lambda X, y: RandomFeatures(X, 3000, as_buffer=False), "6,004 more numbers"),
             (lambda X, y: nn.Linear, "is the class"),
+            (build_classifier_patches_mean, "replaced torch.Tensor.mean"),
+            (build_classifier_lowers_target, "replaced helpers.checks.lesson06.TARGET_ACCURACY"),
         ],
         "placeholder": not_implemented,
     },
@@ -789,3 +1048,14 @@ def test_q3_noise_comes_from_the_global_random_state():  # the second source of 
     before = torch.get_rng_state()
     lesson06._train(model, optimizer, [(X, y)], epochs=1, noise=lesson06._Q3_NOISE)
     assert not torch.equal(torch.get_rng_state(), before)
+
+
+def test_a_replaced_torch_function_is_put_back():
+    equal, mean, load = torch.equal, torch.Tensor.mean, nn.Module.load_state_dict
+    target = lesson06.TARGET_ACCURACY
+    lesson06.q1.evaluate(adapt_patches_equal)
+    lesson06.q4.evaluate(load_for_inference_patches_load_state_dict)
+    lesson06.q6.evaluate(build_classifier_patches_mean)
+    lesson06.q6.evaluate(build_classifier_lowers_target)
+    assert torch.equal is equal and nn.Module.load_state_dict is load and lesson06.TARGET_ACCURACY == target
+    assert "mean" not in vars(torch.Tensor) and torch.Tensor.mean is mean

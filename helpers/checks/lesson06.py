@@ -9,18 +9,23 @@ the check generates and never shows to the learner's code.
 from __future__ import annotations
 
 import contextlib
+import functools
+import hashlib
 import itertools
 import math
 import numbers
 import pickle
+import sys
 import tempfile
 import time
+import warnings
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
 import torch
 from torch import nn
+from torch.nn import functional
 from torch.utils.data import DataLoader, TensorDataset
 
 from helpers.checks.core import (
@@ -208,6 +213,78 @@ def _save_as_if_on_gpu(obj: Any, path: Path) -> None:
         _PRETEND_GPU = False
 
 
+# --------------------------------------------------------------------------- untouched tools
+
+# What the checks compute their verdicts with. An answer that replaces one of these (torch.equal with
+# "always True", Tensor.mean, this module's own targets) could make any check pass, so each check notes
+# them before it runs, puts back whatever the answer replaced, and says so.
+_GUARDED_MODULE_NAMES = ("_TAGGER_REGISTERED", "_PRETEND_GPU")  # this module's own switches: they change
+# (copy and pickle cache a class's __slotnames__ on first use: not a replacement)
+
+
+def _guarded_namespaces() -> list[tuple[str, Any]]:
+    return [("torch", torch), ("torch.Tensor", torch.Tensor), ("torch.nn.Module", nn.Module),
+            ("torch.nn.functional", functional), ("torch.optim.Optimizer", torch.optim.Optimizer),
+            ("helpers.checks.lesson06", sys.modules[__name__])]
+
+
+def _snapshot() -> list[tuple[str, Any, dict]]:
+    return [(label, owner, dict(vars(owner))) for label, owner in _guarded_namespaces()]
+
+
+def _put_back(snapshot: list[tuple[str, Any, dict]]) -> list[str]:
+    """Restore every name the snapshot holds that now has another value, and remove names added to a class
+    (they would hide its methods); return those names."""
+    replaced = []
+    for label, owner, before in snapshot:
+        now = dict(vars(owner))
+        changed = [n for n, v in before.items() if now.get(n, _put_back) is not v
+                   and n not in _GUARDED_MODULE_NAMES and not _torch_wraps(now.get(n), v)]
+        added = [n for n in now if n not in before and n != "__slotnames__"] if isinstance(owner, type) else []
+        for name in changed:
+            with contextlib.suppress(AttributeError, TypeError):
+                setattr(owner, name, before[name])
+        for name in added:
+            with contextlib.suppress(AttributeError, TypeError):
+                delattr(owner, name)
+        replaced += [f"{label}.{name}" for name in changed + added]
+    return replaced
+
+
+_TORCH_DIR = Path(torch.__file__).parent
+
+
+def _torch_wraps(new: Any, old: Any) -> bool:
+    """Whether torch itself wrapped `old` (torch._dynamo, imported lazily, wraps torch.manual_seed)."""
+    code = getattr(new, "__code__", None)
+    return (getattr(new, "__wrapped__", None) is old and code is not None
+            and Path(code.co_filename).resolve().is_relative_to(_TORCH_DIR.resolve()))
+
+
+def _untampered(check: Any) -> Any:
+    """Run `check` and fail it if the answer replaced a function of torch (or of this module) meanwhile."""
+    @functools.wraps(check)
+    def run(*answers: Any, **named: Any) -> None:
+        snapshot = _snapshot()
+        try:
+            check(*answers, **named)
+        except BaseException as error:
+            replaced = _put_back(snapshot)
+            if replaced and not isinstance(error, KeyboardInterrupt):
+                raise Incorrect(_replaced_hint(replaced)) from None
+            raise
+        replaced = _put_back(snapshot)
+        expect(not replaced, _replaced_hint(replaced))
+
+    return run
+
+
+def _replaced_hint(replaced: list[str]) -> str:
+    return (f"your code replaced {', '.join(replaced[:3])}{' and more' if len(replaced) > 3 else ''}, which "
+            "the check uses to judge the answer (it has put the original back). Leave PyTorch's own functions "
+            "and the check's module as they are.")
+
+
 # --------------------------------------------------------------------------- checks
 
 
@@ -217,6 +294,7 @@ def _save_as_if_on_gpu(obj: Any, path: Path) -> None:
     "dict(zip(model.state_dict().keys(), old_state.values())) builds the new dict; check the shapes "
     "match if you like, and leave old_state itself unchanged.",
 )
+@_untampered
 def q1(adapt_state_dict: Any) -> None:
     """adapt_state_dict(old_state, model): the old tensors under the model's (new) names."""
     X, _ = _data(16)
@@ -237,10 +315,10 @@ def q1(adapt_state_dict: Any) -> None:
         wanted = list(new_model.state_dict())
         missing = [k for k in wanted if k not in result]
         unexpected = [k for k in result if k not in wanted]
-        expect(not missing and not unexpected,
-               f"the returned dict does not fit the model: missing keys {_keys(missing)}, unexpected keys "
-               f"{_keys(unexpected)}. Its keys should be exactly the model's, "
-               f"{_keys(wanted)}.")
+        found = [f"{what} keys {_keys(keys)}" for what, keys in (("missing", missing), ("unexpected", unexpected))
+                 if keys]
+        expect(not found, f"the returned dict does not fit the model: {', '.join(found)}. Its keys should be "
+               f"exactly the model's, {_keys(wanted)}.")
         expect(all(isinstance(result[k], torch.Tensor) for k in wanted),
                "every value of the returned dict should be a tensor.")
         shapes = new_model.state_dict()
@@ -269,18 +347,20 @@ class _Interrupted(Exception):
     """The check's stand-in for a crash (a closed laptop, a timed-out session) in the middle of training."""
 
 
-def _crash_after(optimizer: torch.optim.Optimizer, steps: int) -> None:
-    """Make `optimizer.step()` raise _Interrupted once it has run `steps` times."""
+def _crash_after(optimizer: torch.optim.Optimizer, steps: int) -> list[int]:
+    """Make `optimizer.step()` raise _Interrupted once it has run `steps` times; the list returned counts
+    the calls (the one that raised included)."""
     real_step = optimizer.step
     done = [0]
 
     def step(*args: Any, **kwargs: Any) -> Any:
-        if done[0] == steps:
-            raise _Interrupted(f"interrupted after {steps} epochs")
         done[0] += 1
+        if done[0] > steps:
+            raise _Interrupted(f"interrupted after {steps} epochs")
         return real_step(*args, **kwargs)
 
     optimizer.step = step  # type: ignore[method-assign]
+    return done
 
 
 def _holds_optimizer_state(path: str) -> bool:
@@ -300,8 +380,16 @@ def _holds_optimizer_state(path: str) -> bool:
     return search(saved)
 
 
+def _whole_number(value: Any) -> bool:
+    """An int, or a one-element integer tensor (an epoch kept in a checkpoint as torch.tensor(3) is one)."""
+    if isinstance(value, torch.Tensor):
+        return value.numel() == 1 and not value.dtype.is_floating_point and not value.dtype.is_complex \
+            and value.dtype != torch.bool
+    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
+
+
 def _epochs_returned(value: Any, which: str) -> int:
-    expect(isinstance(value, numbers.Integral) and not isinstance(value, bool),
+    expect(_whole_number(value),
            f"the {which} call returned {describe(value)}; return the number of epochs it trained, an int.")
     return int(value)
 
@@ -313,6 +401,7 @@ def _epochs_returned(value: Any, which: str) -> int:
     "Load the state into the optimizer passed in (no new optimizer), and save \"epoch\": epoch + 1, the "
     "number of epochs completed, so that range(start, total_epochs) carries on with the next one.",
 )
+@_untampered
 def q2(train_resumable: Any) -> None:
     """train_resumable(model, optimizer, X, y, total_epochs, path) fixed: resume exactly after a crash."""
     with _sandbox() as folder:
@@ -331,7 +420,7 @@ def q2(train_resumable: Any) -> None:
             torch.manual_seed(number)
             first = _TinyNet(8)
             first_optimizer = make_optimizer(first.parameters())
-            _crash_after(first_optimizer, epochs)
+            steps = _crash_after(first_optimizer, epochs)
             try:
                 train_resumable(first, first_optimizer, X.clone(), y.clone(), total, path)
             except _Interrupted:
@@ -344,8 +433,14 @@ def q2(train_resumable: Any) -> None:
                 raise Incorrect(f"the first call raised {type(error).__name__}: {str(error)[:200]} "
                                 f"{shown}.") from error
             else:
-                raise Incorrect(f"the first call returned although its optimizer stopped working {shown}: "
-                                "train with the optimizer passed in.")
+                if steps[0] > epochs:
+                    raise Incorrect(f"the first call returned although optimizer.step() raised an exception in "
+                                    f"epoch {epochs + 1} {shown}: your function caught it. Let it stop the "
+                                    "function, as a real crash would; the checkpoint saved before it is what "
+                                    "the next call resumes from.")
+                raise Incorrect(f"the first call returned after calling the optimizer's step() {steps[0]} "
+                                f"time(s) {shown}; training total_epochs epochs full-batch takes one step per "
+                                "epoch, with the optimizer passed in.")
             expect(Path(path).exists(), f"after the interruption there is no checkpoint at path {shown}: save "
                    "one after every epoch, so that an interrupted run can resume.")
 
@@ -397,6 +492,7 @@ _Q3_NOISE = 0.1  # exercise 3's training loop adds 0.1 * torch.randn(...) to eac
     "make_checkpoint: include generator.get_state() and torch.get_rng_state(). restore_checkpoint: "
     "generator.set_state(...) and torch.set_rng_state(...), besides loading the two state dicts.",
 )
+@_untampered
 def q3(make_checkpoint: Any, restore_checkpoint: Any) -> None:
     """make_checkpoint / restore_checkpoint with the loader's own generator and noisy batches: resume exactly."""
     with _sandbox() as folder:
@@ -421,13 +517,18 @@ def q3(make_checkpoint: Any, restore_checkpoint: Any) -> None:
         expect(isinstance(checkpoint, Mapping),
                f"make_checkpoint should return a dict, but it returned {describe(checkpoint)}.")
         path = folder / "checkpoint.pt"
-        torch.save(dict(checkpoint), path)
+        try:
+            torch.save(dict(checkpoint), path)
+        except Exception as error:  # a lambda, an open file, a generator object...: pickle cannot save it
+            raise Incorrect(f"torch.save could not save the dict make_checkpoint returned "
+                            f"({type(error).__name__}: {str(error)[:150]}): keep in it only tensors, numbers, "
+                            "strings and containers of them.") from error
         checkpoint = _load_safely(path, "the checkpoint")
         # The session ends. A new one builds fresh objects, with a generator seeded differently.
         torch.manual_seed(1000)
         model, optimizer, generator, loader = make(99)
         epoch = call(restore_checkpoint, checkpoint, model, optimizer, generator)
-        expect(isinstance(epoch, numbers.Integral) and not isinstance(epoch, bool) and epoch == epochs,
+        expect(_whole_number(epoch) and int(epoch) == epochs,
                f"restore_checkpoint returned {describe(epoch)}; return the saved epoch ({epochs}).")
         expect(_same_parameters(model, first), "after restore_checkpoint the model's parameters are not "
                "the ones saved.")
@@ -476,6 +577,7 @@ def _q4_devices() -> list[Any]:
     "(str.startswith, then slice, or str.removeprefix). Replacing the word everywhere would also "
     "change 'input_module.weight'. Then load_state_dict, .to(device) and .eval().",
 )
+@_untampered
 def q4(load_for_inference: Any) -> None:
     """load_for_inference(path, build_model, device): a model ready to predict on `device`."""
     with _sandbox() as folder:
@@ -503,6 +605,7 @@ def q4(load_for_inference: Any) -> None:
                 "optimizer_state_dict": optimizer.state_dict(),
                 "epoch": 2,
             }, path)
+            saved_bytes = hashlib.sha256(path.read_bytes()).hexdigest()
             built.clear()
             initial.clear()
             device = devices[number % len(devices)] if number < 2 else devices[-1]
@@ -530,6 +633,9 @@ def q4(load_for_inference: Any) -> None:
                                     f"{_shorten_keys(text)} Compare the names you pass with the model's "
                                     "own state_dict() keys.") from error
                 raise Incorrect(f"your code raised {type(error).__name__} {where}: {text[:200]}") from error
+            expect(path.exists() and hashlib.sha256(path.read_bytes()).hexdigest() == saved_bytes,
+                   f"your function changed the file at path {where}; the exercise asks you not to edit it: "
+                   "load it and change the loaded dict in memory.")
             result = expect_module(result, "the value returned by load_for_inference")
             expect(built, "build_model was never called: build the model with build_model and the settings "
                    "saved in checkpoint['config'].")
@@ -538,6 +644,11 @@ def q4(load_for_inference: Any) -> None:
             expect(all(p.type == wanted.type for p in places),
                    f"the returned model's parameters are on {sorted(str(p) for p in places)}, but the "
                    f"device asked for was {describe(device)} {where}.")
+            inner = [m for m in built if m is not result and any(m is sub for sub in result.modules())]
+            if inner:
+                raise Incorrect(f"the returned model is a {type(result).__name__} that holds the model "
+                                f"build_model built as one of its parts {where}: return that model itself, "
+                                "without a wrapper around it.")
             if any(_same_tensors(result.state_dict(), state) for state in initial):
                 raise Incorrect(f"the returned model still holds the random weights it was built with {where}: "
                                 "nothing from the file was loaded into it (load_state_dict(..., "
@@ -548,8 +659,31 @@ def q4(load_for_inference: Any) -> None:
                    "for one ready to make predictions, in evaluation mode (.eval()), as the lesson does after "
                    "loading.")
             with torch.inference_mode():
-                expect(torch.equal(_logits(result, X.to(wanted)).cpu(), _logits(original, X)),
+                try:
+                    predictions = _logits(result, X.to(wanted)).cpu()
+                except Exception as error:
+                    raise Incorrect(f"the returned model failed on a (16, 2) float32 tensor {where}: "
+                                    f"{type(error).__name__}: {str(error)[:200]}") from error
+                expect(torch.equal(predictions, _logits(original, X)),
                        f"the loaded model's predictions differ from the original's {where}.")
+
+        if not torch.cuda.is_available():
+            _q4_on_meta(load_for_inference, str(path), build_model)
+
+
+def _q4_on_meta(load_for_inference: Any, path: str, build_model: Any) -> None:
+    """Without a GPU, "cpu" is where every model starts, so an answer that never moves its model looks right.
+    "meta" (a device that keeps shapes, no values) shows whether it does. A correct answer may fail there
+    (copying values out of meta tensors is impossible): only a model that comes back off meta is judged."""
+    try:
+        with warnings.catch_warnings():  # load_state_dict warns that copying into meta tensors does nothing
+            warnings.simplefilter("ignore")
+            result = load_for_inference(path, build_model, "meta")
+        places = {p.device.type for p in result.parameters()}
+    except Exception:
+        return
+    expect(places <= {"meta"}, f"asked for device \"meta\" (file 3, without a GPU: see the exercise), the "
+           f"returned model's parameters are on {sorted(places)}: move the model to the device asked for.")
 
 
 def _shorten_keys(text: str) -> str:
@@ -590,13 +724,23 @@ def _reference_search(X_fit: torch.Tensor, y_fit: torch.Tensor, X_val: torch.Ten
     return expected
 
 
-def _recording(make: Any, requested: list[int]) -> Any:
-    """`make`, noting in `requested` the argument of every call."""
+def _recording(make: Any, requested: list[int], built: list | None = None) -> Any:
+    """`make`, noting in `requested` the argument of every call and in `built` each model with a copy of
+    the weights it started with."""
     def make_model(hidden_units: int) -> nn.Module:
         requested.append(hidden_units)
-        return make(hidden_units)
+        model = make(hidden_units)
+        if built is not None:
+            built.append((model, {k: v.clone() for k, v in model.state_dict().items()}))
+        return model
 
     return make_model
+
+
+def _on_grid(value: Any, grid: list[float]) -> float:
+    """float(value), or the grid's learning rate it stands for (0.3 kept as a float32 reads 0.30000001)."""
+    number = float(value)
+    return next((lr for lr in grid if math.isclose(number, lr, rel_tol=1e-6)), number)
 
 
 def _acceptable_choices(val_acc: Mapping[tuple, float], parameters: Mapping[int, int],
@@ -629,6 +773,7 @@ _Q5_EXPECTED: dict[int, dict] = {}
     "Then the choice, in three steps: the best val_acc; the rows whose val_acc is at least best - "
     "tolerance; among those, the fewest parameters, and among those the highest val_acc.",
 )
+@_untampered
 def q5(smallest_good_model: Any) -> None:
     """smallest_good_model(make_model, X_fit, y_fit, X_val, y_val, learning_rates, hidden_units_options,
     epochs, tolerance) -> (results, choice)."""
@@ -641,7 +786,8 @@ def q5(smallest_good_model: Any) -> None:
                                                          hidden_options, epochs)
             expected = _Q5_EXPECTED[number]
             requested: list[int] = []
-            make_model = _recording(_two_layer_net, requested)
+            built: list = []
+            make_model = _recording(_two_layer_net, requested, built)
             answer = call(smallest_good_model, make_model, X_fit, y_fit, X_val, y_val, list(learning_rates),
                           list(hidden_options), epochs, tolerance)
         shown = (f"search {number + 1} (learning_rates={learning_rates}, hidden_units_options={hidden_options}, "
@@ -659,7 +805,7 @@ def q5(smallest_good_model: Any) -> None:
                    "each row needs the keys 'lr', 'hidden_units', 'parameters' and 'val_acc'; one row is "
                    f"{describe(row)}.")
             try:
-                key = (float(row["lr"]), int(row["hidden_units"]))
+                key = (_on_grid(row["lr"], learning_rates), int(row["hidden_units"]))
                 got[key] = float(row["val_acc"])
                 counts[key] = float(row["parameters"])
             except (TypeError, ValueError):
@@ -669,6 +815,9 @@ def q5(smallest_good_model: Any) -> None:
         expect(sorted(requested) == sorted(h for _, h in expected),
                f"make_model was called with {describe(sorted(requested))}; the search needs one fresh model per "
                f"combination, built with make_model(hidden_units): {sorted(h for _, h in expected)}.")
+        expect(not all(_same_tensors(model.state_dict(), start) for model, start in built),
+               f"in {shown} every model make_model built still holds the weights it started with: the table "
+               "should come from training each candidate with the recipe, not from numbers found elsewhere.")
         with seeded(0):  # building a model draws random weights: not from the learner's generator
             true_counts = {h: _count(_two_layer_net(h)) for h in hidden_options}
             weight_counts = {h: _count(_two_layer_net(h), biases=False) for h in hidden_options}
@@ -685,8 +834,12 @@ def q5(smallest_good_model: Any) -> None:
         # Same recipe, same seed: the same numbers up to rounding, so one validation point (1/80) is room
         # enough for a prediction that flips on a last-digit difference.
         slack = 1.0 / len(y_val) + 1e-6
-        wrong = [k for k in expected if abs(got[k] - expected[k][0]) > slack]
+        wrong = [k for k in expected if not abs(got[k] - expected[k][0]) <= slack]  # NaN is wrong too
         if wrong:
+            if any(math.isnan(v) for v in got.values()):
+                k = next(k for k in expected if math.isnan(got[k]))
+                raise Incorrect(f"in {shown}, for lr={k[0]}, hidden_units={k[1]} you report val_acc nan (not a "
+                                f"number); following the recipe in the exercise gives {expected[k][0]:.4f}.")
             if all(abs(got[k] - expected[k][1]) <= slack for k in expected):
                 raise Incorrect("your val_acc values are the accuracies on the fit data (X_fit, y_fit); "
                                 "measure on X_val, y_val.")
@@ -701,7 +854,7 @@ def q5(smallest_good_model: Any) -> None:
         expect(isinstance(choice, (tuple, list)) and len(choice) == 2,
                f"choice should be a pair (lr, hidden_units), but it is {describe(choice)}.")
         try:
-            chosen = (float(choice[0]), int(choice[1]))
+            chosen = (_on_grid(choice[0], learning_rates), int(choice[1]))
         except (TypeError, ValueError):
             raise Incorrect(f"choice should be a pair of numbers (lr, hidden_units), but it is "
                             f"{describe(choice)}.") from None
@@ -735,6 +888,17 @@ def _row_value(value: float) -> float | int:
     return int(value) if float(value).is_integer() else value
 
 
+def _numbers_held(model: nn.Module) -> int:
+    """How many numbers a model keeps: parameters, buffers and tensors stored as plain attributes (a model
+    that keeps a large fixed random projection as a buffer is no smaller for it)."""
+    tensors: dict[int, int] = {}
+    for module in model.modules():
+        attributes = (v for v in vars(module).values() if isinstance(v, torch.Tensor))
+        for tensor in itertools.chain(module.parameters(recurse=False), module.buffers(recurse=False), attributes):
+            tensors[id(tensor)] = tensor.numel()
+    return sum(tensors.values())
+
+
 TIME_LIMIT_S = 20.0
 MAX_PARAMETERS = 5000
 TARGET_ACCURACY = 0.90
@@ -749,19 +913,27 @@ TARGET_ACCURACY = 0.90
     "network), because the check calls it on raw points. A network with two hidden layers of 16 units "
     "and ReLU, trained with Adam (lr 0.01) for about 300 full-batch epochs, then reaches the target.",
 )
+@_untampered
 def q6(build_classifier: Any) -> None:
     """build_classifier(X, y): a trained model judged on points the check keeps to itself."""
     with seeded(0):
         X, y = _rings_in_mm(600, seed=2024)
-        X_held, y_held = _rings_in_mm(2000, seed=4048)  # never shown to the learner's code
         start = time.perf_counter()
         model = call(build_classifier, X, y)
         seconds = time.perf_counter() - start
+    # The held-back points are drawn only now, from a seed no code can know in advance: a model that
+    # memorised points it found (in this module, or in memory) cannot score on them. 2000 points put the
+    # accuracy of a model within about 0.01 of its true value, so a good model passes every time.
+    X_held, y_held = _rings_in_mm(2000, seed=torch.Generator().seed())
     model = expect_module(model, "the value returned by build_classifier")
     expect(seconds <= TIME_LIMIT_S, f"build_classifier took {seconds:.0f} s; the limit is "
            f"{TIME_LIMIT_S:.0f} s (fewer epochs or a smaller search).")
     count = sum(p.numel() for p in model.parameters())
     expect(count <= MAX_PARAMETERS, f"the model has {count:,} parameters; the limit is {MAX_PARAMETERS:,}.")
+    held = _numbers_held(model)
+    expect(held <= MAX_PARAMETERS, f"the model has {count:,} parameters, and it keeps {held - count:,} more "
+           f"numbers in other tensors (buffers or tensor attributes), {held:,} in all; the limit is "
+           f"{MAX_PARAMETERS:,} numbers in all.")
     model = model.cpu().eval()
     with torch.inference_mode():
         try:
@@ -773,6 +945,12 @@ def q6(build_classifier: Any) -> None:
            f"for 2000 points the model should give 2000 logits (shape (2000,) or (2000, 1)), but it gave "
            f"{describe(out)}.")
     out = out.reshape(-1).float()
+    # Read as logits, labels 0 and 1 score like a classifier, but they are no logits: name it only when every
+    # output is exactly 0 or 1, both present (a trained network's raw outputs never are; all 0 is no label).
+    labels = bool(((out == 0) | (out == 1)).all() and (out == 0).any() and (out == 1).any())
+    expect(not labels, f"every one of the model's {len(out)} outputs is exactly 0 "
+           "or 1: it returns class labels. Return logits, the last layer's raw output (> 0 means class 1), "
+           "and leave the thresholding to whoever uses the model.")
     accuracy = ((out > 0).float() == y_held).float().mean().item()
     as_probabilities = ((out > 0.5).float() == y_held).float().mean().item()
     # Named only when the evidence shows it: outputs in 0..1 that classify well once read as probabilities.
