@@ -640,6 +640,18 @@ def dropout_uniform_where(x, p, training):
     return torch.where(keep, x / (1 - p), 0.0)
 
 
+def dropout_vf(x, p, training):  # the function behind nn.functional.dropout, reached directly
+    return torch._VF.dropout(x, p, training)
+
+
+def dropout_native(x, p, training):
+    return torch.native_dropout(x, p, training)[0] if training else x
+
+
+def dropout_aten(x, p, training):
+    return torch.ops.aten.dropout(x, p, training)
+
+
 def dropout_row_mask(x, p, training):  # one random number per row
     if not training:
         return x
@@ -857,6 +869,9 @@ CASES = {
             (dropout_keeps_p, "1 - p"),
             (dropout_also_in_eval, "unchanged"),
             (dropout_library, "switched off PyTorch's dropout"),
+            (dropout_vf, "switched off PyTorch's dropout"),
+            (dropout_native, "switched off PyTorch's dropout"),
+            (dropout_aten, "switched off PyTorch's dropout"),
             (dropout_in_place, "in place"),
             (dropout_row_mask, "of the rows of x were dropped or kept as a whole"),
             (dropout_column_mask, "of the columns of x were dropped or kept as a whole"),
@@ -901,6 +916,8 @@ def test_dropout_is_restored_after_the_check():
     lesson07.q6.evaluate(dropout_library)
     assert nn.Dropout(0.5).eval()(torch.ones(3)).tolist() == [1.0, 1.0, 1.0]
     assert nn.functional.dropout(torch.ones(3), 0.0, True).tolist() == [1.0, 1.0, 1.0]
+    lesson07.q6.evaluate(dropout_vf)
+    assert torch._VF.dropout(torch.ones(3), 0.0, True).tolist() == [1.0, 1.0, 1.0]
 
 
 def test_q4_hint_explains_the_boolean_operators():

@@ -19,6 +19,7 @@ from unittest import mock
 import numpy as np
 import torch
 from torch import nn
+from torch.overrides import TorchFunctionMode
 
 from helpers.checks.core import (
     Incorrect,
@@ -560,6 +561,16 @@ def _refuse(*_: Any, **__: Any) -> None:
     raise RuntimeError("the check switched off PyTorch's dropout: write it by hand")
 
 
+class _NoLibraryDropout(TorchFunctionMode):
+    """Refuses every torch function named like dropout (torch._VF.dropout, torch.native_dropout,
+    torch.ops.aten.dropout, feature_dropout, ...): the routes around the patched public names."""
+
+    def __torch_function__(self, func: Any, types: Any, args: Any = (), kwargs: Any = None) -> Any:
+        if "dropout" in (getattr(func, "__name__", "") or str(func)).lower():
+            _refuse()
+        return func(*args, **(kwargs or {}))
+
+
 @exercise(
     "In training: mask = (torch.rand_like(x) >= p) keeps each value with probability 1 - p; return "
     "x * mask / (1 - p). Outside training, return x unchanged.",
@@ -570,7 +581,7 @@ def q6(my_dropout: Any) -> None:
     """my_dropout(x, p, training): inverted dropout written by hand."""
     patches = [mock.patch("torch.nn.functional.dropout", _refuse), mock.patch("torch.dropout", _refuse),
                mock.patch.object(nn.Dropout, "forward", _refuse)]
-    with seeded(6), patches[0], patches[1], patches[2]:
+    with seeded(6), patches[0], patches[1], patches[2], _NoLibraryDropout():
         x = torch.rand(200, 500) + 0.5  # no zeros, so a zero always means "dropped"
         for p in (0.5, 0.2, 0.0):
             given = x.clone()
