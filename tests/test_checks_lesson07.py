@@ -201,6 +201,14 @@ def scale_generator(X_train, X_val, X_test):  # np.ptp, a generator of the three
     return ((X - low) / spread for X in (X_train, X_val, X_test))
 
 
+def scale_object_dtype(X_train, X_val, X_test):  # right values in arrays of dtype object
+    return [P.astype(object) for P in scale_numpy(X_train, X_val, X_test)]
+
+
+def scale_text(X_train, X_val, X_test):  # the numbers formatted as text
+    return [P.astype(str) for P in scale_numpy(X_train, X_val, X_test)]
+
+
 def scale_all_nan(X_train, X_val, X_test):
     return [np.full_like(X, np.nan) for X in (X_train, X_val, X_test)]
 
@@ -795,11 +803,12 @@ CASES = {
         "placeholder": not_implemented,
     },
     "q2": {
-        "correct": [scale_numpy, scale_torch_float32, scale_sklearn, scale_generator],
+        "correct": [scale_numpy, scale_torch_float32, scale_sklearn, scale_generator, scale_object_dtype],
         "wrong": [
             (scale_leaky, "from all three splits"),
             (scale_divides_by_zero, "column 3 holds nan or inf after scaling: it is constant in X_train"),
             (scale_all_nan, "nan or inf in columns [0, 1, 2, 3, 4]"),
+            (scale_text, "scaled part 1 should hold numbers"),
             (scale_nan_first_column, "nan or inf in columns [0];"),
             (scale_divide_where, "except column 3"),
             (scale_constant_to_zero, "except column 3"),

@@ -37,7 +37,14 @@ def _array(value: Any, what: str) -> np.ndarray:
     if isinstance(value, torch.Tensor):
         return value.detach().cpu().numpy().copy()
     if isinstance(value, np.ndarray):
-        return value.copy()
+        if value.dtype.kind in "biuf":
+            return value.copy()
+        try:  # an object array of numbers, say (text is not numbers, even when it reads like them)
+            if value.dtype.kind == "O" and not any(isinstance(v, (str, bytes)) for v in value.flat):
+                return value.astype(float)
+        except (TypeError, ValueError):
+            pass
+        raise Incorrect(f"{what} should hold numbers, but it is {describe(value)}.")
     if isinstance(value, (list, tuple)):  # numbers, or rows of numbers (X[rows].tolist())
         try:
             return np.asarray(value, dtype=float)
