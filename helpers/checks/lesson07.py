@@ -212,8 +212,9 @@ def _all_close(got: list[np.ndarray], wanted: list[np.ndarray]) -> bool:
 @exercise(
     "The smallest and largest value of each column are learned from data, like weights: take them "
     "from X_train alone, then apply the same transformation to all three splits.",
-    "low, high = X_train.min(axis=0), X_train.max(axis=0); the spread high - low is 0 for a column "
-    "that is constant in training: use 1 there instead (np.where), then (X - low) / spread for each split.",
+    "Compute each column's smallest and largest value on X_train only (axis=0). Where their difference "
+    "is 0 (a column constant in training) divide by 1 instead (np.where can choose per column), and "
+    "apply the very same subtraction and division to X_val and X_test.",
 )
 def q2(scale_splits: Any) -> None:
     """scale_splits(X_train, X_val, X_test): min-max scale all three with training statistics."""
@@ -579,10 +580,11 @@ class _NoLibraryDropout(TorchFunctionMode):
 
 
 @exercise(
-    "In training: mask = (torch.rand_like(x) >= p) keeps each value with probability 1 - p; return "
-    "x * mask / (1 - p). Outside training, return x unchanged.",
-    "Divide the kept values by (1 - p) so that the expected value of each output equals its input; "
-    "that is why nothing needs to change at evaluation time.",
+    "In training, draw one random number per element (torch.rand_like(x) gives numbers in [0, 1)) and "
+    "keep the elements whose number is at least p: each is kept with probability 1 - p. Outside "
+    "training, return x unchanged.",
+    "Multiply x by that 0 / 1 mask and divide by (1 - p), so that the expected value of each output "
+    "equals its input; that is why nothing needs to change at evaluation time.",
 )
 def q6(my_dropout: Any) -> None:
     """my_dropout(x, p, training): inverted dropout written by hand."""
