@@ -109,6 +109,15 @@ def split_X_val_test_swapped(X, y, val_fraction, test_fraction, seed):
     return X_train, X_test, X_val, y_train, y_val, y_test
 
 
+def split_fractions_swapped(X, y, val_fraction, test_fraction, seed):
+    return split_two_calls(X, y, test_fraction, val_fraction, seed)
+
+
+def split_parts_swapped(X, y, val_fraction, test_fraction, seed):  # validation and test, both X and y
+    X_train, X_val, X_test, y_train, y_val, y_test = split_two_calls(X, y, val_fraction, test_fraction, seed)
+    return X_train, X_test, X_val, y_train, y_test, y_val
+
+
 def split_labels_as_column(X, y, val_fraction, test_fraction, seed):  # y parts of shape (n, 1)
     parts = split_two_calls(X, y, val_fraction, test_fraction, seed)
     return parts[:3] + tuple(p.reshape(-1, 1) for p in parts[3:])
@@ -798,6 +807,8 @@ CASES = {
             (split_labels_val_test_swapped, "come back in the order y_train, y_test, y_val"),
             (split_X_val_test_swapped, "every row kept its label, but the labels come back in the order"),
             (split_labels_as_column, "should be one-dimensional, shape (106,)"),
+            (split_fractions_swapped, "Are the two fractions (or the two parts) swapped?"),
+            (split_parts_swapped, "the test part val_fraction's"),
             (split_wrong_order, "the order is"),
         ],
         "placeholder": not_implemented,

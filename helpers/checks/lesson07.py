@@ -140,6 +140,10 @@ def q1(three_way_split: Any) -> None:
                                     f"the validation part is {val_fraction:.0%} of what is left after the "
                                     f"test cut, only {val_fraction * (1 - test_fraction):.0%} of all. Of the "
                                     "remaining rows take val_fraction / (1 - test_fraction).")
+                if abs(sizes[1] - expected[2]) <= 2 and abs(sizes[2] - expected[1]) <= 2:
+                    raise Incorrect(f"{shown} gave sizes {sizes} (train, validation, test) for {n} rows: the "
+                                    "validation part has test_fraction's share and the test part val_fraction's. "
+                                    "Are the two fractions (or the two parts) swapped?")
                 raise Incorrect(f"{shown} gave sizes {sizes} (train, validation, test) for {n} rows; "
                                 f"expected about {[round(e) for e in expected]}.")
             ids = np.concatenate([p[:, 0] for p in X_parts])
