@@ -218,6 +218,15 @@ def scale_text(X_train, X_val, X_test):  # the numbers formatted as text
     return [P.astype(str) for P in scale_numpy(X_train, X_val, X_test)]
 
 
+def scale_train_only(X_train, X_val, X_test):  # the other splits returned as they came
+    return scale_numpy(X_train, X_val, X_test)[0], X_val, X_test
+
+
+def scale_test_forgotten(X_train, X_val, X_test):
+    train, val, _ = scale_numpy(X_train, X_val, X_test)
+    return train, val, X_test.copy()
+
+
 def scale_all_nan(X_train, X_val, X_test):
     return [np.full_like(X, np.nan) for X in (X_train, X_val, X_test)]
 
@@ -820,6 +829,8 @@ CASES = {
             (scale_divides_by_zero, "column 3 holds nan or inf after scaling: it is constant in X_train"),
             (scale_all_nan, "nan or inf in columns [0, 1, 2, 3, 4]"),
             (scale_text, "scaled part 1 should hold numbers"),
+            (scale_train_only, "the training rows are right, but the validation and test rows are not"),
+            (scale_test_forgotten, "the training rows are right, but the test rows are not"),
             (scale_nan_first_column, "nan or inf in columns [0];"),
             (scale_divide_where, "except column 3"),
             (scale_constant_to_zero, "except column 3"),

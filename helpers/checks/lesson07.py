@@ -267,6 +267,11 @@ def q2(scale_splits: Any) -> None:
                            / train_others.std(axis=0, ddof=d), atol=_Q2_TOL) for d in (0, 1)):
             raise Incorrect("the training rows are standardised (mean 0, standard deviation 1); this "
                             "exercise asks for min-max scaling: each column's training values span 0 to 1.")
+        if _all_close(got[:1], wanted[:1]):
+            wrong = [name for name, g, w in zip(("validation", "test"), got[1:], wanted[1:], strict=True)
+                     if not _all_close([g], [w])]
+            raise Incorrect(f"the training rows are right, but the {' and '.join(wrong)} rows are not: apply "
+                            "exactly the same transformation (X_train's smallest value and range) to them.")
         raise Incorrect("the scaled arrays are not the min-max scaling with X_train's smallest and largest "
                         "value per column (training rows spanning 0 to 1, the same transformation for "
                         "the other splits).")
