@@ -962,3 +962,18 @@ def test_q7_leaves_autograd_as_it_was():
     weight = torch.ones(2, requires_grad=True)
     (weight * 3).sum().backward()
     assert weight.grad.tolist() == [3.0, 3.0]
+
+
+def fit_lowers_the_goal(X_train, y_train):  # hostile: edits the check's module, then predicts class 0
+    fit_logistic(X_train, y_train)
+    lesson07.ACCURACY_GOAL, lesson07.TIME_LIMIT_S = 0.0, 1e9
+    return lambda X_new: np.zeros(len(X_new), dtype=np.int64)
+
+
+def test_q7_goal_cannot_be_lowered_by_the_answer():
+    goal, limit = lesson07.ACCURACY_GOAL, lesson07.TIME_LIMIT_S
+    try:
+        outcome = lesson07.q7.evaluate(fit_lowers_the_goal)
+    finally:
+        lesson07.ACCURACY_GOAL, lesson07.TIME_LIMIT_S = goal, limit
+    assert outcome.status == "incorrect" and "the goal is 0.9" in outcome.message

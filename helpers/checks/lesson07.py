@@ -661,6 +661,8 @@ def q7(fit_wine_classifier: Any) -> None:
     """fit_wine_classifier(X_train, y_train) -> predict(X) returning class labels (N,)."""
     from sklearn.model_selection import train_test_split
 
+    limit_s, goal = TIME_LIMIT_S, ACCURACY_GOAL  # read before the answer runs: it cannot lower them
+
     X, y = _wine()
     X_fit, X_held, y_fit, y_held = train_test_split(X, y, test_size=0.3, stratify=y, random_state=7)
     # The wine data are public: a millionth of jitter (far below the measurements' precision, so no
@@ -688,8 +690,8 @@ def q7(fit_wine_classifier: Any) -> None:
                f"returned {describe(predict)}.")
         expect(np.array_equal(given_X, X_fit) and np.array_equal(given_y, y_fit),
                "fit_wine_classifier changed X_train or y_train in place; leave them as they were.")
-        expect(seconds <= TIME_LIMIT_S, f"fit_wine_classifier took {seconds:.1f} s of CPU time; the "
-               f"limit is {TIME_LIMIT_S:g} s. Train fewer epochs or a smaller model.")
+        expect(seconds <= limit_s, f"fit_wine_classifier took {seconds:.1f} s of CPU time; the "
+               f"limit is {limit_s:g} s. Train fewer epochs or a smaller model.")
         expect(gradients, "while fit_wine_classifier ran, PyTorch computed no gradient (no loss.backward()): "
                "the exercise asks you to train a PyTorch classifier; a model from another library, or a "
                "rule with no training, does not count.")
@@ -714,7 +716,7 @@ def q7(fit_wine_classifier: Any) -> None:
                "batch: it computes something (likely the scaling statistics) from the rows it is "
                "given. Scale new rows with the mean and std of the training data.")
         accuracy = float(np.mean(labels == y_held))
-        expect(accuracy >= ACCURACY_GOAL,
+        expect(accuracy >= goal,
                f"your classifier reached accuracy {accuracy:.3f} on {len(y_held)} wine samples the "
-               f"check kept back; the goal is {ACCURACY_GOAL}. Did you standardise the features with "
+               f"check kept back; the goal is {goal}. Did you standardise the features with "
                "training statistics, and train until the training loss stopped falling?")
