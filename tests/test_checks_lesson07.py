@@ -99,6 +99,43 @@ def split_randperm(X, y, val_fraction, test_fraction, seed):  # by hand, seeded,
     return X[train], X[val], X[test], y[train], y[val], y[test]
 
 
+def split_labels_val_test_swapped(X, y, val_fraction, test_fraction, seed):  # y_test returned before y_val
+    X_train, X_val, X_test, y_train, y_val, y_test = split_two_calls(X, y, val_fraction, test_fraction, seed)
+    return X_train, X_val, X_test, y_train, y_test, y_val
+
+
+def split_X_val_test_swapped(X, y, val_fraction, test_fraction, seed):
+    X_train, X_val, X_test, y_train, y_val, y_test = split_two_calls(X, y, val_fraction, test_fraction, seed)
+    return X_train, X_test, X_val, y_train, y_val, y_test
+
+
+def split_fractions_swapped(X, y, val_fraction, test_fraction, seed):
+    return split_two_calls(X, y, test_fraction, val_fraction, seed)
+
+
+def split_parts_swapped(X, y, val_fraction, test_fraction, seed):  # validation and test, both X and y
+    X_train, X_val, X_test, y_train, y_val, y_test = split_two_calls(X, y, val_fraction, test_fraction, seed)
+    return X_train, X_test, X_val, y_train, y_test, y_val
+
+
+def split_labels_as_column(X, y, val_fraction, test_fraction, seed):  # y parts of shape (n, 1)
+    parts = split_two_calls(X, y, val_fraction, test_fraction, seed)
+    return parts[:3] + tuple(p.reshape(-1, 1) for p in parts[3:])
+
+
+def split_generator(X, y, val_fraction, test_fraction, seed):  # unpacks like a tuple
+    return (part for part in split_two_calls(X, y, val_fraction, test_fraction, seed))
+
+
+def split_lists_sss(X, y, val_fraction, test_fraction, seed):  # StratifiedShuffleSplit, lists back
+    from sklearn.model_selection import StratifiedShuffleSplit
+
+    rest, test = next(StratifiedShuffleSplit(1, test_size=test_fraction, random_state=seed).split(X, y))
+    inner = StratifiedShuffleSplit(1, test_size=val_fraction / (1 - test_fraction), random_state=seed)
+    train, val = (rest[i] for i in next(inner.split(X[rest], y[rest])))
+    return [X[i].tolist() for i in (train, val, test)] + [y[i].tolist() for i in (train, val, test)]
+
+
 # ---- q2: scale_splits (min-max, training statistics, a column constant in training)
 def scale_numpy(X_train, X_val, X_test):
     low, high = X_train.min(axis=0), X_train.max(axis=0)
@@ -167,6 +204,45 @@ def scale_whole_array(X_train, X_val, X_test):  # one range for all columns
     return (X_train - low) / (high - low), (X_val - low) / (high - low), (X_test - low) / (high - low)
 
 
+def scale_generator(X_train, X_val, X_test):  # np.ptp, a generator of the three parts
+    low, spread = X_train.min(axis=0), np.ptp(X_train, axis=0)
+    spread[spread == 0] = 1.0
+    return ((X - low) / spread for X in (X_train, X_val, X_test))
+
+
+def scale_object_dtype(X_train, X_val, X_test):  # right values in arrays of dtype object
+    return [P.astype(object) for P in scale_numpy(X_train, X_val, X_test)]
+
+
+def scale_text(X_train, X_val, X_test):  # the numbers formatted as text
+    return [P.astype(str) for P in scale_numpy(X_train, X_val, X_test)]
+
+
+def scale_train_only(X_train, X_val, X_test):  # the other splits returned as they came
+    return scale_numpy(X_train, X_val, X_test)[0], X_val, X_test
+
+
+def scale_test_forgotten(X_train, X_val, X_test):
+    train, val, _ = scale_numpy(X_train, X_val, X_test)
+    return train, val, X_test.copy()
+
+
+def scale_all_nan(X_train, X_val, X_test):
+    return [np.full_like(X, np.nan) for X in (X_train, X_val, X_test)]
+
+
+def scale_nan_first_column(X_train, X_val, X_test):  # right, except nan in column 0 of the training rows
+    parts = list(scale_numpy(X_train, X_val, X_test))
+    parts[0] = parts[0].copy()
+    parts[0][:, 0] = np.nan
+    return parts
+
+
+def scale_divide_where(X_train, X_val, X_test):  # np.divide(where=...) leaves 0 in the constant column
+    low, spread = X_train.min(axis=0), X_train.max(axis=0) - X_train.min(axis=0)
+    return [np.divide(X - low, spread, out=np.zeros_like(X), where=spread != 0) for X in (X_train, X_val, X_test)]
+
+
 # ---- q3: majority_baseline_accuracy
 def baseline_bincount(y_train, y_eval):
     majority = np.bincount(np.asarray(y_train)).argmax()
@@ -221,6 +297,23 @@ def baseline_train_length(y_train, y_eval):  # divides the hits by the wrong cou
 def baseline_unique(y_train, y_eval):
     values, counts = np.unique(np.asarray(y_train), return_counts=True)
     return (np.asarray(y_eval) == values[counts.argmax()]).mean()
+
+
+def baseline_fraction(y_train, y_eval):  # torch.mode, an exact fraction
+    from fractions import Fraction
+
+    majority = torch.mode(torch.as_tensor(y_train)).values
+    return Fraction(int((torch.as_tensor(y_eval) == majority).sum()), len(y_eval))
+
+
+def baseline_minority(y_train, y_eval):  # argmin: the least common class of y_train
+    minority = np.bincount(np.asarray(y_train)).argmin()
+    return float(np.mean(np.asarray(y_eval) == minority))
+
+
+def baseline_count(y_train, y_eval):  # the hits, not divided
+    majority = np.bincount(np.asarray(y_train)).argmax()
+    return int((np.asarray(y_eval) == majority).sum())
 
 
 # ---- q4: threshold_for_costs(probs, labels, cost_fn, cost_fp)
@@ -473,6 +566,50 @@ def early_stopping_while(model, train_one_epoch, validation_accuracy, patience, 
     return best_epoch, best
 
 
+def early_stopping_restore_on_break(model, train_one_epoch, validation_accuracy, patience, min_delta, max_epochs):
+    best_accuracy, best_epoch, best_state, waited = float("-inf"), 0, None, 0
+    for epoch in range(1, max_epochs + 1):
+        train_one_epoch()
+        accuracy = validation_accuracy()
+        if accuracy > best_accuracy + min_delta:
+            best_accuracy, best_epoch, best_state, waited = accuracy, epoch, copy.deepcopy(model.state_dict()), 0
+        else:
+            waited += 1
+            if waited == patience:
+                model.load_state_dict(best_state)  # restored on the early stop only
+                break
+    return best_epoch, best_accuracy
+
+
+def early_stopping_pair_swapped(model, train_one_epoch, validation_accuracy, patience, min_delta, max_epochs):
+    best_epoch, best_accuracy = early_stopping_copy(model, train_one_epoch, validation_accuracy, patience,
+                                                    min_delta, max_epochs)
+    return best_accuracy, best_epoch
+
+
+def early_stopping_no_training(model, train_one_epoch, validation_accuracy, patience, min_delta, max_epochs):
+    return 1, validation_accuracy()
+
+
+def early_stopping_bytes(model, train_one_epoch, validation_accuracy, patience, min_delta, max_epochs):
+    import io  # the best state saved with torch.save into memory; a generator of the pair back
+
+    best_accuracy, best_epoch, buffer, waited = float("-inf"), 0, None, 0
+    for epoch in range(1, max_epochs + 1):
+        train_one_epoch()
+        accuracy = validation_accuracy()
+        if accuracy - best_accuracy > min_delta:
+            best_accuracy, best_epoch, waited, buffer = accuracy, epoch, 0, io.BytesIO()
+            torch.save(model.state_dict(), buffer)
+        else:
+            waited += 1
+            if waited >= patience:
+                break
+    buffer.seek(0)
+    model.load_state_dict(torch.load(buffer))
+    return (value for value in (best_epoch, best_accuracy))
+
+
 # ---- q6: my_dropout
 def dropout_rand(x, p, training):
     if not training:
@@ -512,6 +649,50 @@ def dropout_in_place(x, p, training):
     if training:
         x.mul_((torch.rand_like(x) >= p).float() / (1 - p))
     return x
+
+
+def dropout_exact_count(x, p, training):  # exactly round(p * n) elements dropped, at random places
+    if not training:
+        return x
+    mask = torch.ones(x.numel())
+    mask[torch.randperm(x.numel())[:round(p * x.numel())]] = 0
+    return x * mask.view_as(x) / (1 - p)
+
+
+def dropout_uniform_where(x, p, training):
+    if not training:
+        return x.clone()
+    keep = torch.empty_like(x).uniform_() > p
+    return torch.where(keep, x / (1 - p), 0.0)
+
+
+def dropout_vf(x, p, training):  # the function behind nn.functional.dropout, reached directly
+    return torch._VF.dropout(x, p, training)
+
+
+def dropout_native(x, p, training):
+    return torch.native_dropout(x, p, training)[0] if training else x
+
+
+def dropout_aten(x, p, training):
+    return torch.ops.aten.dropout(x, p, training)
+
+
+def dropout_row_mask(x, p, training):  # one random number per row
+    if not training:
+        return x
+    return x * (torch.rand(x.shape[0], 1) >= p) / (1 - p)
+
+
+def dropout_column_mask(x, p, training):  # one random number per column
+    if not training:
+        return x
+    return x * (torch.rand(1, x.shape[1]) >= p) / (1 - p)
+
+
+def dropout_nothing_in_eval(x, p, training):  # returns None when not training
+    if training:
+        return x * (torch.rand_like(x) >= p) / (1 - p)
 
 
 # ---- q7: fit_wine_classifier
@@ -574,9 +755,56 @@ def fit_returns_logits(X_train, y_train):
     return lambda X_new: model(torch.from_numpy((X_new - mean) / std).float()).detach()
 
 
+def fit_float64_scaler(X_train, y_train):  # scikit-learn's StandardScaler, a float64 model, a list back
+    from sklearn.preprocessing import StandardScaler
+
+    scaler = StandardScaler().fit(X_train)
+    model = nn.Sequential(nn.Linear(13, 8), nn.Tanh(), nn.Linear(8, 3)).double()
+    _train(model, torch.from_numpy(scaler.transform(X_train)), torch.from_numpy(y_train), epochs=200, lr=0.05)
+
+    def predict(X_new):
+        with torch.no_grad():
+            return model(torch.from_numpy(scaler.transform(X_new))).argmax(dim=1).tolist()
+    return predict
+
+
+def fit_dropout_left_on(X_train, y_train):  # model.eval() forgotten: dropout still drops in predict
+    mean, std = X_train.mean(axis=0), X_train.std(axis=0)
+    model = nn.Sequential(nn.Linear(13, 32), nn.ReLU(), nn.Dropout(0.5), nn.Linear(32, 3))
+    _train(model, torch.tensor((X_train - mean) / std, dtype=torch.float32), torch.tensor(y_train), 150, 0.01)
+    return lambda X_new: model(torch.tensor((X_new - mean) / std, dtype=torch.float32)).argmax(dim=1)
+
+
+def fit_sklearn(X_train, y_train):  # not a PyTorch classifier
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    return make_pipeline(StandardScaler(), LogisticRegression()).fit(X_train, y_train).predict
+
+
+def _wine_lookup():
+    from sklearn.datasets import load_wine
+
+    wine = load_wine()
+    return {tuple(row): int(label) for row, label in zip(wine.data, wine.target, strict=True)}
+
+
+def fit_lookup(X_train, y_train):  # hostile: reads the labels of the public data
+    table = _wine_lookup()
+    return lambda X_new: np.array([table.get(tuple(row), 0) for row in X_new])
+
+
+def fit_lookup_after_training(X_train, y_train):  # hostile: a token training step, then the lookup
+    fit_logistic(X_train, y_train)
+    table = _wine_lookup()
+    return lambda X_new: np.array([table.get(tuple(row), 0) for row in X_new])
+
+
 CASES = {
     "q1": {
-        "correct": [split_two_calls, split_validation_first, split_by_hand, split_train_size],
+        "correct": [split_two_calls, split_validation_first, split_by_hand, split_train_size, split_generator,
+                    split_lists_sss],
         "wrong": [
             (split_not_stratified, "stratify="),
             (split_not_stratified, "each class's share of the whole"),
@@ -584,16 +812,27 @@ CASES = {
             (split_val_too_small, "of what is left after the test cut"),
             (split_lesson_copy, "expected about"),
             (split_fixed_seed, "random_state=seed"),
-            (split_shuffled_apart, "labels no longer belong"),
+            (split_shuffled_apart, "the labels returned are not those of the rows returned"),
+            (split_labels_val_test_swapped, "come back in the order y_train, y_test, y_val"),
+            (split_X_val_test_swapped, "every row kept its label, but the labels come back in the order"),
+            (split_labels_as_column, "should be one-dimensional, shape (106,)"),
+            (split_fractions_swapped, "Are the two fractions (or the two parts) swapped?"),
+            (split_parts_swapped, "the test part val_fraction's"),
             (split_wrong_order, "the order is"),
         ],
         "placeholder": not_implemented,
     },
     "q2": {
-        "correct": [scale_numpy, scale_torch_float32, scale_sklearn],
+        "correct": [scale_numpy, scale_torch_float32, scale_sklearn, scale_generator, scale_object_dtype],
         "wrong": [
             (scale_leaky, "from all three splits"),
-            (scale_divides_by_zero, "nan or inf"),
+            (scale_divides_by_zero, "column 3 holds nan or inf after scaling: it is constant in X_train"),
+            (scale_all_nan, "nan or inf in columns [0, 1, 2, 3, 4]"),
+            (scale_text, "scaled part 1 should hold numbers"),
+            (scale_train_only, "the training rows are right, but the validation and test rows are not"),
+            (scale_test_forgotten, "the training rows are right, but the test rows are not"),
+            (scale_nan_first_column, "nan or inf in columns [0];"),
+            (scale_divide_where, "except column 3"),
             (scale_constant_to_zero, "except column 3"),
             (scale_clipped, "clipped"),
             (scale_each_own, "its own smallest and largest"),
@@ -605,7 +844,7 @@ CASES = {
         "placeholder": not_implemented,
     },
     "q3": {
-        "correct": [baseline_bincount, baseline_torch, baseline_counter, baseline_unique],
+        "correct": [baseline_bincount, baseline_torch, baseline_counter, baseline_unique, baseline_fraction],
         "wrong": [
             (baseline_eval_majority, "majority class of y_eval"),
             (baseline_class, "the majority class itself"),
@@ -614,6 +853,8 @@ CASES = {
             (baseline_lesson_rule_torch, "always predicting class 1, but the most common class of y_train is 2"),
             (baseline_lesson_pasted, "Rounding the mean of the labels"),
             (baseline_train_length, "divided by len(y_train)"),
+            (baseline_minority, "gave 0.75, expected 0.25."),
+            (baseline_count, "that count divided by len(y_eval)"),
         ],
         "placeholder": not_implemented,
     },
@@ -634,7 +875,7 @@ CASES = {
         "placeholder": not_implemented,
     },
     "q5": {
-        "correct": [early_stopping_copy, early_stopping_clone, early_stopping_while],
+        "correct": [early_stopping_copy, early_stopping_clone, early_stopping_while, early_stopping_bytes],
         "wrong": [
             (early_stopping_as_given, "the live weights"),
             (early_stopping_reference, "the live weights"),
@@ -646,27 +887,40 @@ CASES = {
             (early_stopping_accuracy_only, "return the pair"),
             (early_stopping_tie_improves, "counts a tie as an improvement"),
             (early_stopping_tie_while, "(>, not >=)"),
+            (early_stopping_restore_on_break, "however it ended"),
+            (early_stopping_pair_swapped, "returned (0.65, 4): the right two values in the other order"),
+            (early_stopping_no_training, "never called train_one_epoch()"),
         ],
         "placeholder": not_implemented,
     },
     "q6": {
-        "correct": [dropout_rand, dropout_bernoulli],
+        "correct": [dropout_rand, dropout_bernoulli, dropout_exact_count, dropout_uniform_where],
         "wrong": [
             (dropout_no_scaling, "divide them by (1 - p)"),
             (dropout_keeps_p, "1 - p"),
             (dropout_also_in_eval, "unchanged"),
             (dropout_library, "switched off PyTorch's dropout"),
+            (dropout_vf, "switched off PyTorch's dropout"),
+            (dropout_native, "switched off PyTorch's dropout"),
+            (dropout_aten, "switched off PyTorch's dropout"),
             (dropout_in_place, "in place"),
+            (dropout_row_mask, "of the rows of x were dropped or kept as a whole"),
+            (dropout_column_mask, "of the columns of x were dropped or kept as a whole"),
+            (dropout_nothing_in_eval, "returned None; it should return the tensor x unchanged"),
         ],
         "placeholder": not_implemented,
     },
     "q7": {
-        "correct": [fit_logistic, fit_mlp_torch_stats],
+        "correct": [fit_logistic, fit_mlp_torch_stats, fit_float64_scaler],
         "wrong": [
             (fit_unscaled, "goal is 0.9"),
             (fit_scales_new_rows_by_themselves, "the rows it is given"),
             (fit_returns_model, "returned the model itself"),
             (fit_returns_logits, "one class label per row"),
+            (fit_dropout_left_on, "different labels for the same rows on repeated calls"),
+            (fit_sklearn, "PyTorch computed no gradient"),
+            (fit_lookup, "PyTorch computed no gradient"),
+            (fit_lookup_after_training, "goal is 0.9"),
         ],
         "placeholder": not_implemented,
     },
@@ -693,7 +947,33 @@ def test_dropout_is_restored_after_the_check():
     lesson07.q6.evaluate(dropout_library)
     assert nn.Dropout(0.5).eval()(torch.ones(3)).tolist() == [1.0, 1.0, 1.0]
     assert nn.functional.dropout(torch.ones(3), 0.0, True).tolist() == [1.0, 1.0, 1.0]
+    lesson07.q6.evaluate(dropout_vf)
+    assert torch._VF.dropout(torch.ones(3), 0.0, True).tolist() == [1.0, 1.0, 1.0]
 
 
 def test_q4_hint_explains_the_boolean_operators():
     assert "~ turns True into False" in lesson07.q4._hints[1]
+
+
+def test_q7_leaves_autograd_as_it_was():
+    engine = getattr(torch.autograd, "_engine_run_backward", torch.autograd.backward)
+    lesson07.q7.evaluate(fit_logistic)
+    assert getattr(torch.autograd, "_engine_run_backward", torch.autograd.backward) is engine
+    weight = torch.ones(2, requires_grad=True)
+    (weight * 3).sum().backward()
+    assert weight.grad.tolist() == [3.0, 3.0]
+
+
+def fit_lowers_the_goal(X_train, y_train):  # hostile: edits the check's module, then predicts class 0
+    fit_logistic(X_train, y_train)
+    lesson07.ACCURACY_GOAL, lesson07.TIME_LIMIT_S = 0.0, 1e9
+    return lambda X_new: np.zeros(len(X_new), dtype=np.int64)
+
+
+def test_q7_goal_cannot_be_lowered_by_the_answer():
+    goal, limit = lesson07.ACCURACY_GOAL, lesson07.TIME_LIMIT_S
+    try:
+        outcome = lesson07.q7.evaluate(fit_lowers_the_goal)
+    finally:
+        lesson07.ACCURACY_GOAL, lesson07.TIME_LIMIT_S = goal, limit
+    assert outcome.status == "incorrect" and "the goal is 0.9" in outcome.message
