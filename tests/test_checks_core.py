@@ -396,3 +396,70 @@ def test_a_library_not_implemented_error_is_reported_as_it_is_not_as_a_misspelli
     assert outcome.status == INCORRECT
     assert message[:30] in outcome.message and "misspelled" not in outcome.message
     assert "not the exercise's placeholder" in outcome.message
+
+
+# ------------------------------------------------------------------ the libraries as they were
+@exercise("Return a tensor equal to x.")
+def copy_check(copy):
+    x = torch.arange(3.0)
+    expect(torch.equal(call(copy, x), x), "copy(x) should equal x.")
+
+
+def _patch_equal(x):
+    torch.equal = lambda a, b: True  # hostile: every comparison passes
+    return torch.zeros(5)
+
+
+def _add_a_tensor_method(x):
+    torch.Tensor.mean = lambda self, *a, **k: torch.tensor(0.0)  # hides the inherited method
+    return x.clone()
+
+
+def test_an_answer_that_replaces_a_library_function_is_told_and_it_is_put_back():
+    equal, mean = torch.equal, torch.Tensor.mean
+    try:
+        for answer, name in [(_patch_equal, "torch.equal"), (_add_a_tensor_method, "torch.Tensor.mean")]:
+            outcome = copy_check.evaluate(answer)
+            assert outcome.status == INCORRECT, outcome
+            assert f"replaced {name} while the check ran" in outcome.message
+            assert torch.equal is equal and torch.Tensor.mean is mean and "mean" not in vars(torch.Tensor)
+        assert copy_check.evaluate(lambda x: x.clone()).status == CORRECT  # and judging works again
+        assert copy_check.evaluate(lambda x: x + 1).status == INCORRECT
+    finally:
+        torch.equal = equal
+        if "mean" in vars(torch.Tensor):
+            del torch.Tensor.mean
+
+
+def test_what_changes_by_itself_is_not_a_replacement():
+    from helpers.checks import core
+
+    core._TEST_CACHE = None  # a check module's cache, filled lazily while a check runs
+    snapshot = core._snapshot()
+    core._TEST_CACHE = {"filled": True}
+    torch.optim.SGD.__test_dunder__ = 1  # a dunder added to a class (copy caches __slotnames__ so)
+    try:
+        assert core._put_back(snapshot) == []
+    finally:
+        del core._TEST_CACHE
+        del torch.optim.SGD.__test_dunder__
+
+
+def test_a_wrapper_counts_as_torchs_own_only_if_its_code_is_in_torch():
+    import functools
+
+    from helpers.checks import core
+
+    original = torch.manual_seed
+
+    @functools.wraps(original)
+    def imitation(seed):  # keeps __wrapped__, but is not PyTorch's code
+        return original(seed)
+
+    snapshot = core._snapshot()
+    torch.manual_seed = imitation
+    try:
+        assert core._put_back(snapshot) == ["torch.manual_seed"]
+        assert torch.manual_seed is original
+    finally:
+        torch.manual_seed = original

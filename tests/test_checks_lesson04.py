@@ -853,14 +853,15 @@ _ORIGINALS = {(torch, "sigmoid"): torch.sigmoid, (torch, "equal"): torch.equal,
     ("q2", lambda t, p: _replace(lesson04, "close", lambda a, b, tol=0: True) or (0.0, 0.0), "lesson04.close"),
     ("q3", lambda z, y, w: _replace(lesson04, "_tolerance", lambda *a: torch.tensor(float("inf"))) or z,
      "lesson04._tolerance"),
-    ("q5", lambda m: _replace(nn.Linear, "forward", lambda self, x: x[..., :1] * 0) or _zeros_for(m), "forward"),
+    ("q5", lambda m: _replace(nn.Linear, "forward", lambda self, x: x[..., :1] * 0) or _zeros_for(m),
+     "torch.nn.Linear.forward"),
     ("q5", lambda m: _replace(torch, "allclose", lambda *a, **k: True) or _zeros_for(m), "torch.allclose"),
 ])
 def test_an_answer_that_replaces_what_the_check_relies_on_is_told_and_undone(name, answer, replaced):
     """The check computes its expectations with these functions: a replaced one could make anything look right."""
     try:
         outcome = lesson04.__dict__[name].evaluate(answer)
-        message = outcome.message.lower().replace("helpers.checks.", "").replace("linear.", "")
+        message = outcome.message.lower().replace("helpers.checks.", "")
         assert outcome.status == "incorrect" and f"replaced {replaced}".lower() in message, outcome.message
         assert all(getattr(space, key) is value for (space, key), value in _ORIGINALS.items())  # put back
     finally:

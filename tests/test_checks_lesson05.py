@@ -819,7 +819,7 @@ CASES = {
         "wrong": [
             (train_in_float64, "changed the model's parameters from torch.float32"),
             (patching(lambda *a: [0.0] * a[3], np, "allclose"), "replaced numpy.allclose"),
-            (patching(lambda *a: [0.0] * a[3], torch.Tensor, "argmax"), "replaced Tensor.argmax"),
+            (patching(lambda *a: [0.0] * a[3], torch.Tensor, "argmax"), "replaced torch.Tensor.argmax"),
             (train_the_broken_one, "zero_grad() cleared the gradients"),
             (train_a_copy, "your losses are those of a correct run, but the model passed to train_model did "
                            "not change: train that model itself, in place"),

@@ -974,6 +974,8 @@ def test_q7_goal_cannot_be_lowered_by_the_answer():
     goal, limit = lesson07.ACCURACY_GOAL, lesson07.TIME_LIMIT_S
     try:
         outcome = lesson07.q7.evaluate(fit_lowers_the_goal)
+        put_back = (lesson07.ACCURACY_GOAL, lesson07.TIME_LIMIT_S) == (goal, limit)
     finally:
         lesson07.ACCURACY_GOAL, lesson07.TIME_LIMIT_S = goal, limit
-    assert outcome.status == "incorrect" and "the goal is 0.9" in outcome.message
+    assert outcome.status == "incorrect" and "replaced helpers.checks.lesson07.TIME_LIMIT_S" in outcome.message
+    assert put_back  # by the check, before it printed its verdict

@@ -17,7 +17,10 @@ problem it finds. :func:`exercise` wraps it in a :class:`Check`, which:
   changed, and an answer that changes its input in place is told so;
 - keeps every hint short: values are described (type, shape, a few items),
   never dumped;
-- offers ``.hint()`` for more help, one hint per call.
+- offers ``.hint()`` for more help, one hint per call;
+- judges with the libraries as they were: an answer that replaced a function
+  the check relies on (``torch.allclose = lambda *a: True``, a check's own
+  tolerance) is told so, and the original is put back (:func:`_put_back`).
 
 Write checks cheap tests first (type, shape, dtype, a small input) and train or
 loop only once those pass, so that a wrong answer is judged as fast as a right one.
@@ -37,13 +40,17 @@ Example:
 
 from __future__ import annotations
 
+import builtins
 import contextlib
 import functools
 import math
 import re
 import sys
+import time
+import types
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -336,6 +343,91 @@ def expect_module(value: Any, name: str = "your model") -> torch.nn.Module:
     return value
 
 
+# ------------------------------------------------------------------ the libraries as they were
+# A check computes its verdict with PyTorch, NumPy, pandas and its own helpers. An answer that
+# rebinds one of them (torch.equal = lambda a, b: True, a check's tolerance, a Tensor method) could
+# make anything look right, so every check notes them before it runs, puts back whatever the answer
+# replaced, and says so. Patches made before the check was called are not seen.
+_TORCH_DIR = Path(torch.__file__).resolve().parent
+
+
+def _guarded() -> list[tuple[str, Any]]:
+    """(name, namespace) of everything a check judges with."""
+    import torch.autograd.forward_ad
+    import torch.nn.functional
+
+    spaces: list[tuple[str, Any]] = [
+        ("torch", torch), ("torch.Tensor", torch.Tensor), ("torch.nn.functional", torch.nn.functional),
+        ("torch.special", torch.special), ("torch.linalg", torch.linalg), ("torch.autograd", torch.autograd),
+        ("torch.autograd.forward_ad", torch.autograd.forward_ad), ("torch._C", torch._C),
+        ("torch.nn", torch.nn), ("torch.optim", torch.optim), ("numpy", np), ("numpy.ndarray", np.ndarray),
+        ("pandas", pd), ("pandas.DataFrame", pd.DataFrame), ("pandas.Series", pd.Series),
+        ("math", math), ("builtins", builtins), ("time", time),
+    ]
+    for prefix, module in (("torch.nn", torch.nn), ("torch.optim", torch.optim)):
+        spaces += [(f"{prefix}.{name}", value) for name, value in vars(module).items()
+                   if isinstance(value, type) and not name.startswith("_")]  # nn.Linear, optim.SGD, ...
+    spaces += [(name, module) for name, module in list(sys.modules.items())
+               if name.startswith("helpers.checks") and module is not None]
+    return spaces
+
+
+def _snapshot() -> list[tuple[str, Any, dict[str, Any]]]:
+    return [(label, space, dict(vars(space))) for label, space in _guarded()]
+
+
+def _torch_wrapped(new: Any, old: Any) -> bool:
+    """Whether PyTorch itself wrapped ``old`` (torch._dynamo wraps torch.manual_seed on first import,
+    an optimizer's step is wrapped on first use): a wrapper that keeps ``__wrapped__`` and whose code
+    lives in PyTorch's folder."""
+    for _ in range(5):
+        code = getattr(new, "__code__", None)
+        new = getattr(new, "__wrapped__", None)
+        if new is None or code is None or not Path(code.co_filename).resolve().is_relative_to(_TORCH_DIR):
+            return False
+        if new is old:
+            return True
+    return False
+
+
+def _may_change(space: Any, name: str, old: Any) -> bool:
+    """Names that change by themselves while a check runs, or that no verdict depends on."""
+    if isinstance(space, types.ModuleType):
+        if name.startswith("__") or name == "_" or isinstance(old, types.ModuleType):
+            return True  # reload bookkeeping, the interpreter's last result, lazily imported submodules
+        if space.__name__.startswith("helpers.checks"):  # a check's caches and declared switches
+            return old is None or name in getattr(space, "_CHANGES_WHILE_JUDGED", ())
+    return False
+
+
+def _put_back(snapshot: list[tuple[str, Any, dict[str, Any]]]) -> list[str]:
+    """Put back every name in ``snapshot`` that was rebound or deleted since, and remove the names added
+    to a class (they would hide an inherited method, e.g. Tensor.mean); return their full names."""
+    changed = []
+    for label, space, before in snapshot:
+        now = dict(vars(space))
+        for name, old in before.items():
+            new = now.get(name, _put_back)  # _put_back marks a deleted name
+            if new is not old and not _may_change(space, name, old) and not _torch_wrapped(new, old):
+                with contextlib.suppress(AttributeError, TypeError):
+                    setattr(space, name, old)
+                changed.append(f"{label}.{name}")
+        if isinstance(space, type):
+            for name in now.keys() - before.keys():
+                if not name.startswith("__"):  # (copy and pickle cache __slotnames__ on a class)
+                    with contextlib.suppress(AttributeError, TypeError):
+                        delattr(space, name)
+                    changed.append(f"{label}.{name}")
+    return changed
+
+
+def _replaced_hint(changed: list[str]) -> str:
+    listed = ", ".join(changed[:3]) + (f" and {len(changed) - 3} more" if len(changed) > 3 else "")
+    return (f"your code replaced {listed} while the check ran (the check has put back the original). The "
+            "check judges with these: leave PyTorch's, NumPy's and the check's own functions as they are, "
+            "and compute your answer with them.")
+
+
 class Check:
     """One exercise's check: call it with the answer(s) to print the verdict."""
 
@@ -350,6 +442,14 @@ class Check:
         """Run the check and return its :class:`Outcome` (printing nothing)."""
         if any(a is Ellipsis for a in (*answers, *named.values())):
             return Outcome(NOT_ATTEMPTED)
+        snapshot = _snapshot()
+        try:
+            outcome = self._judge(*answers, **named)
+        finally:
+            changed = _put_back(snapshot)
+        return Outcome(INCORRECT, _replaced_hint(changed)) if changed else outcome
+
+    def _judge(self, *answers: Any, **named: Any) -> Outcome:
         try:
             self._fn(*answers, **named)
         except NotAttempted as reason:

@@ -12,9 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import re
-import sys
 import traceback
-import types
 from collections.abc import Iterator
 from typing import Any
 from unittest import mock
@@ -23,7 +21,6 @@ import numpy as np
 import pandas as pd
 import torch
 
-from helpers.checks import core
 from helpers.checks.core import (
     Incorrect,
     as_number,
@@ -34,62 +31,6 @@ from helpers.checks.core import (
     expect_tensor,
 )
 from helpers.data import load_mtcars
-
-
-def _watched() -> list[Any]:
-    """What the checks judge with: torch, NumPy and pandas' functions, this module's and core's, and the
-    autograd entry points that q4 switches off (a reloaded forward_ad would bring them back)."""
-    return [torch, torch.Tensor, torch.nn.functional, torch.autograd, torch.autograd.forward_ad, torch._C,
-            torch.autograd.variable.Variable, np, pd, pd.DataFrame, pd.Series, core, sys.modules[__name__]]
-
-
-def _unwraps_to(new: Any, old: Any) -> bool:
-    """Whether ``new`` wraps ``old`` (functools.wraps): torch wraps some of its own functions on first use."""
-    for _ in range(5):
-        new = getattr(new, "__wrapped__", None)
-        if new is None:
-            return False
-        if new is old:
-            return True
-    return False
-
-
-def _both_modules(new: Any, old: Any) -> bool:
-    """A submodule swapped for another (lazy imports do that), which the check does not judge with."""
-    return isinstance(new, types.ModuleType) and isinstance(old, types.ModuleType)
-
-
-def _call(fn: Any, *args: Any) -> Any:
-    """core.call, and an Incorrect if the answer replaced a function the check judges with.
-
-    An answer could make any comparison pass by replacing torch.allclose, np.all or this module's
-    helpers. Every attribute of the watched modules and classes is compared before and after the
-    call (by identity, so it costs well under a millisecond); what changed is put back, and the
-    verdict says what. New names are allowed in modules (torch imports submodules on first use), not
-    in classes (torch.Tensor, pandas' DataFrame), where they would shadow a method of a base class.
-    """
-    before = [(owner, dict(vars(owner))) for owner in _watched()]
-    try:
-        return call(fn, *args)
-    finally:
-        changed = []
-        for owner, attributes in before:
-            now = vars(owner)
-            for name, old in attributes.items():
-                new = now.get(name, attributes)   # `attributes` itself marks a deleted name
-                if new is not old and not _unwraps_to(new, old) and not _both_modules(new, old):
-                    setattr(owner, name, old)
-                    changed.append(f"{getattr(owner, '__name__', owner)}.{name}")
-            if isinstance(owner, type):   # a class: a new name shadows its base class's method
-                for name in set(now) - set(attributes):
-                    delattr(owner, name)
-                    changed.append(f"{owner.__module__.split('.')[0]}.{owner.__name__}.{name}")
-        if changed:
-            changed.sort(key=lambda name: "__" in name)   # functions first, a reload's __spec__ & co. after
-            listed = ", ".join(changed[:3]) + (" ..." if len(changed) > 3 else "")
-            raise Incorrect(f"your function replaced {listed}: a function of torch, NumPy or pandas, or of the "
-                            "check, that judging relies on. The check has put it back; compute your answer "
-                            "and leave the libraries as they are.")
 
 
 def _cause(error: Incorrect) -> BaseException | None:
@@ -197,7 +138,7 @@ def q1(to_feature_matrix: Any) -> None:
         label = f"to_feature_matrix(df, {numeric}, {category!r})"
         original = df.copy()
         try:
-            out = _call(to_feature_matrix, df, list(numeric), category)
+            out = call(to_feature_matrix, df, list(numeric), category)
         except Incorrect as error:
             cause = _cause(error)
             if isinstance(cause, TypeError) and "numpy.object_" in str(cause):
@@ -283,7 +224,7 @@ def q2(standardise: Any) -> None:
     for X in cases:
         n, k = X.shape
         label = f"standardise(X) with X of shape {(n, k)}"
-        result = _call(standardise, X)
+        result = call(standardise, X)
         expect(isinstance(result, (tuple, list)) and len(result) == 3,
                f"{label} should return three things, (X_standardised, mean, std), but it returned "
                f"{describe(result)}.")
@@ -333,7 +274,7 @@ def q3(predict_raw: Any) -> None:
     for x_new, w_s, b_s, x_mean, x_std, y_mean, y_std in cases:
         label = (f"predict_raw(x_new of shape {tuple(x_new.shape)}, w_s={w_s}, b_s={b_s}, x_mean={x_mean}, "
                  f"x_std={x_std}, y_mean={y_mean}, y_std={y_std})")
-        out = _call(predict_raw, x_new, w_s, b_s, x_mean, x_std, y_mean, y_std)
+        out = call(predict_raw, x_new, w_s, b_s, x_mean, x_std, y_mean, y_std)
         expect_tensor(out, label)
         n = len(x_new)
         expect(tuple(out.shape) == (n, 1), f"{label} has shape {tuple(out.shape)}; expected ({n}, 1): one "
@@ -461,7 +402,7 @@ def q4(mae_gradients: Any) -> None:
         want_w, want_b = _loss_gradients(X, y, w, b, np.sign)
         try:
             with _autograd_disabled():
-                result = _call(mae_gradients, X, y, w, b)
+                result = call(mae_gradients, X, y, w, b)
         except Incorrect as error:
             if isinstance(_cause(error), _AutogradOff):
                 raise Incorrect("your function used automatic differentiation (backward(), torch.autograd.grad, "
@@ -632,7 +573,7 @@ def q5(fit_linear: Any) -> None:
         k = X.shape[1]
         label = f"fit_linear with {shapes} (lr={lr}, epochs={epochs})"
         try:
-            result = _call(fit_linear, X, y, lr, epochs)
+            result = call(fit_linear, X, y, lr, epochs)
         except Incorrect as error:
             cause = _cause(error)
             shapes = re.search(r"\((\d+)x(\d+) and (\d+)x(\d+)\)", str(cause))
@@ -761,7 +702,7 @@ def q6(fit_standardised: Any) -> None:
     for name, X, y, lr, epochs in _q6_cases():
         k = X.shape[1]
         label = f"fit_standardised on {name} (lr={lr}, epochs={epochs})"
-        result = _call(fit_standardised, X, y, lr, epochs)
+        result = call(fit_standardised, X, y, lr, epochs)
         expect(isinstance(result, (tuple, list)) and len(result) == 2,
                f"{label} should return two things, (w, b), but it returned {describe(result)}.")
         if k > 1 and _shape_of(result[0]) == (k, k):

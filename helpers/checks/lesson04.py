@@ -9,13 +9,11 @@ where precision matters, so float32 and float64 answers both pass when right.
 
 from __future__ import annotations
 
-import builtins
 import contextlib
 import copy
 import math
 import numbers
 import random
-import sys
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -39,57 +37,6 @@ from helpers.checks.core import (
     expect_tensor,
     seeded,
 )
-
-
-def _namespaces() -> list[Any]:
-    """What a check relies on while it judges: PyTorch's functions and classes, NumPy, math, builtins, itself."""
-    spaces: list[Any] = [torch, F, torch.special, torch.linalg, torch.optim, nn, np, math, builtins, time,
-                         sys.modules[__name__], sys.modules[Incorrect.__module__], torch.Tensor]
-    for space in (nn, torch.optim):
-        spaces += [v for v in vars(space).values() if isinstance(v, type)]  # nn.Linear, nn.Module, optim.SGD, ...
-    return spaces
-
-
-def _snapshot() -> list[tuple[Any, dict[str, Any]]]:
-    return [(space, {k: v for k, v in vars(space).items() if isinstance(space, type) or not k.startswith("__")})
-            for space in _namespaces()]
-
-
-def _replaced(snapshot: list[tuple[Any, dict[str, Any]]]) -> list[str]:
-    """Put back every attribute in ``snapshot`` that has since been replaced or deleted; their names."""
-    names = []
-    for space, attributes in snapshot:
-        now = vars(space)
-        for key, value in attributes.items():
-            new = now.get(key, _MISSING)
-            if new is not value and getattr(new, "__wrapped__", None) is not value:
-                # (PyTorch itself wraps some functions on first use, e.g. an optimizer's step: those stay)
-                with contextlib.suppress(AttributeError, TypeError):
-                    setattr(space, key, value)
-                names.append(f"{getattr(space, '__name__', space)}.{key}")
-    return names
-
-
-_MISSING = object()
-
-
-def _call(fn: Any, *args: Any) -> Any:
-    """:func:`call`, and a verdict if the answer replaced a function that PyTorch or the check relies on.
-
-    The check computes its expectations with those functions, so an answer that swapped one (say
-    torch.sigmoid, torch.equal or this module's tolerance) could make any output look right. Whatever
-    was replaced is put back, in the learner's session too.
-    """
-    snapshot = _snapshot()
-    try:
-        result = call(fn, *args)
-    finally:
-        replaced = _replaced(snapshot)
-        if replaced:
-            more = f" (and {len(replaced) - 1} more)" if len(replaced) > 1 else ""
-            raise Incorrect(f"your code replaced {replaced[0]}{more} while it ran. The check relies on it, so it "
-                            "has put it back: leave PyTorch's (and the check's) functions as they are.")
-    return result
 
 
 def _show(t: torch.Tensor) -> str:
@@ -155,7 +102,7 @@ def q1(labels_at_threshold: Any) -> None:
     for logits, threshold in [*_THRESHOLD_CASES, _fresh_threshold_case()]:
         n = len(logits)
         shown = f"labels_at_threshold(logits={_show(logits)} (shape ({n}, 1)), threshold={threshold})"
-        out = _labels(_call(labels_at_threshold, logits, threshold), n, shown)
+        out = _labels(call(labels_at_threshold, logits, threshold), n, shown)
         z = logits.squeeze(1).double()
         expected = (torch.sigmoid(z) >= threshold).to(out.dtype)
         observed["logits vs threshold"] &= torch.equal(out, (z >= threshold).to(out.dtype))
@@ -220,7 +167,7 @@ def q2(accuracy_per_class: Any) -> None:
         for true_list, pred_list in [*_CLASS_CASES, fresh]:
             y_true, y_pred = torch.tensor(true_list, dtype=dtype), torch.tensor(pred_list, dtype=dtype)
             shown = f"accuracy_per_class({true_list}, {pred_list}) with dtype {dtype}"
-            result = _call(accuracy_per_class, y_true, y_pred)
+            result = call(accuracy_per_class, y_true, y_pred)
             if isinstance(result, (np.ndarray, torch.Tensor)) and tuple(result.shape) == (2,):
                 result = list(result)  # two numbers in an array are a pair too
             expect(isinstance(result, (tuple, list)) and len(result) == 2, f"{shown} returned "
@@ -377,7 +324,7 @@ def q3(weighted_bce: Any) -> None:
                  f"with dtype {dtype}")
         try:
             with _no_bce_shortcuts():
-                result = _call(weighted_bce, logits, labels, w)
+                result = call(weighted_bce, logits, labels, w)
         except Incorrect as error:
             if "disabled in this exercise" in str(error):
                 raise Incorrect(f"{shown} called one of PyTorch's ready-made losses, which this check "
@@ -551,7 +498,7 @@ def q4(train_in_chunks: Any) -> None:
                  f"chunk_size={chunk_size})")
         try:
             with seeded(41):
-                losses = _call(train_in_chunks, model, X, y, _CHUNK_EPOCHS, lr, chunk_size)
+                losses = call(train_in_chunks, model, X, y, _CHUNK_EPOCHS, lr, chunk_size)
         finally:
             hook.remove()
             grad_hook.remove()
@@ -625,7 +572,7 @@ def q5(collapse: Any) -> None:
             wanted = copy.deepcopy(model).double()(x.double())
         shown = f"collapse on a stack of {len(sizes)} linear layer(s), {' -> '.join(map(str, dims))}"
         try:
-            result = _call(collapse, model)
+            result = call(collapse, model)
         except Incorrect as error:  # say which stack: a fixed number of layers fails on the others
             raise Incorrect(f"{shown}: {error}") from error
         after = model.state_dict()
@@ -695,7 +642,7 @@ def _on_cpu(error: Incorrect) -> Incorrect:
 def _logits(model: Any, X: torch.Tensor, what: str) -> torch.Tensor:
     """The model's logits for readings ``X`` as a CPU tensor of shape (len(X),)."""
     try:
-        out = expect_tensor(_call(model, X), what, floating=True)
+        out = expect_tensor(call(model, X), what, floating=True)
     except Incorrect as error:
         raise _on_cpu(error) from error
     if out.device.type != "cpu":
@@ -744,7 +691,7 @@ def q6(train_classifier: Any) -> None:
     with seeded(6):
         start = time.process_time()  # computing time: other programs on the machine do not count
         try:
-            model = _call(train_classifier, X_train, y_train)
+            model = call(train_classifier, X_train, y_train)
         except Incorrect as error:
             raise _on_cpu(error) from error
         seconds = time.process_time() - start

@@ -45,16 +45,6 @@ from helpers.checks.core import (
 )
 from helpers.data import make_rings, make_spirals  # make_rings: exercise 5's data, check.make_rings
 
-# ------------------------------------------------------------------ guard
-# What a check relies on while it judges: an answer that rebinds any of these (torch.allclose = ...,
-# check.close = ...) would change the verdict, so it is put back and the answer told so.
-_GUARDED = (torch, torch.Tensor, F, nn, nn.Module, torch.optim, np, core)
-
-
-def _bindings() -> list[tuple[Any, dict[str, Any]]]:
-    return [(owner, dict(vars(owner))) for owner in (*_GUARDED, sys.modules[__name__])]
-
-
 # How long one call of the learner's code may run before the check stops it (an endless loop, say):
 # far above what any exercise needs (exercise 5 states its own limit, and is stopped just after it).
 _CALL_SECONDS = 30.0
@@ -87,10 +77,7 @@ def _time_limit(seconds: float) -> Iterator[None]:
 
 
 def call(fn: Any, *args: Any, _seconds: float | None = None, **kwargs: Any) -> Any:
-    """:func:`helpers.checks.core.call`, stopped after ``_seconds`` (default ``_CALL_SECONDS``), and a
-    verdict if the answer rebound torch's, NumPy's or the check's own names (monkeypatching): they
-    are restored first, so nothing else is affected."""
-    before = _bindings()
+    """:func:`helpers.checks.core.call`, stopped after ``_seconds`` (default ``_CALL_SECONDS``)."""
     seconds = _CALL_SECONDS if _seconds is None else _seconds
     try:
         with _time_limit(seconds):
@@ -101,26 +88,6 @@ def call(fn: Any, *args: Any, _seconds: float | None = None, **kwargs: Any) -> A
                             "(no exercise here needs that long: look for a loop that does not end, or "
                             "runs far more often than you meant).") from None
         raise
-    finally:
-        changed = []
-        for owner, names in before:
-            now = vars(owner)
-            for name, value in names.items():
-                new = now.get(name, _MISSING)
-                if new is not value and getattr(new, "__wrapped__", None) is not value:  # torch wraps some
-                    changed.append(f"{getattr(owner, '__name__', owner)}.{name}")
-                    setattr(owner, name, value)
-            if isinstance(owner, type):  # a new name on a class hides the one it inherits (Tensor.argmax)
-                for name in set(now) - set(names):
-                    changed.append(f"{owner.__name__}.{name}")
-                    delattr(owner, name)
-        if changed:
-            raise Incorrect(f"your code replaced {', '.join(changed[:3])}{' and more' * (len(changed) > 3)} "
-                            "(the check has put back the original): an answer computes its result with the "
-                            "library as it is and leaves torch, NumPy and the check alone.")
-
-
-_MISSING = object()
 
 
 # --------------------------------------------------------------------------- q1

@@ -9,13 +9,11 @@ the check generates and never shows to the learner's code.
 from __future__ import annotations
 
 import contextlib
-import functools
 import hashlib
 import itertools
 import math
 import numbers
 import pickle
-import sys
 import tempfile
 import time
 import warnings
@@ -25,7 +23,6 @@ from typing import Any
 
 import torch
 from torch import nn
-from torch.nn import functional
 from torch.utils.data import DataLoader, TensorDataset
 
 from helpers.checks.core import (
@@ -190,6 +187,7 @@ def _keys(names: Any, limit: int = 3) -> str:
 # silent (returns None), so it changes nothing else.
 _PRETEND_GPU = False
 _TAGGER_REGISTERED = False
+_CHANGES_WHILE_JUDGED = ("_TAGGER_REGISTERED", "_PRETEND_GPU")  # switched by the checks themselves
 
 
 def _pretend_gpu_tagger(storage: Any) -> str | None:
@@ -215,76 +213,6 @@ def _save_as_if_on_gpu(obj: Any, path: Path) -> None:
 
 # --------------------------------------------------------------------------- untouched tools
 
-# What the checks compute their verdicts with. An answer that replaces one of these (torch.equal with
-# "always True", Tensor.mean, this module's own targets) could make any check pass, so each check notes
-# them before it runs, puts back whatever the answer replaced, and says so.
-_GUARDED_MODULE_NAMES = ("_TAGGER_REGISTERED", "_PRETEND_GPU")  # this module's own switches: they change
-# (copy and pickle cache a class's __slotnames__ on first use: not a replacement)
-
-
-def _guarded_namespaces() -> list[tuple[str, Any]]:
-    return [("torch", torch), ("torch.Tensor", torch.Tensor), ("torch.nn.Module", nn.Module),
-            ("torch.nn.functional", functional), ("torch.optim.Optimizer", torch.optim.Optimizer),
-            ("helpers.checks.lesson06", sys.modules[__name__])]
-
-
-def _snapshot() -> list[tuple[str, Any, dict]]:
-    return [(label, owner, dict(vars(owner))) for label, owner in _guarded_namespaces()]
-
-
-def _put_back(snapshot: list[tuple[str, Any, dict]]) -> list[str]:
-    """Restore every name the snapshot holds that now has another value, and remove names added to a class
-    (they would hide its methods); return those names."""
-    replaced = []
-    for label, owner, before in snapshot:
-        now = dict(vars(owner))
-        changed = [n for n, v in before.items() if now.get(n, _put_back) is not v
-                   and n not in _GUARDED_MODULE_NAMES and not _torch_wraps(now.get(n), v)]
-        added = [n for n in now if n not in before and n != "__slotnames__"] if isinstance(owner, type) else []
-        for name in changed:
-            with contextlib.suppress(AttributeError, TypeError):
-                setattr(owner, name, before[name])
-        for name in added:
-            with contextlib.suppress(AttributeError, TypeError):
-                delattr(owner, name)
-        replaced += [f"{label}.{name}" for name in changed + added]
-    return replaced
-
-
-_TORCH_DIR = Path(torch.__file__).parent
-
-
-def _torch_wraps(new: Any, old: Any) -> bool:
-    """Whether torch itself wrapped `old` (torch._dynamo, imported lazily, wraps torch.manual_seed)."""
-    code = getattr(new, "__code__", None)
-    return (getattr(new, "__wrapped__", None) is old and code is not None
-            and Path(code.co_filename).resolve().is_relative_to(_TORCH_DIR.resolve()))
-
-
-def _untampered(check: Any) -> Any:
-    """Run `check` and fail it if the answer replaced a function of torch (or of this module) meanwhile."""
-    @functools.wraps(check)
-    def run(*answers: Any, **named: Any) -> None:
-        snapshot = _snapshot()
-        try:
-            check(*answers, **named)
-        except BaseException as error:
-            replaced = _put_back(snapshot)
-            if replaced and not isinstance(error, KeyboardInterrupt):
-                raise Incorrect(_replaced_hint(replaced)) from None
-            raise
-        replaced = _put_back(snapshot)
-        expect(not replaced, _replaced_hint(replaced))
-
-    return run
-
-
-def _replaced_hint(replaced: list[str]) -> str:
-    return (f"your code replaced {', '.join(replaced[:3])}{' and more' if len(replaced) > 3 else ''}, which "
-            "the check uses to judge the answer (it has put the original back). Leave PyTorch's own functions "
-            "and the check's module as they are.")
-
-
 # --------------------------------------------------------------------------- checks
 
 
@@ -294,7 +222,6 @@ def _replaced_hint(replaced: list[str]) -> str:
     "dict(zip(model.state_dict().keys(), old_state.values())) builds the new dict; check the shapes "
     "match if you like, and leave old_state itself unchanged.",
 )
-@_untampered
 def q1(adapt_state_dict: Any) -> None:
     """adapt_state_dict(old_state, model): the old tensors under the model's (new) names."""
     X, _ = _data(16)
@@ -401,7 +328,6 @@ def _epochs_returned(value: Any, which: str) -> int:
     "Load the state into the optimizer passed in (no new optimizer), and save \"epoch\": epoch + 1, the "
     "number of epochs completed, so that range(start, total_epochs) carries on with the next one.",
 )
-@_untampered
 def q2(train_resumable: Any) -> None:
     """train_resumable(model, optimizer, X, y, total_epochs, path) fixed: resume exactly after a crash."""
     with _sandbox() as folder:
@@ -492,7 +418,6 @@ _Q3_NOISE = 0.1  # exercise 3's training loop adds 0.1 * torch.randn(...) to eac
     "make_checkpoint: include generator.get_state() and torch.get_rng_state(). restore_checkpoint: "
     "generator.set_state(...) and torch.set_rng_state(...), besides loading the two state dicts.",
 )
-@_untampered
 def q3(make_checkpoint: Any, restore_checkpoint: Any) -> None:
     """make_checkpoint / restore_checkpoint with the loader's own generator and noisy batches: resume exactly."""
     with _sandbox() as folder:
@@ -577,7 +502,6 @@ def _q4_devices() -> list[Any]:
     "(str.startswith, then slice, or str.removeprefix). Replacing the word everywhere would also "
     "change 'input_module.weight'. Then load_state_dict, .to(device) and .eval().",
 )
-@_untampered
 def q4(load_for_inference: Any) -> None:
     """load_for_inference(path, build_model, device): a model ready to predict on `device`."""
     with _sandbox() as folder:
@@ -773,7 +697,6 @@ _Q5_EXPECTED: dict[int, dict] = {}
     "Then the choice, in three steps: the best val_acc; the rows whose val_acc is at least best - "
     "tolerance; among those, the fewest parameters, and among those the highest val_acc.",
 )
-@_untampered
 def q5(smallest_good_model: Any) -> None:
     """smallest_good_model(make_model, X_fit, y_fit, X_val, y_val, learning_rates, hidden_units_options,
     epochs, tolerance) -> (results, choice)."""
@@ -913,7 +836,6 @@ TARGET_ACCURACY = 0.90
     "network), because the check calls it on raw points. A network with two hidden layers of 16 units "
     "and ReLU, trained with Adam (lr 0.01) for about 300 full-batch epochs, then reaches the target.",
 )
-@_untampered
 def q6(build_classifier: Any) -> None:
     """build_classifier(X, y): a trained model judged on points the check keeps to itself."""
     with seeded(0):
