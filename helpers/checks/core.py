@@ -44,6 +44,7 @@ import builtins
 import contextlib
 import functools
 import math
+import numbers
 import re
 import sys
 import time
@@ -310,8 +311,8 @@ def as_number(value: Any, what: str = "your answer") -> float:
         return float(value.detach().cpu())
     if isinstance(value, np.ndarray) and value.size == 1:
         return float(value.item())
-    if isinstance(value, (float, int, np.floating, np.integer)) and not isinstance(value, bool):
-        return float(value)
+    if isinstance(value, (numbers.Real, np.floating, np.integer)) and not isinstance(value, (bool, np.bool_)):
+        return float(value)  # (numbers.Real: a fractions.Fraction too)
     raise Incorrect(f"{what} should be a number, but it is {describe(value)}.")
 
 

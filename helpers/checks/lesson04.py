@@ -12,7 +12,6 @@ from __future__ import annotations
 import contextlib
 import copy
 import math
-import numbers
 import random
 import time
 from collections.abc import Iterator
@@ -72,8 +71,11 @@ _DRAW = random.SystemRandom()
 def _fresh_threshold_case() -> tuple[torch.Tensor, float]:
     threshold = round(_DRAW.uniform(0.2, 0.99), 3)
     cut = math.log(threshold / (1 - threshold))
-    # no logit within 1e-2 of the cut, so the rounding of a float32 sigmoid cannot change a label
-    logits = [v if abs(v - cut) > 1e-2 else v + 0.5 for v in (round(_DRAW.uniform(-6, 6), 2) for _ in range(6))]
+    # no logit within 1e-2 of the cut, so the rounding of a float32 sigmoid cannot change a label; one
+    # logit on each side of it, so that labels all 0.0 (or all 1.0) are never right
+    logits = [v if abs(v - cut) > 1e-2 else v + 0.5 for v in (round(_DRAW.uniform(-6, 6), 2) for _ in range(4))]
+    logits += [round(cut + _DRAW.uniform(0.1, 2), 2), round(cut - _DRAW.uniform(0.1, 2), 2)]
+    _DRAW.shuffle(logits)
     return torch.tensor(logits).unsqueeze(1), threshold
 
 
@@ -135,13 +137,6 @@ def _fresh_class_case() -> tuple[list[int], list[int]]:
             return y_true, y_pred
 
 
-def _number(value: Any, what: str) -> float:
-    """A float from any real number (a Fraction too), else :func:`as_number`'s verdict."""
-    if isinstance(value, numbers.Real) and not isinstance(value, (bool, np.bool_)):
-        return float(value)
-    return as_number(value, what)
-
-
 _CLASS_CASES = [
     # (y_true, y_pred): imbalanced, so overall accuracy differs from each class's
     ([0, 0, 0, 0, 0, 0, 1, 1], [0, 0, 0, 0, 0, 0, 0, 1]),
@@ -173,7 +168,7 @@ def q2(accuracy_per_class: Any) -> None:
             expect(isinstance(result, (tuple, list)) and len(result) == 2, f"{shown} returned "
                    f"{describe(result)}; return a pair of two numbers (accuracy of class 0, accuracy of "
                    "class 1), e.g. a tuple.")
-            got = [_number(v, f"a value that {shown} returned") for v in result]
+            got = [as_number(v, f"a value that {shown} returned") for v in result]
             n = len(true_list)
             right = [sum(t == p == c for t, p in zip(true_list, pred_list, strict=True)) for c in (0, 1)]
             size = [true_list.count(c) for c in (0, 1)]

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import itertools
 import math
-import numbers
 import time
 from typing import Any
 from unittest import mock
@@ -68,13 +67,6 @@ def _parts(result: Any, count: int) -> list | None:
     except Exception as error:  # the answer's own generator failed: say so
         raise Incorrect(f"reading what your function returned raised {type(error).__name__}: "
                         f"{str(error)[:200]}") from error
-
-
-def _number(value: Any, what: str) -> float:
-    """:func:`as_number`, also for other real numbers (a ``fractions.Fraction``)."""
-    if isinstance(value, numbers.Real) and not isinstance(value, (bool, np.bool_)):
-        return float(value)
-    return as_number(value, what)
 
 
 def _wine() -> tuple[np.ndarray, np.ndarray]:
@@ -297,7 +289,7 @@ def q3(majority_baseline_accuracy: Any) -> None:
             a, b = (y_train.copy(), y_eval.copy()) if kind == "numpy" else (
                 torch.from_numpy(y_train.copy()), torch.from_numpy(y_eval.copy()))
             shown = f"majority_baseline_accuracy({y_train.tolist()}, {y_eval.tolist()}) given as {kind}"
-            values.append((_number(call(majority_baseline_accuracy, a, b), shown), shown))
+            values.append((as_number(call(majority_baseline_accuracy, a, b), shown), shown))
 
         def explains(rule: Any, values: list = values) -> bool:
             """Whether ``rule(y_train, y_eval)`` gives the answer's value on every case (of this kind)."""
@@ -556,8 +548,8 @@ def q5(train_with_early_stopping: Any) -> None:
         expect(pair is not None and len(pair) == 2,
                f"{shown}, train_with_early_stopping returned {describe(result)}; return the pair "
                "(best_epoch, best_accuracy).")
-        epoch_returned = _number(pair[0], "the best epoch returned")
-        accuracy_returned = _number(pair[1], "the best accuracy returned")
+        epoch_returned = as_number(pair[0], "the best epoch returned")
+        accuracy_returned = as_number(pair[1], "the best accuracy returned")
         if epoch_returned != best_epoch and math.isclose(epoch_returned, best_accuracy, rel_tol=1e-6) and \
                 accuracy_returned == best_epoch:
             raise Incorrect(f"{shown}, train_with_early_stopping returned ({epoch_returned:g}, "
